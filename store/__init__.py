@@ -1,0 +1,34 @@
+"""The esaudit event store: append-only streams with a hash chain, on SQLite or PostgreSQL."""
+
+from .errors import (
+    ConcurrencyError,
+    InvalidEvent,
+    SchemaTooNew,
+    StoreBusy,
+    StoreError,
+    StoreOpenError,
+    StoreReadOnly,
+    StreamTypeMismatch,
+)
+from .eventstore import EventStore, open_store
+from .records import ANY, ExpectedVersion, NewEvent, RecordedEvent, Snapshot, StoreStats, StreamInfo
+
+__all__ = [
+    "ANY",
+    "ConcurrencyError",
+    "EventStore",
+    "ExpectedVersion",
+    "InvalidEvent",
+    "NewEvent",
+    "RecordedEvent",
+    "SchemaTooNew",
+    "Snapshot",
+    "StoreBusy",
+    "StoreError",
+    "StoreOpenError",
+    "StoreReadOnly",
+    "StoreStats",
+    "StreamInfo",
+    "StreamTypeMismatch",
+    "open_store",
+]

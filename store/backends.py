@@ -1,0 +1,168 @@
+"""What differs between SQLite and PostgreSQL, kept in one place.
+
+SQLite durability: the store runs in WAL mode with ``synchronous=FULL`` by default, so the WAL is
+fsynced at every commit and an acknowledged event survives a power cut. ``synchronous=NORMAL``
+(``open_store(..., synchronous="NORMAL")``) skips that fsync: still safe against a crash of the
+process, and several times faster per small transaction, but the last commits before a power
+loss or OS crash may roll back. It is a visible setting, never a silent default.
+
+Writers: SQLite write transactions start with ``BEGIN IMMEDIATE`` and wait up to the busy timeout
+for another writer (another thread or process) instead of failing with "database is locked".
+PostgreSQL write transactions that allocate positions take one transaction-scoped advisory lock
+(``pg_advisory_xact_lock``), held until commit. That is how readers following positions never skip
+an event: the classic gap appears when transaction A takes position 10, B takes 11 and commits
+first, and a reader checkpoints past 11 before A's 10 becomes visible. Under the lock, the position
+is taken (max + 1) and committed before the next writer may take one, so positions become visible
+strictly in order. The cost is that appends are serialized, which an audit store can afford.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.pool import QueuePool
+
+from .errors import StoreBusy, StoreError, StoreOpenError, StoreReadOnly
+
+SYNCHRONOUS_MODES = ("FULL", "NORMAL")
+APPEND_LOCK_KEY = 0x65_73_61_75_64  # "esaud": any constant shared by every writer
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An engine plus the few behaviours that differ per database."""
+
+    name: str
+    engine: Engine
+    label: str
+    lock: Callable[[Connection, int], None]
+    adopt: Callable[[], None] = lambda: None
+    """Run once the target is known to be an esaudit store (SQLite: switch to WAL)."""
+
+
+def _no_lock(_conn: Connection, _key: int) -> None:
+    """SQLite: BEGIN IMMEDIATE already serializes writers."""
+
+
+def _pg_lock(conn: Connection, key: int) -> None:
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def sqlite_backend(
+    path: Path, *, read_only: bool, synchronous: str = "FULL", busy_timeout_s: float = 30.0
+) -> Backend:
+    """An engine over one SQLite file; read-only opens use a ``mode=ro`` URI."""
+    if synchronous not in SYNCHRONOUS_MODES:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, not {synchronous!r}")
+    path = path.expanduser().resolve()
+    if read_only and not path.exists():
+        raise StoreOpenError(f"no store at {path}")
+    if not read_only and not path.parent.is_dir():
+        raise StoreOpenError(f"folder {path.parent} does not exist")
+    uri = f"file:{quote(str(path))}?mode={'ro' if read_only else 'rwc'}"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(
+            uri, uri=True, timeout=busy_timeout_s, check_same_thread=False, isolation_level=None
+        )
+
+    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4,
+                           max_overflow=16)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        if read_only:
+            cur.execute("PRAGMA query_only=ON")
+        else:
+            cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("esaudit_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def adopt() -> None:
+        # Persistent in the file, so it is set only after the file proved to be ours: a foreign
+        # database opened by mistake must stay byte for byte as it was.
+        if read_only:
+            return
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+        finally:
+            raw.close()
+
+    return Backend("sqlite", engine, str(path), _no_lock, adopt)
+
+
+def postgres_backend(url: str, *, read_only: bool) -> Backend:
+    """An engine over PostgreSQL; read-only sessions are refused writes by the server itself."""
+    try:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=16)
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as e:
+        raise StoreOpenError(f"cannot use {url!r}: {e}") from e
+
+    if read_only:
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_conn: object, _record: object) -> None:
+            cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+            cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            cur.close()
+            dbapi_conn.commit()  # type: ignore[attr-defined]
+
+    return Backend("postgresql", engine, engine.url.render_as_string(hide_password=True), _pg_lock)
+
+
+def backend_for(
+    target: str | Path, *, read_only: bool, synchronous: str = "FULL", busy_timeout_s: float = 30.0
+) -> Backend:
+    """Pick the backend from a target: a path, ``sqlite:///path`` or ``postgresql+psycopg://``."""
+    text_target = str(target)
+    if "://" not in text_target:
+        return sqlite_backend(Path(text_target), read_only=read_only, synchronous=synchronous,
+                              busy_timeout_s=busy_timeout_s)
+    scheme = text_target.split("://", 1)[0]
+    if scheme.startswith("sqlite"):
+        path = text_target.split("://", 1)[1]
+        if path.startswith("/"):
+            path = path[1:]
+        if not path or path == ":memory:":
+            raise StoreOpenError("an in-memory SQLite store cannot be shared; give a file path")
+        return sqlite_backend(Path(path), read_only=read_only, synchronous=synchronous,
+                              busy_timeout_s=busy_timeout_s)
+    if scheme.startswith("postgres"):
+        if scheme in ("postgres", "postgresql"):
+            text_target = "postgresql+psycopg://" + text_target.split("://", 1)[1]
+        return postgres_backend(text_target, read_only=read_only)
+    raise StoreOpenError(f"unsupported store URL scheme {scheme!r}: use a file path, "
+                         "sqlite:///PATH or postgresql+psycopg://...")
+
+
+def translate(e: BaseException, label: str) -> StoreError:
+    """Our own exception for a driver error, so callers never see sqlite3 or psycopg types."""
+    message = str(getattr(e, "orig", e) or e).strip().splitlines()[0] if str(e) else repr(e)
+    lowered = message.lower()
+    if "readonly database" in lowered or "read-only transaction" in lowered or (
+        "read only" in lowered and "transaction" in lowered
+    ):
+        return StoreReadOnly("write")
+    if "database is locked" in lowered or "database is busy" in lowered:
+        return StoreBusy(f"{label}: another writer held the store too long ({message})")
+    if "not a database" in lowered or "malformed" in lowered or "disk image" in lowered:
+        return StoreOpenError(f"{label} is not a readable SQLite database ({message})")
+    if "unable to open" in lowered:
+        return StoreOpenError(f"cannot open {label} ({message})")
+    if isinstance(e, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return StoreOpenError(f"{label}: {message}")
+    return StoreError(f"{label}: {message}")

@@ -1,0 +1,441 @@
+"""The append-only event store: the only code that writes events, streams and snapshots."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, MetaData, and_, func, insert, inspect, select, update
+from sqlalchemy import exc as sa_exc
+
+from . import schema as s
+from .backends import APPEND_LOCK_KEY, Backend, backend_for, translate
+from .errors import (
+    ConcurrencyError,
+    InvalidEvent,
+    SchemaTooNew,
+    StoreError,
+    StoreOpenError,
+    StoreReadOnly,
+    StreamTypeMismatch,
+)
+from .hashing import canonical_json, chain_hash, envelope_bytes, instant_from_us, us_from_instant
+from .records import (
+    ANY,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    Snapshot,
+    StoreStats,
+    StreamInfo,
+)
+
+MAX_NAME = 200
+_EVENT_COLUMNS = (
+    s.events.c.position, s.events.c.stream_id, s.events.c.stream_type, s.events.c.version,
+    s.events.c.type, s.events.c.recorded_at, s.events.c.payload, s.events.c.metadata,
+    s.events.c.hash,
+)
+
+
+def open_store(
+    target: str | Path, *, read_only: bool = False, synchronous: str = "FULL",
+    busy_timeout_s: float = 30.0,
+) -> EventStore:
+    """Open (and on first writable open, create) the store at a path or SQLAlchemy URL."""
+    backend = backend_for(target, read_only=read_only, synchronous=synchronous,
+                          busy_timeout_s=busy_timeout_s)
+    store = EventStore(backend, read_only=read_only)
+    try:
+        store._prepare_schema()
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _name(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
+        raise InvalidEvent(f"{what} must be a non-empty string of at most {MAX_NAME} characters, "
+                           f"not {value!r}")
+    return value
+
+
+def _json_object(value: object, what: str) -> str:
+    if not isinstance(value, dict):
+        if hasattr(value, "keys"):
+            value = dict(value)  # type: ignore[call-overload]
+        else:
+            raise InvalidEvent(f"{what} must be a JSON object, not {type(value).__name__}")
+    try:
+        return canonical_json(value)
+    except (TypeError, ValueError) as e:
+        raise InvalidEvent(f"{what} is not valid JSON: {e}") from e
+
+
+def _row_to_event(row: Sequence[Any]) -> RecordedEvent:
+    return RecordedEvent(
+        position=row[0], stream_id=row[1], stream_type=row[2], version=row[3], type=row[4],
+        recorded_at=instant_from_us(row[5]), payload=json.loads(row[6]),
+        metadata=json.loads(row[7]), hash=row[8],
+    )
+
+
+def _row_to_stream(row: Sequence[Any]) -> StreamInfo:
+    return StreamInfo(stream_id=row[0], stream_type=row[1], version=row[2], head_hash=row[3],
+                      first_at=instant_from_us(row[4]), last_at=instant_from_us(row[5]))
+
+
+class EventStore:
+    """Append, read and snapshot event streams on SQLite or PostgreSQL.
+
+    Every method opens and closes its own short transaction, so one store object can be shared
+    by threads (the desktop app's workers) and by several processes on the same database.
+    """
+
+    def __init__(self, backend: Backend, *, read_only: bool) -> None:
+        self._backend = backend
+        self._engine = backend.engine
+        self.read_only = read_only
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """Where the store lives, for titles and messages (passwords hidden)."""
+        return self._backend.label
+
+    @property
+    def backend_name(self) -> str:
+        return self._backend.name
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _prepare_schema(self) -> None:
+        with self._guard():
+            with self._engine.connect() as conn:
+                tables = set(inspect(conn).get_table_names())
+                found = None
+                if s.meta.name in tables:
+                    found = conn.execute(
+                        select(s.meta.c.value).where(s.meta.c.key == "schema_version")
+                    ).scalar()
+            if found is not None:
+                version = int(found)
+                if version > s.SCHEMA_VERSION:
+                    raise SchemaTooNew(version, s.SCHEMA_VERSION)
+                self._backend.adopt()
+                return
+            if self.read_only:
+                raise StoreOpenError(f"{self.label} holds no esaudit store (opened read-only, "
+                                     "so it was not created)")
+            foreign = tables - set(s.metadata.tables)
+            if foreign:
+                raise StoreOpenError(
+                    f"{self.label} is a database but not an esaudit store "
+                    f"(it has tables: {', '.join(sorted(foreign)[:5])})"
+                )
+            with self.write_transaction(lock=True) as conn:
+                s.metadata.create_all(conn)
+                exists = conn.execute(
+                    select(s.meta.c.value).where(s.meta.c.key == "schema_version")
+                ).scalar()
+                if exists is None:
+                    conn.execute(insert(s.meta).values(key="schema_version",
+                                                       value=str(s.SCHEMA_VERSION)))
+            self._backend.adopt()
+
+    # -- transactions ----------------------------------------------------------------------
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Translate driver errors into store errors at the boundary."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except sa_exc.IntegrityError:
+            raise
+        except (sa_exc.DBAPIError, sa_exc.OperationalError) as e:
+            raise translate(e, self.label) from e
+
+    @contextmanager
+    def write_transaction(self, *, lock: bool = False, lock_key: int = APPEND_LOCK_KEY
+                          ) -> Iterator[Connection]:
+        """One write transaction; with ``lock`` it is serialized with every other locked writer.
+
+        Projections use this to update a read model and its checkpoint atomically.
+        """
+        if self.read_only:
+            raise StoreReadOnly("write")
+        with self._guard(), self._engine.connect() as conn:
+            conn.execution_options(esaudit_write=True)
+            with conn.begin():
+                if lock:
+                    self._backend.lock(conn, lock_key)
+                yield conn
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A connection for a consistent read (one snapshot of the database)."""
+        with self._guard(), self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    def create_tables(self, tables: MetaData) -> None:
+        """Create read-model tables owned by the application layer (idempotent)."""
+        if self.read_only:
+            return
+        with self.write_transaction(lock=True) as conn:
+            tables.create_all(conn)
+
+    # -- append ----------------------------------------------------------------------------
+    def append(
+        self, stream_id: str, stream_type: str, events: Sequence[NewEvent],
+        expected_version: ExpectedVersion = ANY,
+    ) -> list[RecordedEvent]:
+        """Append events atomically; all are stored or none (ConcurrencyError on a mismatch)."""
+        if self.read_only:
+            raise StoreReadOnly("append")
+        _name(stream_id, "stream id")
+        _name(stream_type, "stream type")
+        if not events:
+            raise InvalidEvent("append needs at least one event")
+        if expected_version is not ANY and (
+            not isinstance(expected_version, int) or expected_version < 0
+        ):
+            raise InvalidEvent(f"expected version must be ANY or an int >= 0, "
+                               f"not {expected_version!r}")
+        prepared = [
+            (_name(e.type, "event type"), _json_object(e.payload, "payload"),
+             _json_object(e.metadata, "metadata"),
+             None if e.recorded_at is None else us_from_instant(e.recorded_at))
+            for e in events
+        ]
+        try:
+            with self.write_transaction(lock=True) as conn:
+                return self._append_in(conn, stream_id, stream_type, prepared, expected_version)
+        except sa_exc.IntegrityError as e:
+            # Only reachable if a writer bypassed the lock: the unique (stream, version) key
+            # still refuses the duplicate, and the caller learns the truth.
+            info = self.stream(stream_id)
+            raise ConcurrencyError(stream_id, expected_version,
+                                   info.version if info else 0) from e
+
+    def _append_in(
+        self, conn: Connection, stream_id: str, stream_type: str,
+        prepared: Sequence[tuple[str, str, str, int | None]], expected: ExpectedVersion,
+    ) -> list[RecordedEvent]:
+        head = conn.execute(
+            select(s.streams.c.version, s.streams.c.head_hash, s.streams.c.stream_type)
+            .where(s.streams.c.stream_id == stream_id)
+        ).first()
+        current = head[0] if head else 0
+        if expected is not ANY and expected != current:
+            raise ConcurrencyError(stream_id, expected, current)
+        if head and head[2] != stream_type:
+            raise StreamTypeMismatch(
+                f"stream {stream_id!r} is a {head[2]!r} stream, not {stream_type!r}")
+        previous = head[1] if head else ""
+        position = conn.execute(select(func.coalesce(func.max(s.events.c.position), 0))).scalar()
+        now = time.time_ns() // 1000
+        rows = []
+        for offset, (type_, payload, meta, at) in enumerate(prepared, start=1):
+            version = current + offset
+            recorded = now if at is None else at
+            digest = chain_hash(previous, envelope_bytes(stream_id, version, type_, recorded,
+                                                         payload, meta))
+            rows.append({
+                "position": position + offset, "stream_id": stream_id,
+                "stream_type": stream_type, "version": version, "type": type_,
+                "recorded_at": recorded, "payload": payload, "metadata": meta, "hash": digest,
+            })
+            previous = digest
+        conn.execute(insert(s.events), rows)
+        last_at = max(r["recorded_at"] for r in rows)
+        if head:
+            conn.execute(
+                update(s.streams).where(s.streams.c.stream_id == stream_id).values(
+                    version=rows[-1]["version"], head_hash=previous,
+                    last_at=func.max(s.streams.c.last_at, last_at)
+                    if self._backend.name == "sqlite"
+                    else func.greatest(s.streams.c.last_at, last_at),
+                )
+            )
+        else:
+            conn.execute(insert(s.streams).values(
+                stream_id=stream_id, stream_type=stream_type, version=rows[-1]["version"],
+                head_hash=previous, first_at=min(r["recorded_at"] for r in rows),
+                last_at=last_at,
+            ))
+        return [
+            RecordedEvent(
+                position=r["position"], stream_id=stream_id, stream_type=stream_type,
+                version=r["version"], type=r["type"],
+                recorded_at=instant_from_us(r["recorded_at"]), payload=json.loads(r["payload"]),
+                metadata=json.loads(r["metadata"]), hash=r["hash"],
+            )
+            for r in rows
+        ]
+
+    # -- reads -----------------------------------------------------------------------------
+    def read_stream(
+        self, stream_id: str, from_version: int = 1, to_version: int | None = None,
+        *, until: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        """A stream's events in version order, optionally up to a version or an instant."""
+        query = select(*_EVENT_COLUMNS).where(
+            s.events.c.stream_id == stream_id, s.events.c.version >= from_version)
+        if to_version is not None:
+            query = query.where(s.events.c.version <= to_version)
+        if until is not None:
+            query = query.where(s.events.c.recorded_at <= us_from_instant(until))
+        with self.read_connection() as conn:
+            rows = conn.execute(query.order_by(s.events.c.version)).all()
+        return [_row_to_event(r) for r in rows]
+
+    def iter_events(
+        self, after_position: int = 0, *, to_position: int | None = None,
+        stream_ids: Iterable[str] | None = None, stream_types: Iterable[str] | None = None,
+        event_types: Iterable[str] | None = None, since: datetime | None = None,
+        until: datetime | None = None, page_size: int = 1000,
+    ) -> Iterator[RecordedEvent]:
+        """Every matching event after a position, in position order, fetched page by page.
+
+        Projections catch up with ``iter_events(after_position=checkpoint)``. Only one page is
+        in memory at a time, so this walks a store of any size.
+        """
+        conditions = []
+        if to_position is not None:
+            conditions.append(s.events.c.position <= to_position)
+        if stream_ids is not None:
+            conditions.append(s.events.c.stream_id.in_(list(stream_ids)))
+        if stream_types is not None:
+            conditions.append(s.events.c.stream_type.in_(list(stream_types)))
+        if event_types is not None:
+            conditions.append(s.events.c.type.in_(list(event_types)))
+        if since is not None:
+            conditions.append(s.events.c.recorded_at >= us_from_instant(since))
+        if until is not None:
+            conditions.append(s.events.c.recorded_at <= us_from_instant(until))
+        last = after_position
+        while True:
+            query = (select(*_EVENT_COLUMNS)
+                     .where(s.events.c.position > last, *conditions)
+                     .order_by(s.events.c.position).limit(page_size))
+            with self.read_connection() as conn:
+                rows = conn.execute(query).all()
+            for row in rows:
+                yield _row_to_event(row)
+            if len(rows) < page_size:
+                return
+            last = rows[-1][0]
+
+    def stream(self, stream_id: str) -> StreamInfo | None:
+        with self.read_connection() as conn:
+            row = conn.execute(select(*s.streams.c).where(s.streams.c.stream_id == stream_id)
+                               ).first()
+        return _row_to_stream(row) if row else None
+
+    def streams(
+        self, stream_type: str | None = None, *, after_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[StreamInfo]:
+        """The stream list in id order; page with ``after_id`` and ``limit``."""
+        query = select(*s.streams.c)
+        if stream_type is not None:
+            query = query.where(s.streams.c.stream_type == stream_type)
+        if after_id is not None:
+            query = query.where(s.streams.c.stream_id > after_id)
+        query = query.order_by(s.streams.c.stream_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.read_connection() as conn:
+            rows = conn.execute(query).all()
+        return [_row_to_stream(r) for r in rows]
+
+    def head_position(self) -> int:
+        with self.read_connection() as conn:
+            return int(conn.execute(
+                select(func.coalesce(func.max(s.events.c.position), 0))).scalar() or 0)
+
+    def stats(self) -> StoreStats:
+        with self.read_connection() as conn:
+            events = conn.execute(select(func.count()).select_from(s.events)).scalar() or 0
+            head = conn.execute(select(func.coalesce(func.max(s.events.c.position), 0))).scalar()
+            by_stream_type = dict(conn.execute(
+                select(s.streams.c.stream_type, func.count()).group_by(s.streams.c.stream_type)
+            ).all())
+            by_event_type = dict(conn.execute(
+                select(s.events.c.type, func.count()).group_by(s.events.c.type)).all())
+            n_snapshots = conn.execute(select(func.count()).select_from(s.snapshots)).scalar()
+        return StoreStats(events=int(events), streams=sum(by_stream_type.values()),
+                          head_position=int(head or 0), snapshots=int(n_snapshots or 0),
+                          streams_by_type=by_stream_type, events_by_type=by_event_type)
+
+    # -- snapshots -------------------------------------------------------------------------
+    def save_snapshot(self, stream_id: str, version: int, state: dict[str, Any]) -> None:
+        """Cache a state at a version that exists; a snapshot never changes the history."""
+        if self.read_only:
+            raise StoreReadOnly("snapshot")
+        text = _json_object(state, "snapshot state")
+        with self.write_transaction() as conn:
+            head = conn.execute(select(s.streams.c.version)
+                                .where(s.streams.c.stream_id == stream_id)).scalar()
+            if head is None or not 1 <= version <= head:
+                raise InvalidEvent(f"cannot snapshot {stream_id!r} at version {version}: "
+                                   f"the stream is at {head or 0}")
+            conn.execute(s.snapshots.delete().where(
+                and_(s.snapshots.c.stream_id == stream_id, s.snapshots.c.version == version)))
+            conn.execute(insert(s.snapshots).values(stream_id=stream_id, version=version,
+                                                    state=text))
+
+    def load_snapshot(self, stream_id: str, at_or_below: int | None = None) -> Snapshot | None:
+        """The latest snapshot at or below a version (or the latest of all)."""
+        query = select(s.snapshots.c.version, s.snapshots.c.state).where(
+            s.snapshots.c.stream_id == stream_id)
+        if at_or_below is not None:
+            query = query.where(s.snapshots.c.version <= at_or_below)
+        with self.read_connection() as conn:
+            row = conn.execute(query.order_by(s.snapshots.c.version.desc()).limit(1)).first()
+        return Snapshot(stream_id, row[0], json.loads(row[1])) if row else None
+
+    def iter_snapshots(self) -> Iterator[Snapshot]:
+        last: tuple[str, int] = ("", 0)
+        while True:
+            query = (select(s.snapshots.c.stream_id, s.snapshots.c.version, s.snapshots.c.state)
+                     .where((s.snapshots.c.stream_id > last[0]) | and_(
+                         s.snapshots.c.stream_id == last[0], s.snapshots.c.version > last[1]))
+                     .order_by(s.snapshots.c.stream_id, s.snapshots.c.version).limit(500))
+            with self.read_connection() as conn:
+                rows = conn.execute(query).all()
+            for row in rows:
+                yield Snapshot(row[0], row[1], json.loads(row[2]))
+            if len(rows) < 500:
+                return
+            last = (rows[-1][0], rows[-1][1])
+
+    # -- checkpoints -----------------------------------------------------------------------
+    def checkpoint(self, name: str, conn: Connection | None = None) -> int:
+        """The position a projection has processed up to (0 if it never ran)."""
+        query = select(s.checkpoints.c.position).where(s.checkpoints.c.name == name)
+        if conn is not None:
+            return int(conn.execute(query).scalar() or 0)
+        with self.read_connection() as c:
+            return int(c.execute(query).scalar() or 0)
+
+    def set_checkpoint(self, conn: Connection, name: str, position: int) -> None:
+        """Move a checkpoint inside the caller's transaction (with the read-model rows)."""
+        done = conn.execute(update(s.checkpoints).where(s.checkpoints.c.name == name)
+                            .values(position=position)).rowcount
+        if not done:
+            conn.execute(insert(s.checkpoints).values(name=name, position=position))

@@ -1,0 +1,87 @@
+"""Canonical bytes and the per-stream hash chain.
+
+Anyone can re-verify a history from an export or the database with this recipe alone.
+
+Canonical JSON of a value::
+
+    json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+               allow_nan=False).encode("utf-8")
+
+i.e. object keys sorted by code point, no whitespace, non-ASCII characters as raw UTF-8, floats
+as Python's shortest round-trip ``repr`` and NaN/Infinity refused. The ``payload`` and ``metadata``
+columns of the ``events`` table hold exactly these bytes (as text), so they can be fed to the hash
+unchanged.
+
+The envelope of an event is the canonical JSON of the six-element array::
+
+    [stream_id, version, type, recorded_at, payload, metadata]
+
+where ``version`` is the 1-based integer version in the stream and ``recorded_at`` is the UTC
+instant as the 27-character string ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (always six fractional digits;
+the ``recorded_at`` column stores the same instant as integer microseconds since the Unix epoch).
+
+The hash of an event is::
+
+    sha256(previous_hash + envelope).hexdigest()      # 64 lowercase hex characters
+
+where ``previous_hash`` is the ASCII bytes of the previous event's hex hash in the same stream,
+and empty bytes for version 1. The head hash of a stream (``streams.head_hash``) is the hash of
+its last event, so it fixes every event before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_dumps = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+def canonical_json(value: Any) -> str:
+    """The canonical JSON text of a value (encode as UTF-8 for the canonical bytes)."""
+    return _dumps(value)
+
+
+def instant_from_us(us: int) -> datetime:
+    """A timezone-aware UTC datetime from integer microseconds since the epoch."""
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def us_from_instant(instant: datetime) -> int:
+    """Integer microseconds since the epoch; naive datetimes are refused, not guessed."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"naive datetime {instant!r}: esaudit needs timezone-aware instants")
+    delta = instant - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def iso_from_us(us: int) -> str:
+    """The fixed-width UTC text of an instant used in the envelope."""
+    d = instant_from_us(us)
+    return (
+        f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+        f".{d.microsecond:06d}Z"
+    )
+
+
+def envelope_bytes(
+    stream_id: str, version: int, type_: str, recorded_at_us: int, payload_json: str,
+    metadata_json: str,
+) -> bytes:
+    """The canonical envelope built from already-canonical payload and metadata text.
+
+    Splicing the stored texts in is byte-identical to dumping the whole array, and avoids
+    decoding and re-encoding every payload when a history is verified.
+    """
+    head = _dumps([stream_id, version, type_, iso_from_us(recorded_at_us)])
+    return f"{head[:-1]},{payload_json},{metadata_json}]".encode()
+
+
+def chain_hash(previous_hash: str, envelope: bytes) -> str:
+    """The hash of an event given the previous hash in its stream ('' for version 1)."""
+    return hashlib.sha256(previous_hash.encode("ascii") + envelope).hexdigest()

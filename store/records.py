@@ -1,0 +1,78 @@
+"""Plain records that cross the store boundary: no connections or rows ever leave the store."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class _Any(enum.Enum):
+    ANY = "any"
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY = _Any.ANY
+"""Expected version meaning 'append whatever the stream's version is'."""
+
+ExpectedVersion = int | _Any
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append. ``recorded_at`` is set only by importers and the demo seeder."""
+
+    type: str
+    payload: Mapping[str, Any]
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as stored: its place in the stream and the store, its time and its hash."""
+
+    position: int
+    stream_id: str
+    stream_type: str
+    version: int
+    type: str
+    recorded_at: datetime
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """One row of the stream list."""
+
+    stream_id: str
+    stream_type: str
+    version: int
+    head_hash: str
+    first_at: datetime
+    last_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A cached state of a stream at a version; never the source of truth."""
+
+    stream_id: str
+    version: int
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    events: int
+    streams: int
+    head_position: int
+    snapshots: int
+    streams_by_type: dict[str, int]
+    events_by_type: dict[str, int]

@@ -1,0 +1,313 @@
+"""The store contract: every backend must pass every test here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from store import (
+    ANY,
+    ConcurrencyError,
+    InvalidEvent,
+    NewEvent,
+    SchemaTooNew,
+    StoreReadOnly,
+    StreamTypeMismatch,
+    open_store,
+)
+
+
+def ev(type_: str = "Happened", **payload: object) -> NewEvent:
+    return NewEvent(type_, payload, {"actor": "tester", "correlation_id": "c-1"})
+
+
+def independent_chain(rows: list[tuple]) -> list[str]:
+    """Recompute a stream's hashes from the documented layout, without store.hashing."""
+    previous, out = "", []
+    for stream_id, version, type_, recorded_at, payload, metadata in rows:
+        iso = recorded_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        envelope = json.dumps([stream_id, version, type_, iso, payload, metadata],
+                              sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        previous = hashlib.sha256(previous.encode() + envelope.encode("utf-8")).hexdigest()
+        out.append(previous)
+    return out
+
+
+def test_append_and_read_back(store_target: str) -> None:
+    with open_store(store_target) as st:
+        first = st.append("o-1", "Order", [ev("Created", n=1), ev("Changed", n=2)], 0)
+        st.append("p-1", "Product", [ev("Registered", sku="A")], 0)
+        third = st.append("o-1", "Order", [ev("Changed", n=3, text="über ✓")], 2)
+        events = st.read_stream("o-1")
+        assert [e.version for e in events] == [1, 2, 3]
+        assert [e.type for e in events] == ["Created", "Changed", "Changed"]
+        assert events[2].payload == {"n": 3, "text": "über ✓"}
+        assert events[0].metadata == {"actor": "tester", "correlation_id": "c-1"}
+        assert [e.position for e in first + third] == [1, 2, 4]
+        assert all(e.recorded_at.tzinfo is not None for e in events)
+        assert st.read_stream("o-1", 2, 2)[0].payload == {"n": 2}
+        assert [e.stream_id for e in st.iter_events()] == ["o-1", "o-1", "p-1", "o-1"]
+
+
+def test_recorded_at_keeps_microseconds_and_utc(store_target: str) -> None:
+    at = datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=timezone_plus(2))
+    with open_store(store_target) as st:
+        (event,) = st.append("s", "T", [NewEvent("E", {}, {}, recorded_at=at)])
+        assert event.recorded_at == at
+        assert st.read_stream("s")[0].recorded_at == at
+        assert st.read_stream("s")[0].recorded_at.utcoffset() == timedelta(0)
+        with pytest.raises(ValueError, match="naive"):
+            st.append("s", "T", [NewEvent("E", {}, {}, recorded_at=datetime(2024, 1, 1))])
+
+
+def timezone_plus(hours: int):
+    from datetime import timezone
+    return timezone(timedelta(hours=hours))
+
+
+def test_expected_version_conflicts_write_nothing(store_target: str) -> None:
+    with open_store(store_target) as st:
+        st.append("o-1", "Order", [ev(), ev()], 0)
+        with pytest.raises(ConcurrencyError) as info:
+            st.append("o-1", "Order", [ev()], 0)
+        assert info.value.actual == 2 and info.value.expected == 0
+        with pytest.raises(ConcurrencyError) as info:
+            st.append("o-1", "Order", [ev()], 5)
+        assert info.value.actual == 2
+        with pytest.raises(ConcurrencyError):
+            st.append("new", "Order", [ev()], 1)
+        assert st.stream("new") is None
+        assert st.stream("o-1").version == 2
+        assert st.head_position() == 2
+        st.append("o-1", "Order", [ev()], ANY)
+        st.append("o-1", "Order", [ev()], 3)
+        assert [e.version for e in st.read_stream("o-1")] == [1, 2, 3, 4]
+
+
+def test_invalid_input_is_refused_before_writing(store_target: str) -> None:
+    with open_store(store_target) as st:
+        with pytest.raises(InvalidEvent):
+            st.append("s", "T", [ev(), NewEvent("E", {"x": float("nan")})])
+        with pytest.raises(InvalidEvent):
+            st.append("s", "T", [NewEvent("E", ["not", "an", "object"])])  # type: ignore[arg-type]
+        with pytest.raises(InvalidEvent):
+            st.append("s", "T", [NewEvent("", {})])
+        with pytest.raises(InvalidEvent):
+            st.append("", "T", [ev()])
+        with pytest.raises(InvalidEvent):
+            st.append("s", "T", [])
+        assert st.head_position() == 0
+        st.append("s", "T", [ev()])
+        with pytest.raises(StreamTypeMismatch):
+            st.append("s", "Other", [ev()])
+        assert st.stream("s").version == 1
+
+
+def test_failed_multi_event_append_is_atomic(store_target: str) -> None:
+    """A failure after the events are inserted (here: updating the stream list) rolls all back."""
+    with open_store(store_target) as st:
+        st.append("o-1", "Order", [ev()], 0)
+        engine = st._backend.engine
+
+        def fail_on_stream_update(conn, cursor, statement, *args):
+            if statement.lstrip().upper().startswith("UPDATE STREAMS"):
+                raise RuntimeError("injected failure")
+
+        sa.event.listen(engine, "before_cursor_execute", fail_on_stream_update)
+        try:
+            with pytest.raises(RuntimeError, match="injected"):
+                st.append("o-1", "Order", [ev(n=1), ev(n=2), ev(n=3)], 1)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", fail_on_stream_update)
+        assert [e.version for e in st.read_stream("o-1")] == [1]
+        assert st.stream("o-1").version == 1
+        assert st.head_position() == 1
+        st.append("o-1", "Order", [ev()], 1)
+        assert [e.position for e in st.iter_events()] == [1, 2]
+
+
+def test_hash_chain_matches_independent_recomputation(store_target: str) -> None:
+    with open_store(store_target) as st:
+        st.append("o-1", "Order", [ev("A", z=1, a=[1, 2.5, None], s="ünï"), ev("B")], 0)
+        st.append("o-2", "Order", [ev("A")], 0)
+        st.append("o-1", "Order", [NewEvent("C", {"nested": {"b": 1, "a": True}},
+                                            {"actor": "x", "command": "Do"})], 2)
+        events = st.read_stream("o-1")
+        expected = independent_chain([(e.stream_id, e.version, e.type, e.recorded_at, e.payload,
+                                       e.metadata) for e in events])
+        assert [e.hash for e in events] == expected
+        assert st.stream("o-1").head_hash == expected[-1]
+        assert st.stream("o-2").head_hash != expected[0]  # the stream id is hashed in
+
+
+def test_paging_through_more_events_than_a_page(store_target: str) -> None:
+    with open_store(store_target) as st:
+        for i in range(25):
+            st.append(f"s-{i % 7}-{i % 2}", "T" if i % 2 else "U",
+                      [NewEvent("Even" if j % 2 == 0 else "Odd", {"i": i, "j": j})
+                       for j in range(10)])
+        got = list(st.iter_events(page_size=33))
+        assert [e.position for e in got] == list(range(1, 251))
+        assert len(list(st.iter_events(after_position=240, page_size=4))) == 10
+        assert len(list(st.iter_events(to_position=100, page_size=7))) == 100
+        odd_t = list(st.iter_events(stream_types=["T"], event_types=["Odd"], page_size=9))
+        assert len(odd_t) == 12 * 5
+        assert {(e.stream_type, e.type) for e in odd_t} == {("T", "Odd")}
+        some = list(st.iter_events(stream_ids=["s-0-0", "s-1-1"], page_size=5))
+        assert {e.stream_id for e in some} == {"s-0-0", "s-1-1"} and len(some) == 40
+
+
+def test_time_range_filters(store_target: str) -> None:
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    with open_store(store_target) as st:
+        st.append("s", "T", [NewEvent("E", {"d": d}, recorded_at=base + timedelta(days=d))
+                             for d in range(10)])
+        got = list(st.iter_events(since=base + timedelta(days=3), until=base + timedelta(days=5)))
+        assert [e.payload["d"] for e in got] == [3, 4, 5]
+        upto = st.read_stream("s", until=base + timedelta(days=1, hours=1))
+        assert [e.version for e in upto] == [1, 2]
+        info = st.stream("s")
+        assert info.first_at == base and info.last_at == base + timedelta(days=9)
+
+
+def test_stream_list_and_stats(store_target: str) -> None:
+    with open_store(store_target) as st:
+        for i in range(5):
+            st.append(f"o-{i}", "Order", [ev()] * (i + 1))
+        st.append("p-1", "Product", [ev("Registered")])
+        assert [s.stream_id for s in st.streams("Order")] == [f"o-{i}" for i in range(5)]
+        assert [s.version for s in st.streams("Order")] == [1, 2, 3, 4, 5]
+        page = st.streams(after_id="o-2", limit=2)
+        assert [s.stream_id for s in page] == ["o-3", "o-4"]
+        stats = st.stats()
+        assert (stats.events, stats.streams, stats.head_position) == (16, 6, 16)
+        assert stats.streams_by_type == {"Order": 5, "Product": 1}
+        assert stats.events_by_type == {"Happened": 15, "Registered": 1}
+
+
+def test_snapshots_load_latest_at_or_below(store_target: str) -> None:
+    with open_store(store_target) as st:
+        st.append("o-1", "Order", [ev()] * 10)
+        st.save_snapshot("o-1", 3, {"v": 3})
+        st.save_snapshot("o-1", 8, {"v": 8})
+        assert st.load_snapshot("o-1").version == 8
+        assert st.load_snapshot("o-1", 7).state == {"v": 3}
+        assert st.load_snapshot("o-1", 2) is None
+        st.save_snapshot("o-1", 8, {"v": "again"})
+        assert st.load_snapshot("o-1", 9).state == {"v": "again"}
+        with pytest.raises(InvalidEvent):
+            st.save_snapshot("o-1", 11, {})
+        assert [(s.stream_id, s.version) for s in st.iter_snapshots()] == [("o-1", 3), ("o-1", 8)]
+
+
+def test_checkpoints_and_catch_up(store_target: str) -> None:
+    with open_store(store_target) as st:
+        st.append("a", "T", [ev()] * 3)
+        assert st.checkpoint("proj") == 0
+        with st.write_transaction(lock=True) as conn:
+            seen = [e.position for e in st.iter_events(after_position=st.checkpoint("proj", conn))]
+            st.set_checkpoint(conn, "proj", seen[-1])
+        st.append("b", "T", [ev()] * 2)
+        assert [e.position for e in st.iter_events(after_position=st.checkpoint("proj"))] == [4, 5]
+
+
+def test_read_only_refuses_every_write(store_target: str) -> None:
+    with open_store(store_target) as st:
+        st.append("o-1", "Order", [ev()])
+    with open_store(store_target, read_only=True) as ro:
+        assert ro.read_stream("o-1")[0].type == "Happened"
+        with pytest.raises(StoreReadOnly):
+            ro.append("o-1", "Order", [ev()])
+        with pytest.raises(StoreReadOnly):
+            ro.save_snapshot("o-1", 1, {})
+        with pytest.raises(StoreReadOnly), ro.write_transaction():
+            pass
+        # The flag is not the only guard: the database connection itself refuses writes.
+        ro.read_only = False
+        with pytest.raises(StoreReadOnly):
+            ro.append("o-1", "Order", [ev()])
+    with open_store(store_target) as st:
+        assert st.stream("o-1").version == 1
+
+
+def test_newer_schema_is_refused_and_left_alone(store_target: str) -> None:
+    with open_store(store_target) as st:
+        st.append("o-1", "Order", [ev()])
+        with st.write_transaction() as conn:
+            conn.exec_driver_sql("UPDATE es_meta SET value = '99' WHERE key = 'schema_version'")
+    for read_only in (False, True):
+        with pytest.raises(SchemaTooNew, match="99"):
+            open_store(store_target, read_only=read_only)
+
+
+def test_concurrent_writers_in_threads_keep_versions_contiguous(store_target: str) -> None:
+    with open_store(store_target) as st:
+        st.append("hot", "T", [ev()], 0)
+        successes: list[int] = []
+        conflicts: list[int] = []
+        lock = threading.Lock()
+
+        def writer(k: int) -> None:
+            for _ in range(15):
+                seen = st.stream("hot").version
+                try:
+                    st.append("hot", "T", [ev(writer=k), ev(writer=k)], seen)
+                except ConcurrencyError as e:
+                    assert e.actual >= seen
+                    with lock:
+                        conflicts.append(k)
+                else:
+                    with lock:
+                        successes.append(k)
+
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        events = st.read_stream("hot")
+        assert [e.version for e in events] == list(range(1, len(events) + 1))
+        assert len(events) == 1 + 2 * len(successes)
+        assert len(successes) + len(conflicts) == 60
+        # Each success wrote its two events next to each other.
+        by_writer = [e.payload["writer"] for e in events[1:]]
+        assert all(by_writer[i] == by_writer[i + 1] for i in range(0, len(by_writer), 2))
+        positions = [e.position for e in st.iter_events()]
+        assert positions == sorted(set(positions))
+
+
+def test_a_follower_never_skips_a_position(store_target: str) -> None:
+    """Readers tailing positions while writers race see every event exactly once, in order."""
+    with open_store(store_target) as st:
+        done = threading.Event()
+        seen: list[int] = []
+
+        def follow() -> None:
+            last = 0
+            while True:
+                finished = done.is_set()
+                for e in st.iter_events(after_position=last, page_size=50):
+                    seen.append(e.position)
+                    last = e.position
+                if finished:
+                    return
+
+        def write(k: int) -> None:
+            for i in range(40):
+                st.append(f"s-{k}-{i % 3}", "T", [ev(k=k, i=i)] * (1 + i % 3))
+
+        follower = threading.Thread(target=follow)
+        follower.start()
+        writers = [threading.Thread(target=write, args=(k,)) for k in range(4)]
+        for w in writers:
+            w.start()
+        for w in writers:
+            w.join()
+        done.set()
+        follower.join()
+        assert seen == list(range(1, st.head_position() + 1))
