@@ -1,0 +1,149 @@
+"""Queries over read models and the stream list; they never replay."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, func, or_, select
+
+from store import EventStore
+from store.hashing import instant_from_us
+from store.schema import streams
+
+from .readmodels import order_summary, product_catalogue
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    order_id: str
+    customer: str
+    currency: str
+    status: str
+    total_cents: int
+    paid_cents: int
+    refunded_cents: int
+    line_count: int
+    lines: dict[str, dict[str, int]]
+    carrier: str | None
+    tracking_no: str | None
+    cancel_reason: str | None
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    sku: str
+    name: str
+    price_cents: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRow:
+    """One line of the stream browser: the stream list joined with the order read model."""
+
+    stream_id: str
+    stream_type: str
+    version: int
+    status: str | None
+    customer: str | None
+    first_at: datetime
+    last_at: datetime
+    head_hash: str
+
+
+SortKey = Literal["stream_id", "stream_type", "version", "status", "last_at"]
+_SORT_COLUMNS = {
+    "stream_id": streams.c.stream_id, "stream_type": streams.c.stream_type,
+    "version": streams.c.version, "status": order_summary.c.status,
+    "last_at": streams.c.last_at,
+}
+
+
+class Queries:
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    def _stream_select(self, text: str | None, stream_type: str | None) -> Select[Any]:
+        query = select(
+            streams.c.stream_id, streams.c.stream_type, streams.c.version, order_summary.c.status,
+            order_summary.c.customer, streams.c.first_at, streams.c.last_at, streams.c.head_hash,
+        ).select_from(streams.outerjoin(order_summary,
+                                        order_summary.c.order_id == streams.c.stream_id))
+        if stream_type:
+            query = query.where(streams.c.stream_type == stream_type)
+        for word in (text or "").split():
+            pattern = f"%{word.lower()}%"
+            query = query.where(or_(
+                func.lower(streams.c.stream_id).like(pattern),
+                func.lower(streams.c.stream_type).like(pattern),
+                func.lower(order_summary.c.customer).like(pattern),
+                func.lower(order_summary.c.status).like(pattern),
+            ))
+        return query
+
+    def stream_rows(self, text: str | None = None, stream_type: str | None = None, *,
+                    sort: SortKey = "stream_id", descending: bool = False, offset: int = 0,
+                    limit: int | None = None) -> list[StreamRow]:
+        """A page of the stream browser, filtered on id, customer, type and status."""
+        column = _SORT_COLUMNS[sort]
+        order = [column.desc() if descending else column.asc(), streams.c.stream_id.asc()]
+        query = self._stream_select(text, stream_type).order_by(*order).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.store.read_connection() as conn:
+            rows = conn.execute(query).all()
+        return [StreamRow(r[0], r[1], r[2], r[3], r[4], instant_from_us(r[5]),
+                          instant_from_us(r[6]), r[7]) for r in rows]
+
+    def count_streams(self, text: str | None = None, stream_type: str | None = None) -> int:
+        query = select(func.count()).select_from(self._stream_select(text, stream_type).subquery())
+        with self.store.read_connection() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def order(self, order_id: str) -> OrderSummary | None:
+        with self.store.read_connection() as conn:
+            row = conn.execute(select(order_summary)
+                               .where(order_summary.c.order_id == order_id)).first()
+        return _order(row) if row else None
+
+    def orders(self, status: str | None = None, limit: int | None = None) -> list[OrderSummary]:
+        query = select(order_summary).order_by(order_summary.c.order_id)
+        if status:
+            query = query.where(order_summary.c.status == status)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.store.read_connection() as conn:
+            return [_order(r) for r in conn.execute(query)]
+
+    def product(self, sku: str) -> Product | None:
+        with self.store.read_connection() as conn:
+            row = conn.execute(select(product_catalogue)
+                               .where(product_catalogue.c.sku == sku)).first()
+        return Product(row.sku, row.name, row.price_cents, row.version) if row else None
+
+    def products(self) -> list[Product]:
+        with self.store.read_connection() as conn:
+            rows = conn.execute(select(product_catalogue).order_by(product_catalogue.c.sku))
+            return [Product(r.sku, r.name, r.price_cents, r.version) for r in rows]
+
+    def stream_types(self) -> list[str]:
+        with self.store.read_connection() as conn:
+            return list(conn.execute(select(streams.c.stream_type).distinct()
+                                     .order_by(streams.c.stream_type)).scalars())
+
+
+def _order(row: Any) -> OrderSummary:
+    m = row._mapping
+    return OrderSummary(
+        order_id=m["order_id"], customer=m["customer"], currency=m["currency"],
+        status=m["status"], total_cents=m["total_cents"], paid_cents=m["paid_cents"],
+        refunded_cents=m["refunded_cents"], line_count=m["line_count"],
+        lines=json.loads(m["lines"]), carrier=m["carrier"], tracking_no=m["tracking_no"],
+        cancel_reason=m["cancel_reason"], version=m["version"],
+        updated_at=instant_from_us(m["updated_at"]),
+    )

@@ -1,0 +1,186 @@
+"""The Order aggregate: a state machine folded from its events, S' = evolve(S, E).
+
+State is a plain JSON-friendly dict (the projected state of the issue), so that the same value
+is what snapshots store, replay shows and diffs compare. ``evolve`` never checks rules: history
+is a fact. ``decide`` checks every rule before a single event exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from . import commands as c
+from . import events as e
+from .errors import InvalidCommand, InvalidTransition
+
+State = dict[str, Any]
+
+DRAFT, PENDING, PAID = "draft", "pending_payment", "paid"
+SHIPPED, DELIVERED, CANCELLED = "shipped", "delivered", "cancelled"
+STATUSES = (DRAFT, PENDING, PAID, SHIPPED, DELIVERED, CANCELLED)
+CANCELLABLE = (DRAFT, PENDING, PAID)
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def new_state(order_id: str = "", customer: str = "", currency: str = "") -> State:
+    return {
+        "order_id": order_id, "customer": customer, "currency": currency, "status": DRAFT,
+        "lines": {}, "total_cents": 0, "paid_cents": 0, "refunded_cents": 0,
+        "carrier": None, "tracking_no": None, "cancel_reason": None,
+    }
+
+
+def _total(lines: Mapping[str, Mapping[str, int]]) -> int:
+    return sum(line["qty"] * line["unit_price_cents"] for line in lines.values())
+
+
+def evolve(state: State | None, type_: str, p: Mapping[str, Any]) -> State:
+    """The state after one event. Unknown event types leave the state as it was."""
+    if type_ == "OrderCreated":
+        return new_state(p["order_id"], p["customer"], p["currency"])
+    s = dict(state) if state is not None else new_state()
+    if type_ == "LineAdded":
+        lines = dict(s["lines"])
+        old = lines.get(p["sku"])
+        lines[p["sku"]] = {"qty": (old["qty"] if old else 0) + p["qty"],
+                           "unit_price_cents": p["unit_price_cents"]}
+        s["lines"], s["total_cents"] = lines, _total(lines)
+    elif type_ == "LineRemoved":
+        lines = {k: v for k, v in s["lines"].items() if k != p["sku"]}
+        s["lines"], s["total_cents"] = lines, _total(lines)
+    elif type_ == "OrderPlaced":
+        s["status"] = PENDING
+    elif type_ == "PaymentReceived":
+        s["paid_cents"] += p["amount_cents"]
+        if s["status"] == PENDING and s["paid_cents"] >= s["total_cents"]:
+            s["status"] = PAID
+    elif type_ == "OrderShipped":
+        s["status"], s["carrier"], s["tracking_no"] = SHIPPED, p["carrier"], p["tracking_no"]
+    elif type_ == "OrderDelivered":
+        s["status"] = DELIVERED
+    elif type_ == "OrderCancelled":
+        s["status"], s["cancel_reason"] = CANCELLED, p["reason"]
+    elif type_ == "RefundIssued":
+        s["refunded_cents"] += p["amount_cents"]
+    return s
+
+
+def owed_cents(state: State) -> int:
+    return max(0, state["total_cents"] - state["paid_cents"])
+
+
+def refundable_cents(state: State) -> int:
+    return state["paid_cents"] - state["refunded_cents"]
+
+
+def _text(value: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidCommand(f"{what} must not be empty")
+    return value.strip()
+
+
+def _positive(value: int, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise InvalidCommand(f"{what} must be a positive whole number, not {value!r}")
+    return value
+
+
+def _require(state: State | None, order_id: str) -> State:
+    if state is None:
+        raise InvalidTransition(f"order {order_id} does not exist")
+    return state
+
+
+def _status(state: State, allowed: tuple[str, ...], action: str) -> None:
+    if state["status"] not in allowed:
+        raise InvalidTransition(
+            f"cannot {action}: order {state['order_id']} is {state['status']}"
+            f" (allowed only when {' or '.join(allowed)})")
+
+
+def decide(state: State | None, cmd: c.OrderCommand) -> list[e.OrderEvent]:
+    """The events a command produces, or InvalidTransition / InvalidCommand, never both."""
+    if isinstance(cmd, c.CreateOrder):
+        if state is not None:
+            raise InvalidTransition(f"order {cmd.order_id} already exists")
+        currency = _text(cmd.currency, "currency").upper()
+        if not _CURRENCY.match(currency):
+            raise InvalidCommand(f"currency must be a three-letter code such as EUR, "
+                                 f"not {cmd.currency!r}")
+        return [e.OrderCreated(_text(cmd.order_id, "order id"), _text(cmd.customer, "customer"),
+                               currency)]
+    s = _require(state, cmd.order_id)
+    if isinstance(cmd, c.AddLine):
+        _status(s, (DRAFT,), "change lines")
+        price = cmd.unit_price_cents
+        if not isinstance(price, int) or isinstance(price, bool) or price < 0:
+            raise InvalidCommand(f"unit price must be zero or more cents, not {price!r}")
+        return [e.LineAdded(_text(cmd.sku, "sku"), _positive(cmd.qty, "quantity"), price)]
+    if isinstance(cmd, c.RemoveLine):
+        _status(s, (DRAFT,), "change lines")
+        if cmd.sku not in s["lines"]:
+            raise InvalidTransition(f"order {s['order_id']} has no line for {cmd.sku}")
+        return [e.LineRemoved(cmd.sku)]
+    if isinstance(cmd, c.PlaceOrder):
+        _status(s, (DRAFT,), "place")
+        if not s["lines"]:
+            raise InvalidTransition(f"cannot place order {s['order_id']}: it has no lines")
+        return [e.OrderPlaced()]
+    if isinstance(cmd, c.ReceivePayment):
+        _status(s, (PENDING,), "take a payment")
+        amount = _positive(cmd.amount_cents, "payment amount (cents)")
+        if amount > owed_cents(s):
+            raise InvalidTransition(f"payment of {amount} cents exceeds the {owed_cents(s)} "
+                                    f"cents still owed on order {s['order_id']}")
+        return [e.PaymentReceived(amount, _text(cmd.method, "payment method"))]
+    if isinstance(cmd, c.ShipOrder):
+        _status(s, (PAID,), "ship")
+        return [e.OrderShipped(_text(cmd.carrier, "carrier"),
+                               _text(cmd.tracking_no, "tracking number"))]
+    if isinstance(cmd, c.DeliverOrder):
+        _status(s, (SHIPPED,), "mark delivered")
+        return [e.OrderDelivered()]
+    if isinstance(cmd, c.CancelOrder):
+        _status(s, CANCELLABLE, "cancel")
+        return [e.OrderCancelled(_text(cmd.reason, "reason"))]
+    if isinstance(cmd, c.IssueRefund):
+        amount = _positive(cmd.amount_cents, "refund amount (cents)")
+        if amount > refundable_cents(s):
+            raise InvalidTransition(f"refund of {amount} cents exceeds the "
+                                    f"{refundable_cents(s)} cents paid and not yet refunded")
+        return [e.RefundIssued(amount, cmd.reason.strip() if cmd.reason else "")]
+    raise InvalidCommand(f"not an order command: {cmd!r}")
+
+
+def available_actions(state: State | None) -> frozenset[str]:
+    """Which commands can succeed in this state (for enabling actions in the app)."""
+    if state is None:
+        return frozenset({"create"})
+    status, actions = state["status"], set()
+    if status == DRAFT:
+        actions |= {"add_line", "cancel"} | ({"remove_line", "place"} if state["lines"] else set())
+    if status == PENDING:
+        actions |= {"cancel"} | ({"pay"} if owed_cents(state) > 0 else set())
+    if status == PAID:
+        actions |= {"ship", "cancel"}
+    if status == SHIPPED:
+        actions.add("deliver")
+    if refundable_cents(state) > 0:
+        actions.add("refund")
+    return frozenset(actions)
+
+
+def broken_rules(state: State) -> list[str]:
+    """Invariants every reachable state keeps; an empty list means the state is sound."""
+    problems = []
+    if state["paid_cents"] > state["total_cents"]:
+        problems.append("paid above total")
+    if state["refunded_cents"] > state["paid_cents"]:
+        problems.append("refunded above paid")
+    if state["total_cents"] != _total(state["lines"]):
+        problems.append("total differs from lines")
+    if state["status"] not in STATUSES:
+        problems.append(f"unknown status {state['status']!r}")
+    return problems
