@@ -1,0 +1,374 @@
+"""The ``esaudit`` command line: every audit job headless, for scripts and CI.
+
+Exit codes: 0 ok, 1 audit finding, 2 usage or input error, 3 concurrency conflict,
+4 domain rule refused. Errors are one line on stderr; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from store import ConcurrencyError, StoreError, StoreReadOnly
+
+from .application.diff import count_by_kind
+from .application.seed import seed as run_seed
+from .bootstrap import Services, bootstrap
+from .domain import commands as c
+from .domain.errors import DomainError, InvalidCommand, InvalidTransition
+from .domain.money import format_money, parse_money
+from .output import flatten, print_json, print_table
+
+EXIT_OK, EXIT_FINDING, EXIT_USAGE, EXIT_CONFLICT, EXIT_REFUSED = 0, 1, 2, 3, 4
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2 with one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def default_target() -> str:
+    env = os.environ.get("ESAUDIT_DB")
+    if env:
+        return env
+    from platformdirs import user_data_dir
+    folder = Path(user_data_dir("esaudit", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / "esaudit.db")
+
+
+def parse_instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"not an ISO 8601 instant: {text!r} (e.g. 2026-01-31T12:00:00Z)"
+                         ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _money(text: str) -> int:
+    try:
+        return parse_money(text)
+    except InvalidCommand as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="esaudit", description="Audit event-sourced systems.")
+    p.add_argument("--db", metavar="TARGET",
+                   help="store path or URL (default: $ESAUDIT_DB, else esaudit.db in the "
+                        "per-user data folder)")
+    p.add_argument("--read-only", action="store_true", help="open the store read-only")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    s = sub.add_parser("seed", help="fill the store with a deterministic demo history")
+    s.add_argument("--orders", type=_positive, required=True)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--days", type=_positive, default=30)
+    s.add_argument("--until", type=parse_instant, default=None,
+                   help="end of the time span (default: today 00:00 UTC)")
+    s.add_argument("--json", action="store_true")
+
+    order = sub.add_parser("order", help="run an order command").add_subparsers(
+        dest="action", parser_class=_Parser, metavar="ACTION", required=True)
+
+    def action(name: str, help_: str, with_id: bool = True) -> argparse.ArgumentParser:
+        a = order.add_parser(name, help=help_)
+        if with_id:
+            a.add_argument("id", metavar="ID")
+        a.add_argument("--expected-version", type=_non_negative, metavar="N",
+                       help="refuse (exit 3) unless the order is at version N")
+        a.add_argument("--json", action="store_true")
+        return a
+
+    a = action("create", "create an order (prints its id)", with_id=False)
+    a.add_argument("--customer", required=True)
+    a.add_argument("--currency", default="EUR")
+    a = action("add-line", "add a line (catalogue price unless --price)")
+    a.add_argument("--sku", required=True)
+    a.add_argument("--qty", type=_positive, required=True)
+    a.add_argument("--price", type=_money, help="unit price, e.g. 12.50")
+    action("remove-line", "remove a line").add_argument("--sku", required=True)
+    action("place", "place the order")
+    a = action("pay", "record a payment")
+    a.add_argument("--amount", type=_money, required=True)
+    a.add_argument("--method", default="card")
+    a = action("ship", "ship the order")
+    a.add_argument("--carrier", required=True)
+    a.add_argument("--tracking", required=True)
+    action("deliver", "mark the order delivered")
+    action("cancel", "cancel the order").add_argument("--reason", required=True)
+    a = action("refund", "issue a refund (compensation)")
+    a.add_argument("--amount", type=_money, required=True)
+    a.add_argument("--reason", default="")
+
+    s = sub.add_parser("streams", help="list streams")
+    s.add_argument("--type", dest="stream_type")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("events", help="list a stream's events")
+    s.add_argument("stream")
+    s.add_argument("--from", dest="from_version", type=_positive, default=1)
+    s.add_argument("--to", dest="to_version", type=_positive)
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("replay", help="the state of a stream at a version or instant")
+    s.add_argument("stream")
+    when = s.add_mutually_exclusive_group()
+    when.add_argument("--version", type=_non_negative)
+    when.add_argument("--at", type=parse_instant, metavar="ISO8601")
+    s.add_argument("--no-snapshots", action="store_true")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("diff", help="what changed in a stream between versions A and B")
+    s.add_argument("stream")
+    s.add_argument("a", type=_non_negative)
+    s.add_argument("b", type=_non_negative)
+    s.add_argument("--json", action="store_true")
+
+    proj = sub.add_parser("projections", help="read models").add_subparsers(
+        dest="action", parser_class=_Parser, metavar="ACTION", required=True)
+    proj.add_parser("rebuild", help="recompute every read model from position 0")
+    proj.add_parser("status", help="checkpoints and lag").add_argument("--json",
+                                                                       action="store_true")
+
+    sub.add_parser("stats", help="store totals").add_argument("--json", action="store_true")
+    sub.add_parser("gui", help="open the desktop app")
+    return p
+
+
+# -- commands -----------------------------------------------------------------------------
+def cmd_seed(svc: Services, args: argparse.Namespace) -> int:
+    _writable(svc, "seed")
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\rseeding: {done}/{total} commands")
+            sys.stderr.flush()
+
+    result = run_seed(svc.commands, orders=args.orders, seed=args.seed, days=args.days,
+                      until=args.until, progress=progress)
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    summary = {"orders": result.orders, "products": result.products,
+               "commands": result.commands, "conflicts": result.conflicts,
+               "events": svc.store.stats().events}
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"seeded {result.orders} orders and {result.products} products: "
+              f"{result.commands} commands, {result.conflicts} refused as concurrent edits, "
+              f"{summary['events']} events in the store")
+    return EXIT_OK
+
+
+ORDER_COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
+    "add-line": lambda a: c.AddLine(a.id, a.sku, a.qty, a.price),
+    "remove-line": lambda a: c.RemoveLine(a.id, a.sku),
+    "place": lambda a: c.PlaceOrder(a.id),
+    "pay": lambda a: c.ReceivePayment(a.id, a.amount, a.method),
+    "ship": lambda a: c.ShipOrder(a.id, a.carrier, a.tracking),
+    "deliver": lambda a: c.DeliverOrder(a.id),
+    "cancel": lambda a: c.CancelOrder(a.id, a.reason),
+    "refund": lambda a: c.IssueRefund(a.id, a.amount, a.reason),
+}
+
+
+def _writable(svc: Services, what: str) -> None:
+    if svc.read_only:
+        raise StoreReadOnly(what)
+
+
+def cmd_order(svc: Services, args: argparse.Namespace) -> int:
+    from .application.handlers import new_order_id
+    _writable(svc, f"order {args.action}")
+    if args.action == "create":
+        cmd: Any = c.CreateOrder(new_order_id(), args.customer, args.currency)
+    else:
+        if svc.store.stream(args.id) is None:
+            raise InvalidCommand(f"no order {args.id!r} in the store")
+        cmd = ORDER_COMMANDS[args.action](args)
+    result = svc.commands.execute(cmd, expected_version=args.expected_version)
+    if args.json:
+        print_json(result.as_json())
+    elif args.action == "create":
+        print(result.stream_id)
+    else:
+        summary = svc.queries.order(result.stream_id)
+        status = f", {summary.status}, total {format_money(summary.total_cents, summary.currency)}"\
+            if summary else ""
+        print(f"{result.stream_id} is at version {result.version}{status}")
+    return EXIT_OK
+
+
+def cmd_streams(svc: Services, args: argparse.Namespace) -> int:
+    rows = svc.store.streams(args.stream_type)
+    if args.json:
+        print_json([{"stream_id": r.stream_id, "stream_type": r.stream_type,
+                     "version": r.version, "first_at": r.first_at, "last_at": r.last_at}
+                    for r in rows])
+    else:
+        print_table(["stream", "type", "version", "first event", "last event"],
+                    [(r.stream_id, r.stream_type, r.version, r.first_at, r.last_at)
+                     for r in rows], right=[2])
+    return EXIT_OK
+
+
+def cmd_events(svc: Services, args: argparse.Namespace) -> int:
+    if svc.store.stream(args.stream) is None:
+        raise InvalidCommand(f"no stream {args.stream!r} in the store")
+    events = svc.store.read_stream(args.stream, args.from_version, args.to_version)
+    if args.json:
+        print_json([{"position": e.position, "stream_id": e.stream_id,
+                     "stream_type": e.stream_type, "version": e.version, "type": e.type,
+                     "recorded_at": e.recorded_at, "payload": e.payload,
+                     "metadata": e.metadata, "hash": e.hash} for e in events])
+    else:
+        print_table(["pos", "ver", "recorded (UTC)", "type", "actor", "payload", "hash"],
+                    [(e.position, e.version, e.recorded_at, e.type, e.metadata.get("actor"),
+                      e.payload, e.hash[:12]) for e in events], right=[0, 1])
+    return EXIT_OK
+
+
+def cmd_replay(svc: Services, args: argparse.Namespace) -> int:
+    result = svc.replayer.replay(args.stream, args.version, at=args.at,
+                                 use_snapshots=not args.no_snapshots)
+    if args.json:
+        print_json(result.as_json())
+    else:
+        origin = (f" (from the snapshot at version {result.snapshot_version})"
+                  if result.snapshot_version else "")
+        print(f"{result.stream_id} ({result.stream_type}) at version {result.version}{origin}")
+        print_table(["field", "value"], flatten(result.state))
+    return EXIT_OK
+
+
+def cmd_diff(svc: Services, args: argparse.Namespace) -> int:
+    changes = svc.comparer.versions(args.stream, args.a, args.b)
+    if args.json:
+        print_json([ch.as_json() for ch in changes])
+    else:
+        counts = count_by_kind(changes)
+        print(f"{args.stream}: version {args.a} -> {args.b}: {counts['changed']} changed, "
+              f"{counts['added']} added, {counts['removed']} removed")
+        if changes:
+            print_table(["path", "change", "old", "new"],
+                        [(ch.path, ch.kind, ch.old, ch.new) for ch in changes])
+    return EXIT_OK
+
+
+def cmd_projections(svc: Services, args: argparse.Namespace) -> int:
+    if args.action == "rebuild":
+        _writable(svc, "projection rebuild")
+        n = svc.projector.rebuild()
+        print(f"rebuilt {len(svc.projector.projections)} read models from {n} events")
+        return EXIT_OK
+    status = svc.projector.status()
+    if args.json:
+        print_json([{"name": s.name, "checkpoint": s.checkpoint, "head": s.head, "lag": s.lag}
+                    for s in status])
+    else:
+        print_table(["projection", "checkpoint", "head", "lag"],
+                    [(s.name, s.checkpoint, s.head, s.lag) for s in status], right=[1, 2, 3])
+    return EXIT_OK
+
+
+def cmd_stats(svc: Services, args: argparse.Namespace) -> int:
+    st = svc.store.stats()
+    status = svc.projector.status()
+    data = {"events": st.events, "streams": st.streams, "head_position": st.head_position,
+            "snapshots": st.snapshots, "streams_by_type": st.streams_by_type,
+            "events_by_type": st.events_by_type,
+            "projection_lag": {s.name: s.lag for s in status}}
+    if args.json:
+        print_json(data)
+        return EXIT_OK
+    print(f"store: {svc.store.label} ({svc.store.backend_name}"
+          f"{', read-only' if svc.read_only else ''})")
+    print_table(["measure", "value"], [("events", st.events), ("streams", st.streams),
+                                       ("head position", st.head_position),
+                                       ("snapshots", st.snapshots)], right=[1])
+    print()
+    print_table(["stream type", "streams"], sorted(st.streams_by_type.items()), right=[1])
+    print()
+    print_table(["event type", "events"], sorted(st.events_by_type.items()), right=[1])
+    print()
+    print_table(["projection", "lag"], [(s.name, s.lag) for s in status], right=[1])
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
+    "seed": cmd_seed, "order": cmd_order, "streams": cmd_streams, "events": cmd_events,
+    "replay": cmd_replay, "diff": cmd_diff, "projections": cmd_projections, "stats": cmd_stats,
+}
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    from ui.app import run_app
+    return run_app(target=args.db, read_only=args.read_only)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command in (None, "gui"):
+            return _run_gui(args)
+        target = args.db or default_target()
+        svc = bootstrap(target, read_only=args.read_only)
+        try:
+            return COMMANDS[args.command](svc, args)
+        finally:
+            svc.close()
+    except UsageError as e:
+        return _fail(f"esaudit: {e}", EXIT_USAGE, debug)
+    except ConcurrencyError as e:
+        return _fail(f"esaudit: conflict: {e}", EXIT_CONFLICT, debug)
+    except InvalidTransition as e:
+        return _fail(f"esaudit: refused: {e}", EXIT_REFUSED, debug)
+    except (DomainError, StoreError, ValueError) as e:
+        return _fail(f"esaudit: {e}", EXIT_USAGE, debug)
+    except KeyboardInterrupt:
+        return _fail("esaudit: interrupted", 130, debug)
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _fail(message: str, code: int, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    print(message.splitlines()[0] if message else "esaudit: error", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Rendering for the command line: aligned tables for people, stable JSON for programs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TextIO
+
+from store.hashing import iso_from_us, us_from_instant
+
+
+def iso(instant: datetime) -> str:
+    """The same fixed-width UTC text the hash layout uses."""
+    return iso_from_us(us_from_instant(instant))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def print_json(value: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    out.write(json.dumps(value, indent=2, ensure_ascii=False, default=_default) + "\n")
+
+
+def cell(value: Any, width: int = 60) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return iso(value)[:19].replace("T", " ")
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]],
+                out: TextIO | None = None, right: Iterable[int] = ()) -> None:
+    out = out or sys.stdout
+    text_rows = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in text_rows]) for i, h in enumerate(headers)]
+    right = set(right)
+
+    def line(values: Sequence[str]) -> str:
+        parts = [v.rjust(w) if i in right else v.ljust(w)
+                 for i, (v, w) in enumerate(zip(values, widths, strict=True))]
+        return "  ".join(parts).rstrip()
+
+    out.write(line(headers) + "\n")
+    out.write(line(["-" * w for w in widths]) + "\n")
+    for row in text_rows:
+        out.write(line(row) + "\n")
+
+
+def flatten(state: Mapping[str, Any] | None, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested state as (path, value) pairs for a two-column table."""
+    if not state:
+        return [(prefix, state)] if prefix else []
+    pairs: list[tuple[str, Any]] = []
+    for key in sorted(state):
+        path = f"{prefix}.{key}" if prefix else str(key)
+        value = state[key]
+        if isinstance(value, Mapping) and value:
+            pairs.extend(flatten(value, path))
+        else:
+            pairs.append((path, value))
+    return pairs
