@@ -161,7 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                        action="store_true")
 
     sub.add_parser("stats", help="store totals").add_argument("--json", action="store_true")
-    sub.add_parser("gui", help="open the desktop app")
+    g = sub.add_parser("gui", help="open the desktop app")
+    g.add_argument("--screenshot", metavar="FILE.png",
+                   help="open the store, wait until drawn, save a screenshot, exit")
     return p
 
 
@@ -333,7 +335,8 @@ COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
 
 def _run_gui(args: argparse.Namespace) -> int:
     from ui.app import run_app
-    return run_app(target=args.db, read_only=args.read_only)
+    return run_app(target=args.db, read_only=args.read_only,
+                   screenshot=getattr(args, "screenshot", None))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -340,6 +340,26 @@ class EventStore:
                 return
             last = rows[-1][0]
 
+    def iter_event_heads(self, after_position: int = 0, page_size: int = 20_000
+                         ) -> Iterator[list[tuple[int, str, str, int, str, int]]]:
+        """Pages of (position, stream_id, stream_type, version, type, recorded_at_us).
+
+        No payloads are read or decoded: this is what a timeline of a million events needs.
+        """
+        e = s.events.c
+        last = after_position
+        while True:
+            query = (select(e.position, e.stream_id, e.stream_type, e.version, e.type,
+                            e.recorded_at)
+                     .where(e.position > last).order_by(e.position).limit(page_size))
+            with self.read_connection() as conn:
+                rows = [tuple(r) for r in conn.execute(query)]
+            if rows:
+                yield rows  # type: ignore[misc]
+            if len(rows) < page_size:
+                return
+            last = rows[-1][0]
+
     def stream(self, stream_id: str) -> StreamInfo | None:
         with self.read_connection() as conn:
             row = conn.execute(select(*s.streams.c).where(s.streams.c.stream_id == stream_id)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+import pytest
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from esaudit.application.seed import seed
+from esaudit.bootstrap import bootstrap
+from ui.app import style_sheet
+from ui.main_window import MainWindow
+
+
+@pytest.fixture
+def demo_path(tmp_path: Path) -> str:
+    path = str(tmp_path / "ui.db")
+    svc = bootstrap(path)
+    seed(svc.commands, orders=12, seed=4, days=30, until=datetime(2026, 5, 1, tzinfo=UTC))
+    svc.close()
+    return path
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    QApplication.instance().setStyleSheet(style_sheet())  # type: ignore[union-attr]
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.resize(1440, 900)
+    win.show()
+    yield win
+    win.session.close()
+
+
+@pytest.fixture
+def opened(qtbot, window: MainWindow, demo_path: str) -> MainWindow:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.loaded, timeout=20_000):
+        window.open_target(demo_path)
+    return window
+
+
+def when_modal(handler: Callable[[QWidget], None]) -> None:
+    """Run ``handler`` on the next modal dialog as soon as it is shown."""
+    def poll() -> None:
+        widget = QApplication.activeModalWidget()
+        if widget is None:
+            QTimer.singleShot(20, poll)
+            return
+        handler(widget)
+
+    QTimer.singleShot(0, poll)

@@ -1,0 +1,80 @@
+"""The selected stream's events and an inspector for one event (payload, metadata, hash)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QSplitter,
+    QTableView,
+    QTreeWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .json_tree import fill_tree
+from .models.event_table import EventTableModel, PositionRole
+from .session import Session
+
+
+class EventPanel(QWidget):
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.model = EventTableModel(self)
+        self.table = QTableView(objectName="eventTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setAlternatingRowColors(True)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip("Events of the selected stream; select one to inspect it")
+        self.inspector = QTreeWidget(objectName="eventInspector")
+        self.inspector.setHeaderLabels(["Field", "Value"])
+        self.inspector.setAlternatingRowColors(True)
+        self.inspector.setToolTip("Payload, metadata, position and hash of the selected event")
+        split = QSplitter(Qt.Orientation.Vertical, objectName="eventSplitter")
+        split.addWidget(self.table)
+        split.addWidget(self.inspector)
+        split.setSizes([300, 260])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+        self.splitter = split
+
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        session.streamSelected.connect(self._on_stream_selected)
+        session.eventSelected.connect(self._on_event_selected)
+
+    def _on_stream_selected(self, stream_id: str) -> None:
+        services = self.session.services
+        events = services.store.read_stream(stream_id) if (services and stream_id) else []
+        self.model.set_events(events)
+        self.table.resizeColumnsToContents()
+        self.inspector.clear()
+        if events:
+            self.table.selectRow(len(events) - 1)
+
+    def _on_selection_changed(self, selected: QItemSelection, _old: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if not indexes:
+            return
+        position = self.model.data(indexes[0], PositionRole)
+        self._show(self.model.row_of_position(position))
+
+    def _on_event_selected(self, position: int) -> None:
+        row = self.model.row_of_position(position)
+        if row >= 0:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
+
+    def _show(self, row: int) -> None:
+        e = self.model.event_at(row)
+        fill_tree(self.inspector, {
+            "type": e.type, "version": e.version, "position": e.position,
+            "recorded_at": e.recorded_at.isoformat(), "payload": e.payload,
+            "metadata": e.metadata, "hash": e.hash,
+        })

@@ -1,0 +1,198 @@
+"""Order commands as actions, enabled only when the domain says they can succeed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox, QSpinBox, QWidget
+
+from esaudit.application.handlers import new_order_id
+from esaudit.domain import commands as c
+from esaudit.domain import order
+from esaudit.domain.errors import DomainError
+from esaudit.domain.events import ORDER
+from esaudit.domain.money import format_money
+from store import ConcurrencyError, StoreError
+
+from .dialogs import CARRIERS, FormDialog, NewOrderDialog, money_box, product_combo
+from .session import Session
+
+ACTIONS: list[tuple[str, str, str, str]] = [
+    # key, label, shortcut, tooltip
+    ("add_line", "Add line…", "Ctrl+L", "Add a product line to the draft order"),
+    ("remove_line", "Remove line…", "", "Remove a line from the draft order"),
+    ("place", "Place", "Ctrl+Shift+P", "Place the draft order (it then awaits payment)"),
+    ("pay", "Pay…", "Ctrl+Shift+Y", "Record a payment on the placed order"),
+    ("ship", "Ship…", "Ctrl+Shift+S", "Ship the paid order"),
+    ("deliver", "Deliver", "Ctrl+Shift+D", "Mark the shipped order delivered"),
+    ("cancel", "Cancel order…", "", "Cancel the order (before shipping)"),
+    ("refund", "Refund…", "Ctrl+Shift+R", "Issue a refund (a compensation event)"),
+]
+
+
+class OrderActions(QObject):
+    """Builds each command from a small form and runs it with the version the user saw."""
+
+    commandDone = Signal(str)  # stream id
+
+    def __init__(self, session: Session, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.window = parent
+        self.new_order = QAction("New order…", parent, objectName="actionNewOrder")
+        self.new_order.setShortcut(QKeySequence.StandardKey.New)
+        self.new_order.setToolTip("Create an order with lines from the catalogue (Ctrl+N)")
+        self.new_order.triggered.connect(self.create_order)
+        self.actions: dict[str, QAction] = {}
+        for key, label, shortcut, tip in ACTIONS:
+            action = QAction(label, parent, objectName=f"action_{key}")
+            if shortcut:
+                action.setShortcut(shortcut)
+            action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
+            action.setStatusTip(tip)
+            action.triggered.connect(lambda _=False, k=key: self.run(k))
+            self.actions[key] = action
+        session.streamSelected.connect(lambda _id: self.update_enabled())
+        session.storeOpened.connect(self.update_enabled)
+        session.storeClosed.connect(self.update_enabled)
+        session.historyChanged.connect(self.update_enabled)
+        self.update_enabled()
+
+    def _state(self) -> dict[str, Any] | None:
+        services, info = self.session.services, self.session.stream_info
+        if services is None or info is None or info.stream_type != ORDER:
+            return None
+        state, _, _ = services.commands.load(info.stream_id)
+        return state
+
+    def update_enabled(self) -> None:
+        writable = self.session.is_open and not self.session.read_only
+        self.new_order.setEnabled(writable)
+        state = self._state() if writable else None
+        allowed = order.available_actions(state) if state else frozenset()
+        for key, action in self.actions.items():
+            action.setEnabled(key in allowed)
+
+    # -- forms -----------------------------------------------------------------------------
+    def create_order(self) -> None:
+        services = self.session.services
+        if services is None:
+            return
+        dialog = NewOrderDialog(services.queries.products(), self.window)
+        if not dialog.exec():
+            return
+        oid = new_order_id()
+
+        def run() -> None:
+            services.commands.execute(c.CreateOrder(oid, dialog.customer.text(),
+                                                    dialog.currency.currentText()),
+                                      expected_version=0)
+            for sku, qty in dialog.chosen_lines():
+                services.commands.execute(c.AddLine(oid, sku, qty))
+
+        if self._execute(run, oid):
+            self.session.select_stream(oid)
+
+    def _form(self, key: str, state: dict[str, Any]) -> c.OrderCommand | None:
+        oid, cur = state["order_id"], state["currency"]
+        services = self.session.services
+        assert services is not None
+        if key in ("place", "deliver"):
+            return c.PlaceOrder(oid) if key == "place" else c.DeliverOrder(oid)
+        if key == "add_line":
+            form = FormDialog("Add line", f"Add a product to order {oid}.", self.window)
+            form.add("sku", "Product", product_combo(services.queries.products(), "lineSku"))
+            qty = QSpinBox(objectName="lineQty")
+            qty.setRange(1, 9999)
+            form.add("qty", "Quantity", qty)
+            if form.exec():
+                v = form.values()
+                return c.AddLine(oid, v["sku"], v["qty"])
+            return None
+        if key == "remove_line":
+            form = FormDialog("Remove line", f"Remove a line from order {oid}.", self.window)
+            combo = QComboBox(objectName="removeSku")
+            combo.addItems(sorted(state["lines"]))
+            form.add("sku", "Line", combo)
+            return c.RemoveLine(oid, form.values()["sku"]) if form.exec() else None
+        if key == "pay":
+            owed = order.owed_cents(state)
+            form = FormDialog("Record payment",
+                              f"{format_money(owed, cur)} is still owed on {oid}.", self.window)
+            form.add("amount", f"Amount ({cur})", money_box("payAmount", owed, owed))
+            method = QComboBox(objectName="payMethod")
+            method.addItems(["card", "bank_transfer", "paypal", "cash"])
+            form.add("method", "Method", method)
+            if form.exec():
+                v = form.values()
+                return c.ReceivePayment(oid, v["amount"], v["method"])
+            return None
+        if key == "ship":
+            form = FormDialog("Ship order", f"Ship order {oid}.", self.window)
+            carrier = QComboBox(objectName="shipCarrier")
+            carrier.setEditable(True)
+            carrier.addItems(CARRIERS)
+            form.add("carrier", "Carrier", carrier)
+            form.add("tracking", "Tracking number", QLineEdit(objectName="shipTracking"))
+            if form.exec():
+                v = form.values()
+                return c.ShipOrder(oid, v["carrier"], v["tracking"])
+            return None
+        if key == "cancel":
+            form = FormDialog("Cancel order", f"Cancel order {oid}? This is recorded as an "
+                              "event and cannot be undone.", self.window)
+            form.add("reason", "Reason", QLineEdit(objectName="cancelReason"))
+            return c.CancelOrder(oid, form.values()["reason"]) if form.exec() else None
+        if key == "refund":
+            left = order.refundable_cents(state)
+            form = FormDialog("Issue refund", f"Up to {format_money(left, cur)} can be "
+                              "refunded.", self.window)
+            form.add("amount", f"Amount ({cur})", money_box("refundAmount", left, left))
+            form.add("reason", "Reason", QLineEdit(objectName="refundReason"))
+            if form.exec():
+                v = form.values()
+                return c.IssueRefund(oid, v["amount"], v["reason"])
+            return None
+        raise ValueError(key)
+
+    def run(self, key: str) -> None:
+        state = self._state()
+        info = self.session.stream_info
+        services = self.session.services
+        if state is None or info is None or services is None:
+            return
+        seen = info.version  # what the user was looking at when they chose the action
+        cmd = self._form(key, state)
+        if cmd is None:
+            return
+        self._execute(lambda: services.commands.execute(cmd, expected_version=seen),
+                      info.stream_id)
+
+    def _execute(self, fn: Callable[[], Any], stream_id: str) -> bool:
+        try:
+            fn()
+        except ConcurrencyError as e:
+            answer = QMessageBox.warning(
+                self.window, "Changed by someone else",
+                f"Order {e.stream_id} was changed by another writer while you were looking "
+                f"at it: it is now at version {e.actual}, you saw version {e.expected}.\n\n"
+                "Nothing was written. Reload to see the latest version?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.Yes)
+            if answer == QMessageBox.StandardButton.Yes:
+                self.session.historyChanged.emit()
+                self.session.refresh_stream()
+            return False
+        except DomainError as e:
+            QMessageBox.warning(self.window, "Refused", f"{e}\n\nNothing was written.")
+            return False
+        except StoreError as e:
+            QMessageBox.critical(self.window, "Store error", str(e))
+            return False
+        self.session.historyChanged.emit()
+        self.session.refresh_stream()
+        self.commandDone.emit(stream_id)
+        return True

@@ -1,0 +1,99 @@
+"""Stream browser: a filter box over a lazy, sortable table of every stream."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .models.stream_table import StreamIdRole, StreamTableModel
+from .session import Session
+
+
+class StreamPanel(QWidget):
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.model = StreamTableModel(self)
+        self.filter = QLineEdit(objectName="streamFilter")
+        self.filter.setPlaceholderText("Filter by id, customer, type or status  (Ctrl+F)")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setToolTip("Words must all match: e.g. 'grace paid' or 'ord-3f'")
+        self.table = QTableView(objectName="streamTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.setToolTip("Every stream in the store; click one to inspect and replay it")
+        self.count = QLabel(objectName="streamCount")
+        self.count.setProperty("muted", True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.table)
+        layout.addWidget(self.count)
+
+        # One query per pause in typing, not per keystroke.
+        self._debounce = QTimer(self, singleShot=True, interval=150)
+        self._debounce.timeout.connect(self._apply_filter)
+        self.filter.textChanged.connect(self._debounce.start)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        session.storeOpened.connect(self._on_store_opened)
+        session.storeClosed.connect(lambda: self.model.set_queries(None))
+        session.historyChanged.connect(self._on_history_changed)
+        session.streamSelected.connect(self._on_stream_selected)
+
+    def _on_store_opened(self) -> None:
+        assert self.session.services is not None
+        self.model.set_queries(self.session.services.queries)
+        self._update_count()
+
+    def _apply_filter(self) -> None:
+        self.model.set_filter(self.filter.text())
+        self._update_count()
+        self._on_stream_selected(self.session.stream_id)
+
+    def _update_count(self) -> None:
+        n = self.model.total()
+        self.count.setText(f"{n:,} stream{'s' if n != 1 else ''}"
+                           + (" match" if self.filter.text() else ""))
+
+    def _on_history_changed(self) -> None:
+        self.model.reload()
+        self._update_count()
+        self._on_stream_selected(self.session.stream_id)
+
+    def _on_selection_changed(self, selected: QItemSelection, _old: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if indexes:
+            stream_id = self.model.data(indexes[0], StreamIdRole)
+            if stream_id != self.session.stream_id:
+                self.session.select_stream(stream_id)
+
+    def _on_stream_selected(self, stream_id: str) -> None:
+        row = self.model.row_of(stream_id) if stream_id else -1
+        sm = self.table.selectionModel()
+        if row < 0:
+            sm.clearSelection()
+            return
+        current = sm.selectedRows()
+        if current and current[0].row() == row:
+            return
+        index: QModelIndex = self.model.index(row, 0)
+        self.table.selectRow(row)
+        self.table.scrollTo(index)

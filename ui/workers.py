@@ -1,0 +1,93 @@
+"""Long work off the GUI thread: a QRunnable whose signals live on a separate QObject.
+
+Workers never touch widgets; they report progress and a result (or an error message) through
+signals, which Qt delivers on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from esaudit.application.timeline import Cancelled
+
+
+class WorkerSignals(QObject):
+    progressed = Signal(int, int)
+    finished = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+
+class Worker(QRunnable):
+    """Runs ``fn(progress=..., cancelled=...)`` on the thread pool."""
+
+    _alive: set[Worker] = set()
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = WorkerSignals()
+        self._cancel = threading.Event()
+        self.setAutoDelete(False)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def run(self) -> None:
+        try:
+            result = self.fn(progress=self.signals.progressed.emit,
+                             cancelled=self._cancel.is_set)
+        except Cancelled:
+            self.signals.cancelled.emit()
+        except Exception as e:  # reported to the user by the one error handler
+            traceback.print_exc()
+            self.signals.failed.emit(str(e) or type(e).__name__)
+        else:
+            self.signals.finished.emit(result)
+        finally:
+            Worker._alive.discard(self)
+
+    def start(self) -> None:
+        Worker._alive.add(self)
+        QThreadPool.globalInstance().start(self)
+
+
+def run_in_background(parent: QWidget, title: str, fn: Callable[..., Any],
+                      on_done: Callable[[Any], None], on_error: Callable[[str], None],
+                      *, show_progress: bool = True) -> Worker:
+    """Start ``fn`` on the pool with a progress dialog that offers Cancel."""
+    worker = Worker(fn)
+    dialog: QProgressDialog | None = None
+    if show_progress:
+        dialog = QProgressDialog(title, "Cancel", 0, 0, parent)
+        dialog.setObjectName("progressDialog")
+        dialog.setWindowTitle("esaudit")
+        dialog.setMinimumDuration(400)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(worker.cancel)
+
+        def progressed(done: int, total: int) -> None:
+            if total > 0:
+                dialog.setMaximum(total)
+                dialog.setValue(min(done, total))
+
+        worker.signals.progressed.connect(progressed)
+
+    def close_dialog() -> None:
+        if dialog is not None:
+            dialog.reset()
+            dialog.hide()
+            dialog.deleteLater()
+
+    worker.signals.finished.connect(lambda result: (close_dialog(), on_done(result)))
+    worker.signals.failed.connect(lambda message: (close_dialog(), on_error(message)))
+    worker.signals.cancelled.connect(close_dialog)
+    worker.start()
+    return worker
