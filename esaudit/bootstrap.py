@@ -38,11 +38,11 @@ def bootstrap(target: str | Path, *, read_only: bool = False, snapshot_every: in
     store = open_store(target, read_only=read_only, synchronous=synchronous)
     try:
         projector = Projector(store)
-        queries = Queries(store)
         if not read_only:
             projector.ensure_tables()
             if catch_up:
                 projector.catch_up()
+        queries = Queries(store, has_read_models=not read_only or projector.tables_exist())
         replayer = Replayer(store)
         return Services(
             store=store, projector=projector, queries=queries,

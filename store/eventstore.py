@@ -191,6 +191,10 @@ class EventStore:
         with self._guard(), self._engine.connect() as conn, conn.begin():
             yield conn
 
+    def has_tables(self, names: list[str]) -> bool:
+        with self.read_connection() as conn:
+            return set(names) <= set(inspect(conn).get_table_names())
+
     def create_tables(self, tables: MetaData) -> None:
         """Create read-model tables owned by the application layer (idempotent)."""
         if self.read_only:

@@ -138,6 +138,9 @@ class Projector:
     def ensure_tables(self) -> None:
         self.store.create_tables(read_models)
 
+    def tables_exist(self) -> bool:
+        return self.store.has_tables(list(read_models.tables))
+
     @staticmethod
     def _lock_key(name: str) -> int:
         return zlib.crc32(f"esaudit.projection.{name}".encode())

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, null, or_, select
 
 from store import EventStore
 from store.hashing import instant_from_us
@@ -65,25 +65,33 @@ _SORT_COLUMNS = {
 
 
 class Queries:
-    def __init__(self, store: EventStore) -> None:
+    """Reads read models; without them (a store never opened writable) the stream list still
+    works and order/product lookups find nothing, instead of failing on a missing table."""
+
+    def __init__(self, store: EventStore, *, has_read_models: bool = True) -> None:
         self.store = store
+        self.has_read_models = has_read_models
 
     def _stream_select(self, text: str | None, stream_type: str | None) -> Select[Any]:
-        query = select(
-            streams.c.stream_id, streams.c.stream_type, streams.c.version, order_summary.c.status,
-            order_summary.c.customer, streams.c.first_at, streams.c.last_at, streams.c.head_hash,
-        ).select_from(streams.outerjoin(order_summary,
-                                        order_summary.c.order_id == streams.c.stream_id))
+        if self.has_read_models:
+            query = select(
+                streams.c.stream_id, streams.c.stream_type, streams.c.version,
+                order_summary.c.status, order_summary.c.customer, streams.c.first_at,
+                streams.c.last_at, streams.c.head_hash,
+            ).select_from(streams.outerjoin(order_summary,
+                                            order_summary.c.order_id == streams.c.stream_id))
+            searched = [streams.c.stream_id, streams.c.stream_type, order_summary.c.customer,
+                        order_summary.c.status]
+        else:
+            query = select(streams.c.stream_id, streams.c.stream_type, streams.c.version,
+                           null().label("status"), null().label("customer"),
+                           streams.c.first_at, streams.c.last_at, streams.c.head_hash)
+            searched = [streams.c.stream_id, streams.c.stream_type]
         if stream_type:
             query = query.where(streams.c.stream_type == stream_type)
         for word in (text or "").split():
             pattern = f"%{word.lower()}%"
-            query = query.where(or_(
-                func.lower(streams.c.stream_id).like(pattern),
-                func.lower(streams.c.stream_type).like(pattern),
-                func.lower(order_summary.c.customer).like(pattern),
-                func.lower(order_summary.c.status).like(pattern),
-            ))
+            query = query.where(or_(*(func.lower(col).like(pattern) for col in searched)))
         return query
 
     def stream_rows(self, text: str | None = None, stream_type: str | None = None, *,
@@ -91,6 +99,8 @@ class Queries:
                     limit: int | None = None) -> list[StreamRow]:
         """A page of the stream browser, filtered on id, customer, type and status."""
         column = _SORT_COLUMNS[sort]
+        if not self.has_read_models and sort == "status":
+            column = streams.c.stream_id
         order = [column.desc() if descending else column.asc(), streams.c.stream_id.asc()]
         query = self._stream_select(text, stream_type).order_by(*order).offset(offset)
         if limit is not None:
@@ -106,12 +116,16 @@ class Queries:
             return int(conn.execute(query).scalar() or 0)
 
     def order(self, order_id: str) -> OrderSummary | None:
+        if not self.has_read_models:
+            return None
         with self.store.read_connection() as conn:
             row = conn.execute(select(order_summary)
                                .where(order_summary.c.order_id == order_id)).first()
         return _order(row) if row else None
 
     def orders(self, status: str | None = None, limit: int | None = None) -> list[OrderSummary]:
+        if not self.has_read_models:
+            return []
         query = select(order_summary).order_by(order_summary.c.order_id)
         if status:
             query = query.where(order_summary.c.status == status)
@@ -121,12 +135,16 @@ class Queries:
             return [_order(r) for r in conn.execute(query)]
 
     def product(self, sku: str) -> Product | None:
+        if not self.has_read_models:
+            return None
         with self.store.read_connection() as conn:
             row = conn.execute(select(product_catalogue)
                                .where(product_catalogue.c.sku == sku)).first()
         return Product(row.sku, row.name, row.price_cents, row.version) if row else None
 
     def products(self) -> list[Product]:
+        if not self.has_read_models:
+            return []
         with self.store.read_connection() as conn:
             rows = conn.execute(select(product_catalogue).order_by(product_catalogue.c.sku))
             return [Product(r.sku, r.name, r.price_cents, r.version) for r in rows]

@@ -161,3 +161,20 @@ def test_stream_rows_filter_on_id_customer_type_and_status(services: Services) -
     by_version = q.stream_rows(sort="version", descending=True)
     assert by_version[0].stream_id == "ord-1" and by_version[0].status == "shipped"
     assert q.stream_rows(offset=1, limit=1)[0].stream_id == "ord-2"
+
+
+def test_read_only_store_without_read_models_still_lists_streams(store_target: str) -> None:
+    from store import open_store
+    with open_store(store_target) as st:  # written by the store alone: no read-model tables
+        st.append("ord-raw", "Order", [NewEvent("OrderCreated", {
+            "order_id": "ord-raw", "customer": "Raw", "currency": "EUR"})])
+    ro = bootstrap(store_target, read_only=True)
+    try:
+        assert not ro.queries.has_read_models
+        rows = ro.queries.stream_rows("raw", sort="status")
+        assert [(r.stream_id, r.status) for r in rows] == [("ord-raw", None)]
+        assert ro.queries.count_streams() == 1
+        assert ro.queries.order("ord-raw") is None and ro.queries.products() == []
+        assert ro.replayer.replay("ord-raw").state["customer"] == "Raw"
+    finally:
+        ro.close()
