@@ -30,7 +30,9 @@ class EventPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.table.setToolTip("Events of the selected stream; select one to inspect it")
         self.inspector = QTreeWidget(objectName="eventInspector")
         self.inspector.setHeaderLabels(["Field", "Value"])
@@ -53,7 +55,6 @@ class EventPanel(QWidget):
         services = self.session.services
         events = services.store.read_stream(stream_id) if (services and stream_id) else []
         self.model.set_events(events)
-        self.table.resizeColumnsToContents()
         self.inspector.clear()
         if events:
             self.table.selectRow(len(events) - 1)

@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         lower = QSplitter(Qt.Orientation.Horizontal, objectName="lowerSplitter")
         lower.addWidget(self.events)
         lower.addWidget(self.tabs)
-        lower.setSizes([520, 520])
+        lower.setSizes([480, 380])
         right = QSplitter(Qt.Orientation.Vertical, objectName="rightSplitter")
         right.addWidget(self.timeline)
         right.addWidget(lower)
@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         main = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         main.addWidget(self.streams)
         main.addWidget(right)
-        main.setSizes([500, 940])
+        main.setSizes([580, 860])
         self.splitters = [main, right, lower, self.events.splitter]
         for s in self.splitters:
             s.setChildrenCollapsible(False)

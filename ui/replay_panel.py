@@ -37,6 +37,7 @@ class ReplayPanel(QWidget):
         self.at_edit.setTimeZone(QTimeZone.utc())
         self.at_edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss 'UTC'")
         self.at_edit.setCalendarPopup(True)
+        self.at_edit.setDateTime(QDateTime.currentDateTimeUtc())
         self.at_edit.setToolTip("Replay to the last event recorded at or before this instant")
         self.at_button = QPushButton("Replay at time", objectName="replayAtButton")
         self.at_button.setToolTip("Replay the stream as it was at the instant on the left")
