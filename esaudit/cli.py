@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 audit finding, 2 usage or input error, 3 concurrency conflic
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import traceback
@@ -19,6 +20,7 @@ from store import ConcurrencyError, StoreError, StoreReadOnly
 
 from .application.diff import count_by_kind
 from .application.seed import seed as run_seed
+from .application.verify import heads_from_report, verify
 from .bootstrap import Services, bootstrap
 from .domain import commands as c
 from .domain.errors import DomainError, InvalidCommand, InvalidTransition
@@ -159,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     proj.add_parser("rebuild", help="recompute every read model from position 0")
     proj.add_parser("status", help="checkpoints and lag").add_argument("--json",
                                                                        action="store_true")
+
+    s = sub.add_parser("verify", help="check hash chains, versions, stream heads, snapshots")
+    s.add_argument("--against", metavar="REPORT.json",
+                   help="also check the stream heads recorded in an earlier JSON report")
+    s.add_argument("--json", action="store_true")
 
     sub.add_parser("stats", help="store totals").add_argument("--json", action="store_true")
     g = sub.add_parser("gui", help="open the desktop app")
@@ -327,9 +334,35 @@ def cmd_stats(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
+    heads = None
+    if args.against:
+        try:
+            heads = heads_from_report(json.loads(Path(args.against).read_text("utf-8")))
+        except OSError as e:
+            raise UsageError(f"cannot read {args.against}: {e.strerror}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise UsageError(f"{args.against} is not a JSON report: {e}") from None
+        except ValueError as e:
+            raise UsageError(f"{args.against}: {e}") from None
+    report = verify(svc.store, against=heads)
+    if args.json:
+        print_json(report.as_json())
+    else:
+        verdict = "clean" if report.ok else f"{len(report.findings)} finding(s)"
+        print(f"verified {report.events_checked} events in {report.streams_checked} streams"
+              f"{' against ' + args.against if args.against else ''}: {verdict}")
+        if report.findings:
+            print_table(["kind", "stream", "version", "position", "detail"],
+                        [(f.kind, f.stream_id, f.version, f.position, f.detail)
+                         for f in report.findings])
+    return EXIT_OK if report.ok else EXIT_FINDING
+
+
 COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
     "seed": cmd_seed, "order": cmd_order, "streams": cmd_streams, "events": cmd_events,
-    "replay": cmd_replay, "diff": cmd_diff, "projections": cmd_projections, "stats": cmd_stats,
+    "replay": cmd_replay, "diff": cmd_diff, "projections": cmd_projections,
+    "stats": cmd_stats, "verify": cmd_verify,
 }
 
 

@@ -364,6 +364,20 @@ class EventStore:
                 return
             last = rows[-1][0]
 
+    def iter_raw_events(self, page_size: int = 5000
+                        ) -> Iterator[tuple[int, str, str, int, str, int, str, str, str]]:
+        """Rows exactly as stored (payload and metadata as their canonical text), for verify."""
+        last = 0
+        while True:
+            query = (select(*_EVENT_COLUMNS).where(s.events.c.position > last)
+                     .order_by(s.events.c.position).limit(page_size))
+            with self.read_connection() as conn:
+                rows = [tuple(r) for r in conn.execute(query)]
+            yield from rows  # type: ignore[misc]
+            if len(rows) < page_size:
+                return
+            last = rows[-1][0]
+
     def stream(self, stream_id: str) -> StreamInfo | None:
         with self.read_connection() as conn:
             row = conn.execute(select(*s.streams.c).where(s.streams.c.stream_id == stream_id)
