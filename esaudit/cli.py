@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 from store import ConcurrencyError, StoreError, StoreReadOnly
 
+from .application.audit import audit_projections
 from .application.diff import count_by_kind
 from .application.seed import seed as run_seed
 from .application.verify import heads_from_report, verify
@@ -166,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--against", metavar="REPORT.json",
                    help="also check the stream heads recorded in an earlier JSON report")
     s.add_argument("--json", action="store_true")
+
+    sub.add_parser("audit-projections", help="compare every order's read-model row with "
+                   "its replayed history").add_argument("--json", action="store_true")
 
     sub.add_parser("stats", help="store totals").add_argument("--json", action="store_true")
     g = sub.add_parser("gui", help="open the desktop app")
@@ -359,10 +363,25 @@ def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FINDING
 
 
+def cmd_audit_projections(svc: Services, args: argparse.Namespace) -> int:
+    audit = audit_projections(svc.comparer)
+    if args.json:
+        print_json(audit.as_json())
+    else:
+        verdict = "read models match history" if audit.ok else \
+            f"{len(audit.mismatches)} mismatching field(s)"
+        print(f"audited {audit.orders_checked} orders: {verdict}")
+        if audit.mismatches:
+            print_table(["order", "field", "read model", "replayed"],
+                        [(m.order_id, m.path, m.read_model, m.replayed)
+                         for m in audit.mismatches])
+    return EXIT_OK if audit.ok else EXIT_FINDING
+
+
 COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
     "seed": cmd_seed, "order": cmd_order, "streams": cmd_streams, "events": cmd_events,
     "replay": cmd_replay, "diff": cmd_diff, "projections": cmd_projections,
-    "stats": cmd_stats, "verify": cmd_verify,
+    "stats": cmd_stats, "verify": cmd_verify, "audit-projections": cmd_audit_projections,
 }
 
 

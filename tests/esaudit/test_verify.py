@@ -177,3 +177,23 @@ def test_verify_is_clean_on_every_backend(services: Services) -> None:
     services.commands.execute(c.AddLine("ord-z", "X", 1, 100))
     report = verify(services.store)
     assert report.ok and report.events_checked == 2
+
+
+def test_audit_projections_finds_a_drifted_row(history: tuple[Path, Services]) -> None:
+    path, _ = history
+    clean = subprocess.run([ESAUDIT, "--db", str(path), "audit-projections", "--json"],
+                           capture_output=True, text=True, timeout=60)
+    assert clean.returncode == 0, clean.stderr
+    assert json.loads(clean.stdout) == {"ok": True, "orders_checked": 2, "mismatches": []}
+    sql(path, "UPDATE rm_order_summary SET paid_cents = 99, status = 'shipped' "
+              "WHERE order_id = 'ord-b'")
+    drift = subprocess.run([ESAUDIT, "--db", str(path), "--read-only", "audit-projections",
+                            "--json"], capture_output=True, text=True, timeout=60)
+    assert drift.returncode == 1, drift.stderr
+    assert json.loads(drift.stdout)["mismatches"] == [
+        {"order_id": "ord-b", "path": "paid_cents", "read_model": 99, "replayed": 1250},
+        {"order_id": "ord-b", "path": "status", "read_model": "shipped", "replayed": "paid"},
+    ]
+    human = subprocess.run([ESAUDIT, "--db", str(path), "audit-projections"],
+                           capture_output=True, text=True, timeout=60)
+    assert "2 mismatching field(s)" in human.stdout
