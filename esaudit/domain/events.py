@@ -30,7 +30,7 @@ class LineRemoved:
 
 @dataclass(frozen=True, slots=True)
 class OrderPlaced:
-    pass
+    """draft -> pending_payment; the payload is empty by contract."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ class OrderShipped:
 
 @dataclass(frozen=True, slots=True)
 class OrderDelivered:
-    pass
+    """shipped -> delivered; the payload is empty by contract."""
 
 
 @dataclass(frozen=True, slots=True)

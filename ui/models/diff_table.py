@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from esaudit.application.diff import Change
 
-COLUMNS = ("Path", "Change", "Before", "After")
+from .base import Index, RowListModel
+
 KIND_COLOURS = {"added": QColor("#e3f5e1"), "removed": QColor("#fbe3e4"),
                 "changed": QColor("#fff4d6")}
 KindRole = Qt.ItemDataRole.UserRole + 1
-Index = QModelIndex | QPersistentModelIndex
 
 
 def _show(value: Any) -> str:
@@ -25,35 +25,19 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-class DiffTableModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._changes: list[Change] = []
+class DiffTableModel(RowListModel):
+    COLUMNS = ("Path", "Change", "Before", "After")
 
     def set_changes(self, changes: list[Change]) -> None:
-        self.beginResetModel()
-        self._changes = changes
-        self.endResetModel()
+        self.set_rows(changes)
 
     def changes(self) -> list[Change]:
-        return list(self._changes)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._changes)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+        return list(self._rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        ch = self._changes[index.row()]
+        ch: Change = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return (ch.path or "(whole state)", ch.kind, _show(ch.old),
                     _show(ch.new))[index.column()]

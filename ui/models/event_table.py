@@ -4,50 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from store import RecordedEvent
 
+from .base import Index, RowListModel
+
 PositionRole = Qt.ItemDataRole.UserRole + 1
-COLUMNS = ("Version", "Recorded (UTC)", "Type", "Actor")
-Index = QModelIndex | QPersistentModelIndex
 
 
-class EventTableModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._events: list[RecordedEvent] = []
+class EventTableModel(RowListModel):
+    COLUMNS = ("Version", "Recorded (UTC)", "Type", "Actor")
 
     def set_events(self, events: list[RecordedEvent]) -> None:
-        self.beginResetModel()
-        self._events = events
-        self.endResetModel()
+        self.set_rows(events)
 
     def event_at(self, row: int) -> RecordedEvent:
-        return self._events[row]
+        return self._rows[row]
 
     def row_of_position(self, position: int) -> int:
-        for i, e in enumerate(self._events):
+        for i, e in enumerate(self._rows):
             if e.position == position:
                 return i
         return -1
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._events)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        e = self._events[index.row()]
+        e: RecordedEvent = self._rows[index.row()]
         if role == PositionRole:
             return e.position
         if role == Qt.ItemDataRole.DisplayRole:
