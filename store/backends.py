@@ -151,7 +151,8 @@ def backend_for(
 
 def translate(e: BaseException, label: str) -> StoreError:
     """Our own exception for a driver error, so callers never see sqlite3 or psycopg types."""
-    message = str(getattr(e, "orig", e) or e).strip().splitlines()[0] if str(e) else repr(e)
+    lines = str(getattr(e, "orig", None) or e).strip().splitlines()
+    message = lines[0] if lines else type(e).__name__
     lowered = message.lower()
     if "readonly database" in lowered or "read-only transaction" in lowered or (
         "read only" in lowered and "transaction" in lowered

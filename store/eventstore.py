@@ -331,15 +331,24 @@ class EventStore:
             conditions.append(s.events.c.recorded_at >= us_from_instant(since))
         if until is not None:
             conditions.append(s.events.c.recorded_at <= us_from_instant(until))
+        for page in self._pages(_EVENT_COLUMNS, conditions, after_position, page_size):
+            for row in page:
+                yield _row_to_event(row)
+
+    def _pages(self, columns: Sequence[Any], conditions: Sequence[Any], after_position: int,
+               page_size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """Pages of rows in position order; each page is one short read (keyset, not OFFSET).
+
+        ``columns`` must start with the position.
+        """
         last = after_position
         while True:
-            query = (select(*_EVENT_COLUMNS)
-                     .where(s.events.c.position > last, *conditions)
+            query = (select(*columns).where(s.events.c.position > last, *conditions)
                      .order_by(s.events.c.position).limit(page_size))
             with self.read_connection() as conn:
-                rows = conn.execute(query).all()
-            for row in rows:
-                yield _row_to_event(row)
+                rows = [tuple(r) for r in conn.execute(query)]
+            if rows:
+                yield rows
             if len(rows) < page_size:
                 return
             last = rows[-1][0]
@@ -351,32 +360,14 @@ class EventStore:
         No payloads are read or decoded: this is what a timeline of a million events needs.
         """
         e = s.events.c
-        last = after_position
-        while True:
-            query = (select(e.position, e.stream_id, e.stream_type, e.version, e.type,
-                            e.recorded_at)
-                     .where(e.position > last).order_by(e.position).limit(page_size))
-            with self.read_connection() as conn:
-                rows = [tuple(r) for r in conn.execute(query)]
-            if rows:
-                yield rows  # type: ignore[misc]
-            if len(rows) < page_size:
-                return
-            last = rows[-1][0]
+        columns = (e.position, e.stream_id, e.stream_type, e.version, e.type, e.recorded_at)
+        yield from self._pages(columns, (), after_position, page_size)  # type: ignore[misc]
 
     def iter_raw_events(self, page_size: int = 5000
                         ) -> Iterator[tuple[int, str, str, int, str, int, str, str, str]]:
         """Rows exactly as stored (payload and metadata as their canonical text), for verify."""
-        last = 0
-        while True:
-            query = (select(*_EVENT_COLUMNS).where(s.events.c.position > last)
-                     .order_by(s.events.c.position).limit(page_size))
-            with self.read_connection() as conn:
-                rows = [tuple(r) for r in conn.execute(query)]
-            yield from rows  # type: ignore[misc]
-            if len(rows) < page_size:
-                return
-            last = rows[-1][0]
+        for page in self._pages(_EVENT_COLUMNS, (), 0, page_size):
+            yield from page  # type: ignore[misc]
 
     def stream(self, stream_id: str) -> StreamInfo | None:
         with self.read_connection() as conn:

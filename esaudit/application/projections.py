@@ -158,6 +158,10 @@ class Projector:
         applied = 0
         head = self.store.head_position()
         for proj in self.projections:
+            # A caught-up projection costs one read, not a write transaction: this runs after
+            # every command, and a write transaction would take SQLite's write lock for nothing.
+            if self.store.checkpoint(proj.name) >= head:
+                continue
             while True:
                 if cancelled and cancelled():
                     return applied

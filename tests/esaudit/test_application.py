@@ -88,8 +88,7 @@ def test_replay_at_an_instant(services: Services) -> None:
 
 def test_compare_versions_streams_and_read_model(services: Services) -> None:
     walk(services)
-    walk_second = services.commands
-    walk_second.execute(c.CreateOrder("ord-2", "Bob"))
+    services.commands.execute(c.CreateOrder("ord-2", "Bob"))
     changes = {ch.path: ch for ch in services.comparer.versions("ord-1", 3, 5)}
     assert set(changes) == {"paid_cents", "status"}
     assert (changes["status"].old, changes["status"].new) == ("draft", "pending_payment")
@@ -178,3 +177,20 @@ def test_read_only_store_without_read_models_still_lists_streams(store_target: s
         assert ro.replayer.replay("ord-raw").state["customer"] == "Raw"
     finally:
         ro.close()
+
+
+def test_an_idle_catch_up_takes_no_write_lock(sqlite_services: Services) -> None:
+    import sqlalchemy as sa
+    walk(sqlite_services)
+    statements: list[str] = []
+    engine = sqlite_services.store._backend.engine
+    listener = lambda conn, cur, statement, *a: statements.append(statement)  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert sqlite_services.projector.catch_up() == 0
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert not any("IMMEDIATE" in st for st in statements)
+    sqlite_services.store.append("ord-1", "Order", [NewEvent("OrderDelivered", {})])
+    assert sqlite_services.projector.catch_up() == 2  # both projections see the new event
+    assert sqlite_services.queries.order("ord-1").status == "delivered"

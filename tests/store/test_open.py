@@ -70,3 +70,10 @@ def test_synchronous_normal_is_a_visible_setting(tmp_path: Path) -> None:
         assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2
     with pytest.raises(ValueError):
         open_store(tmp_path / "x.db", synchronous="OFF")
+
+
+def test_driver_errors_without_a_message_still_translate() -> None:
+    from store.backends import translate
+    from store.errors import StoreError
+    error = translate(RuntimeError(""), "x.db")
+    assert isinstance(error, StoreError) and "RuntimeError" in str(error)
