@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from store import ConcurrencyError, StoreError, StoreReadOnly
+from store.importers import FORMATS
 
 from .application.audit import audit_projections
 from .application.diff import count_by_kind
 from .application.seed import seed as run_seed
+from .application.transfer import Selection, export_history, import_history
 from .application.verify import heads_from_report, verify
 from .bootstrap import Services, bootstrap
 from .domain import commands as c
@@ -170,6 +172,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("audit-projections", help="compare every order's read-model row with "
                    "its replayed history").add_argument("--json", action="store_true")
+
+    def selection_args(a: argparse.ArgumentParser) -> None:
+        a.add_argument("--stream", dest="streams", action="append", default=[], metavar="ID",
+                       help="only this stream (repeat for more)")
+        a.add_argument("--type", dest="stream_type", metavar="T", help="only streams of type T")
+        a.add_argument("--from", dest="since", type=parse_instant, metavar="ISO",
+                       help="only events recorded at or after this instant")
+        a.add_argument("--to", dest="until", type=parse_instant, metavar="ISO",
+                       help="only events recorded at or before this instant")
+
+    s = sub.add_parser("report", help="write an audit report (.html, .pdf, .csv or .json)")
+    s.add_argument("--out", required=True, metavar="FILE", help="format from the extension")
+    selection_args(s)
+    s.add_argument("--versions", metavar="A:B",
+                   help="show each selected stream's state at A and B and the diff")
+
+    s = sub.add_parser("export", help="write events as JSONL (or CSV) for import elsewhere")
+    s.add_argument("file", metavar="FILE.jsonl")
+    selection_args(s)
+
+    s = sub.add_parser("import", help="import a history file, all or nothing")
+    s.add_argument("file", metavar="FILE")
+    s.add_argument("--format", choices=FORMATS, help="default: from the file name")
+    s.add_argument("--json", action="store_true")
 
     sub.add_parser("stats", help="store totals").add_argument("--json", action="store_true")
     g = sub.add_parser("gui", help="open the desktop app")
@@ -378,7 +404,67 @@ def cmd_audit_projections(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK if audit.ok else EXIT_FINDING
 
 
+def _selection(args: argparse.Namespace) -> Selection:
+    return Selection(tuple(dict.fromkeys(args.streams)), args.stream_type, args.since,
+                     args.until)
+
+
+def _stderr_progress(label: str) -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        sys.stderr.write(f"\r{label}: {100 * done // max(total, 1)}%")
+        sys.stderr.flush()
+
+    return show
+
+
+def cmd_report(svc: Services, args: argparse.Namespace) -> int:
+    from .application.report import build_report, parse_versions
+    from .reporting.writers import check_report_path, write_report
+    check_report_path(Path(args.out))
+    versions = parse_versions(args.versions) if args.versions else None
+    data = build_report(svc.store, _selection(args), versions,
+                        progress=_stderr_progress("report"))
+    write_report(svc.store, data, Path(args.out))
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    integrity = "clean" if data.integrity and data.integrity.ok else \
+        f"{len(data.integrity.findings) if data.integrity else 0} integrity finding(s)"
+    print(f"wrote {args.out}: {data.events_total} events in {len(data.streams)} streams, "
+          f"{integrity}")
+    return EXIT_OK
+
+
+def cmd_export(svc: Services, args: argparse.Namespace) -> int:
+    n = export_history(svc.store, Path(args.file), _selection(args),
+                       progress=_stderr_progress("export"))
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    print(f"exported {n} events to {args.file}")
+    return EXIT_OK
+
+
+def cmd_import(svc: Services, args: argparse.Namespace) -> int:
+    _writable(svc, "import")
+    summary = import_history(svc.store, Path(args.file), args.format,
+                             progress=_stderr_progress("import"))
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    svc.projector.catch_up()
+    if args.json:
+        print_json({"events": summary.events, "streams": summary.streams,
+                    "first_position": summary.first_position,
+                    "last_position": summary.last_position})
+    else:
+        print(f"imported {summary.events} events in {summary.streams} streams "
+              f"(positions {summary.first_position}..{summary.last_position})")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
+    "report": cmd_report, "export": cmd_export, "import": cmd_import,
     "seed": cmd_seed, "order": cmd_order, "streams": cmd_streams, "events": cmd_events,
     "replay": cmd_replay, "diff": cmd_diff, "projections": cmd_projections,
     "stats": cmd_stats, "verify": cmd_verify, "audit-projections": cmd_audit_projections,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 
 from . import schema as s
 from .backends import APPEND_LOCK_KEY, Backend, backend_for, translate
+from .bulk import ImportRow, ImportSummary, import_rows
 from .errors import (
     ConcurrencyError,
     InvalidEvent,
@@ -76,6 +77,27 @@ def _json_object(value: object, what: str) -> str:
         return canonical_json(value)
     except (TypeError, ValueError) as e:
         raise InvalidEvent(f"{what} is not valid JSON: {e}") from e
+
+
+def _filters(
+    to_position: int | None, stream_ids: Iterable[str] | None,
+    stream_types: Iterable[str] | None, event_types: Iterable[str] | None,
+    since: datetime | None, until: datetime | None,
+) -> list[Any]:
+    conditions: list[Any] = []
+    if to_position is not None:
+        conditions.append(s.events.c.position <= to_position)
+    if stream_ids is not None:
+        conditions.append(s.events.c.stream_id.in_(list(stream_ids)))
+    if stream_types is not None:
+        conditions.append(s.events.c.stream_type.in_(list(stream_types)))
+    if event_types is not None:
+        conditions.append(s.events.c.type.in_(list(event_types)))
+    if since is not None:
+        conditions.append(s.events.c.recorded_at >= us_from_instant(since))
+    if until is not None:
+        conditions.append(s.events.c.recorded_at <= us_from_instant(until))
+    return conditions
 
 
 def _row_to_event(row: Sequence[Any]) -> RecordedEvent:
@@ -318,19 +340,7 @@ class EventStore:
         Projections catch up with ``iter_events(after_position=checkpoint)``. Only one page is
         in memory at a time, so this walks a store of any size.
         """
-        conditions = []
-        if to_position is not None:
-            conditions.append(s.events.c.position <= to_position)
-        if stream_ids is not None:
-            conditions.append(s.events.c.stream_id.in_(list(stream_ids)))
-        if stream_types is not None:
-            conditions.append(s.events.c.stream_type.in_(list(stream_types)))
-        if event_types is not None:
-            conditions.append(s.events.c.type.in_(list(event_types)))
-        if since is not None:
-            conditions.append(s.events.c.recorded_at >= us_from_instant(since))
-        if until is not None:
-            conditions.append(s.events.c.recorded_at <= us_from_instant(until))
+        conditions = _filters(to_position, stream_ids, stream_types, event_types, since, until)
         for page in self._pages(_EVENT_COLUMNS, conditions, after_position, page_size):
             for row in page:
                 yield _row_to_event(row)
@@ -363,11 +373,29 @@ class EventStore:
         columns = (e.position, e.stream_id, e.stream_type, e.version, e.type, e.recorded_at)
         yield from self._pages(columns, (), after_position, page_size)  # type: ignore[misc]
 
-    def iter_raw_events(self, page_size: int = 5000
-                        ) -> Iterator[tuple[int, str, str, int, str, int, str, str, str]]:
-        """Rows exactly as stored (payload and metadata as their canonical text), for verify."""
-        for page in self._pages(_EVENT_COLUMNS, (), 0, page_size):
+    def iter_raw_events(
+        self, after_position: int = 0, *, to_position: int | None = None,
+        stream_ids: Iterable[str] | None = None, stream_types: Iterable[str] | None = None,
+        event_types: Iterable[str] | None = None, since: datetime | None = None,
+        until: datetime | None = None, page_size: int = 5000,
+    ) -> Iterator[tuple[int, str, str, int, str, int, str, str, str]]:
+        """Rows exactly as stored (payload and metadata as their canonical text).
+
+        Verify hashes these bytes and export splices them into its lines without decoding.
+        """
+        conditions = _filters(to_position, stream_ids, stream_types, event_types, since, until)
+        for page in self._pages(_EVENT_COLUMNS, conditions, after_position, page_size):
             yield from page  # type: ignore[misc]
+
+    def import_rows(
+        self, rows: Iterable[ImportRow], *, progress: Callable[[int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> ImportSummary:
+        """Store a whole file of new streams in one transaction: all of it, or nothing."""
+        if self.read_only:
+            raise StoreReadOnly("import")
+        with self.write_transaction(lock=True) as conn:
+            return import_rows(conn, self._backend.name, rows, progress, cancelled)
 
     def stream(self, stream_id: str) -> StreamInfo | None:
         with self.read_connection() as conn:

@@ -10,7 +10,7 @@ reported again (they would only repeat the consequence).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,8 +76,11 @@ def heads_from_report(report: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
 
 
 def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None = None,
+           stream_ids: Collection[str] | None = None, stream_type: str | None = None,
            progress: Callable[[int, int], None] | None = None,
            cancelled: Callable[[], bool] | None = None) -> VerificationReport:
+    """Verify the whole store, or only some streams (a chain is always checked from version 1).
+    """
     findings: list[VerificationFinding] = []
     chains: dict[str, _Chain] = {}
     total = store.head_position()
@@ -88,7 +91,8 @@ def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None =
         chain.broken = True
         findings.append(VerificationFinding(kind, sid, version, pos, detail))
 
-    for pos, sid, _stype, version, type_, at, payload, meta, stored in store.iter_raw_events():
+    for pos, sid, _stype, version, type_, at, payload, meta, stored in store.iter_raw_events(
+            stream_ids=stream_ids, stream_types=[stream_type] if stream_type else None):
         checked += 1
         if checked % 20_000 == 0:
             if cancelled and cancelled():
@@ -116,7 +120,7 @@ def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None =
         if chain.hashes is not None:
             chain.hashes[version] = stored
 
-    listed = {info.stream_id: info for info in _all_streams(store)}
+    listed = {info.stream_id: info for info in _all_streams(store, stream_ids, stream_type)}
     for sid, info in listed.items():
         chain = chains.get(sid)
         if chain is None:
@@ -134,7 +138,8 @@ def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None =
                                                 chain.position, "the stream has events but is "
                                                 "missing from the stream list"))
 
-    findings.extend(_check_snapshots(store))
+    findings.extend(_check_snapshots(store, None if stream_ids is None and stream_type is None
+                                     else set(listed) | set(chains)))
     if against:
         findings.extend(_check_against(against, chains))
     if progress:
@@ -142,20 +147,29 @@ def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None =
     return VerificationReport(checked, len(set(chains) | set(listed)), findings)
 
 
-def _all_streams(store: EventStore) -> Iterable[Any]:
+def _all_streams(store: EventStore, stream_ids: Collection[str] | None,
+                 stream_type: str | None) -> Iterable[Any]:
+    if stream_ids is not None:
+        for sid in sorted(set(stream_ids)):
+            info = store.stream(sid)
+            if info is not None and (stream_type is None or info.stream_type == stream_type):
+                yield info
+        return
     after = None
     while True:
-        page = store.streams(after_id=after, limit=5000)
+        page = store.streams(stream_type, after_id=after, limit=5000)
         yield from page
         if len(page) < 5000:
             return
         after = page[-1].stream_id
 
 
-def _check_snapshots(store: EventStore) -> list[VerificationFinding]:
+def _check_snapshots(store: EventStore, only: set[str] | None) -> list[VerificationFinding]:
     replayer = Replayer(store)
     out = []
     for snap in store.iter_snapshots():
+        if only is not None and snap.stream_id not in only:
+            continue
         try:
             replayed = replayer.replay(snap.stream_id, snap.version, use_snapshots=False)
         except (ReplayError, ValueError, LookupError) as e:

@@ -1,0 +1,106 @@
+"""Moving histories in and out of a store: export a selection, import a whole file.
+
+A file being written appears under its final name only once it is complete (written beside it,
+then renamed), so a cancelled or failed export never leaves half a file that looks whole.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from store import EventStore
+from store.bulk import ImportSummary
+from store.exporters import RawRow, write_csv, write_jsonl
+from store.importers import detect_format, open_reader
+
+from .timeline import Cancelled
+
+Progress = Callable[[int, int], None]  # (done, total)
+EXPORT_FORMATS = {".jsonl": write_jsonl, ".ndjson": write_jsonl, ".csv": write_csv}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which events a report or an export covers; empty fields mean 'all'."""
+
+    stream_ids: tuple[str, ...] = ()
+    stream_type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def raw_rows(self, store: EventStore,
+                 cancelled: Callable[[], bool] | None = None) -> Iterator[RawRow]:
+        for n, row in enumerate(store.iter_raw_events(
+                stream_ids=self.stream_ids or None,
+                stream_types=[self.stream_type] if self.stream_type else None,
+                since=self.since, until=self.until)):
+            if cancelled is not None and n % 2000 == 0 and cancelled():
+                raise Cancelled("cancelled: no file was written")
+            yield row
+
+    def describe(self) -> str:
+        parts = []
+        if self.stream_ids:
+            parts.append(f"streams {', '.join(self.stream_ids)}")
+        if self.stream_type:
+            parts.append(f"type {self.stream_type}")
+        if self.since:
+            parts.append(f"from {self.since.isoformat()}")
+        if self.until:
+            parts.append(f"to {self.until.isoformat()}")
+        return "; ".join(parts) or "every event in the store"
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[IO[str]]:
+    """A file that replaces ``path`` only if the block completes."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with open(tmp, "x", encoding="utf-8", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def export_history(store: EventStore, path: Path, selection: Selection | None = None, *,
+                   progress: Progress | None = None,
+                   cancelled: Callable[[], bool] | None = None) -> int:
+    """Write the selection as JSONL or CSV (from the extension); returns the event count."""
+    path = Path(path)
+    writer = EXPORT_FORMATS.get(path.suffix.lower())
+    if writer is None:
+        raise ValueError(f"cannot export to {path.name}: use a .jsonl or .csv file name")
+    if not path.parent.is_dir():
+        raise ValueError(f"folder {path.parent} does not exist")
+    selection = selection or Selection()
+    total = store.head_position()
+    with atomic_output(path) as fh:
+        return writer(selection.raw_rows(store, cancelled), fh,
+                      (lambda n: progress(n, total)) if progress else None)
+
+
+def import_history(store: EventStore, path: Path, fmt: str | None = None, *,
+                   progress: Progress | None = None,
+                   cancelled: Callable[[], bool] | None = None) -> ImportSummary:
+    """Import a whole file into the store in one transaction (ImportRejected names the line)."""
+    path = Path(path)
+    reader = open_reader(path, fmt or detect_format(path))
+
+    def report(_events: int) -> None:
+        if progress is not None:
+            progress(int(reader.fraction * 1000), 1000)
+
+    return store.import_rows(reader, progress=report, cancelled=cancelled)

@@ -1,0 +1,44 @@
+"""PDF through Qt's own writer: QTextDocument laid out on A4 pages by QPdfWriter."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import suppress
+from pathlib import Path
+
+from .chart import ensure_gui
+
+
+def write_pdf(html: str, images: dict[str, bytes], path: Path) -> None:
+    ensure_gui()
+    from PySide6.QtCore import QMarginsF, QSizeF, QUrl
+    from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+
+    doc = QTextDocument()
+    for name, data in images.items():
+        image = QImage.fromData(data, "PNG")
+        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
+    doc.setHtml(html)
+    path = Path(path)
+    tmp = str(path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part"))
+    try:
+        writer = QPdfWriter(tmp)
+        writer.setTitle("esaudit audit report")
+        writer.setCreator("esaudit")
+        writer.setResolution(96)
+        writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
+                                         QPageLayout.Orientation.Landscape,
+                                         QMarginsF(12, 12, 12, 12),
+                                         QPageLayout.Unit.Millimeter))
+        rect = writer.pageLayout().paintRectPixels(writer.resolution())
+        doc.setPageSize(QSizeF(rect.width(), rect.height()))
+        doc.print_(writer)
+        del writer  # flushes and closes the file
+        if os.path.getsize(tmp) == 0:
+            raise OSError(f"Qt wrote an empty PDF for {path}")
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

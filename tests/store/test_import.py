@@ -1,0 +1,172 @@
+"""Bulk import, on every backend: all or nothing, exact hashes, clear FILE:LINE errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from esaudit.application.transfer import export_history, import_history
+from store import ANY, NewEvent, open_store
+from store.bulk import ImportRejected
+
+
+def _fill(target: str) -> None:
+    with open_store(target) as st:
+        for i in range(30):
+            st.append(f"s-{i % 4}", "Thing", [NewEvent("Touched", {"i": i, "note": "é✓"},
+                                                       {"actor": "t"})], ANY)
+
+
+def _dump(target: str) -> list[tuple]:
+    with open_store(target, read_only=True) as st:
+        rows = list(st.iter_raw_events())
+        heads = [(s.stream_id, s.version, s.head_hash, s.first_at, s.last_at)
+                 for s in st.streams()]
+    return rows + heads  # type: ignore[operator]
+
+
+def test_export_then_import_reproduces_every_event_and_hash(store_target: str,
+                                                             tmp_path: Path) -> None:
+    source = str(tmp_path / "source.db")
+    _fill(source)
+    with open_store(source) as st:
+        assert export_history(st, tmp_path / "h.jsonl") == 30
+        assert export_history(st, tmp_path / "h.csv") == 30
+    with open_store(store_target) as st:
+        summary = import_history(st, tmp_path / "h.jsonl")
+    assert (summary.events, summary.streams) == (30, 4)
+    assert _dump(store_target) == _dump(source)
+    lines = (tmp_path / "h.jsonl").read_text("utf-8").splitlines()
+    assert set(json.loads(lines[0])) == {"stream_id", "stream_type", "version", "type",
+                                         "recorded_at", "payload", "metadata"}
+
+
+def test_csv_round_trip_checks_the_exported_hashes(tmp_path: Path) -> None:
+    source = str(tmp_path / "source.db")
+    _fill(source)
+    with open_store(source) as st:
+        export_history(st, tmp_path / "h.csv")
+    target = str(tmp_path / "copy.db")
+    with open_store(target) as st:
+        import_history(st, tmp_path / "h.csv")
+    assert _dump(target) == _dump(source)
+    text = (tmp_path / "h.csv").read_text("utf-8").replace('"i"":7', '"i"":70')
+    (tmp_path / "edited.csv").write_text(text, "utf-8")
+    with open_store(str(tmp_path / "third.db")) as st, pytest.raises(ImportRejected) as e:
+        import_history(st, tmp_path / "edited.csv")
+    assert e.value.line == 9 and "altered after export" in e.value.reason
+
+
+BAD_LINES = [
+    ('{"stream_id": "a"', "not a JSON object"),
+    ('[1, 2]', "expected a JSON object"),
+    ('{"stream_id":"n","stream_type":"T","version":1,"type":"E",'
+     '"recorded_at":"2026-01-01T00:00:00Z","payload":{},"metadata":{},"colour":"red"}',
+     "unknown column 'colour'"),
+    ('{"stream_id":"n","stream_type":"T","version":1,"type":"E",'
+     '"recorded_at":"2026-01-01T00:00:00Z","payload":{}}', "missing 'metadata'"),
+    ('{"stream_id":"n","stream_type":"T","version":1,"type":"E",'
+     '"recorded_at":"2026-01-01T00:00:00","payload":{},"metadata":{}}', "no time zone"),
+    ('{"stream_id":"n","stream_type":"T","version":1,"type":"E",'
+     '"recorded_at":"2026-01-01T00:00:00Z","payload":[],"metadata":{}}',
+     "payload must be a JSON object"),
+    ('{"stream_id":"good","stream_type":"T","version":4,"type":"E",'
+     '"recorded_at":"2026-01-01T00:00:00Z","payload":{},"metadata":{}}', "version gap"),
+    ('{"stream_id":"good","stream_type":"T","version":2,"type":"E",'
+     '"recorded_at":"2026-01-01T00:00:00Z","payload":{},"metadata":{}}', "duplicate version"),
+    ('{"stream_id":"good","stream_type":"U","version":3,"type":"E",'
+     '"recorded_at":"2026-01-01T00:00:00Z","payload":{},"metadata":{}}', "not 'U'"),
+    ('{"stream_id":"s-1","stream_type":"Thing","version":1,"type":"E",'
+     '"recorded_at":"2026-01-01T00:00:00Z","payload":{},"metadata":{}}', "already exists"),
+]
+GOOD = [json.dumps({"stream_id": "good", "stream_type": "T", "version": v, "type": "E",
+                   "recorded_at": "2026-01-01T00:00:00Z", "payload": {}, "metadata": {}})
+        for v in (1, 2)]
+
+
+@pytest.mark.parametrize(("bad", "reason"), BAD_LINES)
+def test_a_bad_line_stops_the_import_and_leaves_the_store_as_it_was(
+        store_target: str, tmp_path: Path, bad: str, reason: str) -> None:
+    _fill(store_target)
+    before = _dump(store_target)
+    file = tmp_path / "bad.jsonl"
+    file.write_text("\n".join([*GOOD, bad, GOOD[0].replace("good", "later")]) + "\n", "utf-8")
+    with open_store(store_target) as st, pytest.raises(ImportRejected) as e:
+        import_history(st, file)
+    assert str(e.value).startswith(f"{file}:3: ")
+    assert reason in str(e.value)
+    assert _dump(store_target) == before
+
+
+def test_a_bad_row_deep_in_a_big_file_rolls_back_earlier_chunks(store_target: str,
+                                                               tmp_path: Path) -> None:
+    _fill(store_target)
+    before = _dump(store_target)
+    rows = [json.dumps({"stream_id": f"b-{i % 50}", "stream_type": "T", "version": i // 50 + 1,
+                        "type": "E", "recorded_at": "2026-01-01T00:00:00Z", "payload": {"i": i},
+                        "metadata": {}}) for i in range(12_000)]
+    rows[11_500] = rows[11_500].replace('"version": 231', '"version": 232')
+    (tmp_path / "big.jsonl").write_text("\n".join(rows) + "\n", "utf-8")
+    with open_store(store_target) as st, pytest.raises(ImportRejected) as e:
+        import_history(st, tmp_path / "big.jsonl")
+    assert e.value.line == 11_501
+    assert _dump(store_target) == before
+
+
+def _eventsourcing_db(path: Path, states: list[tuple[str, int, str, bytes]]) -> None:
+    import sqlite3
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE stored_events (notification_id INTEGER PRIMARY KEY "
+                 "AUTOINCREMENT, originator_id TEXT, originator_version INTEGER, topic TEXT, "
+                 "state BLOB, UNIQUE (originator_id, originator_version))")
+    conn.executemany("INSERT INTO stored_events (originator_id, originator_version, topic, "
+                     "state) VALUES (?,?,?,?)", states)
+    conn.commit()
+    conn.close()
+
+
+def _state(ts: str, **fields: object) -> bytes:
+    return json.dumps({"timestamp": {"_type_": "datetime_iso", "_data_": ts}, **fields}).encode()
+
+
+def test_eventsourcing_database_becomes_streams(tmp_path: Path) -> None:
+    uid = "6f1a2b3c4d5e6f708192a3b4c5d6e7f8"
+    src = tmp_path / "es.sqlite"
+    _eventsourcing_db(src, [
+        (uid, 1, "bank.domain:Account.Opened",
+         _state("2024-05-01T10:00:00+00:00", full_name="Ada", originator_topic="bank:Account")),
+        (uid, 2, "bank.domain:Account.Credited",
+         _state("2024-05-01T10:05:00.250000+00:00", amount={"_type_": "decimal_str",
+                                                            "_data_": "12.50"})),
+    ])
+    target = str(tmp_path / "audit.db")
+    with open_store(target) as st:
+        summary = import_history(st, src)
+        assert (summary.events, summary.streams) == (2, 1)
+        events = st.read_stream(uid)
+    assert [(e.stream_type, e.type) for e in events] == [("Account", "Opened"),
+                                                         ("Account", "Credited")]
+    assert events[1].payload == {"amount": "12.50"}
+    assert events[1].recorded_at.isoformat() == "2024-05-01T10:05:00.250000+00:00"
+    assert events[0].metadata == {"source": "eventsourcing",
+                                  "topic": "bank.domain:Account.Opened"}
+
+
+@pytest.mark.parametrize(("state", "reason"), [
+    (b"x\x9c" + __import__("zlib").compress(b'{"a":1}')[2:], "compressed"),
+    (hashlib.sha256(b"k").digest() * 2, "encrypted"),
+])
+def test_eventsourcing_compressed_or_encrypted_states_are_refused(
+        tmp_path: Path, state: bytes, reason: str) -> None:
+    src = tmp_path / "es.sqlite"
+    ok = _state("2024-05-01T10:00:00+00:00", x=1)
+    _eventsourcing_db(src, [("a", 1, "m:Agg.Made", ok), ("a", 2, "m:Agg.Changed", state)])
+    target = str(tmp_path / "audit.db")
+    with open_store(target) as st, pytest.raises(ImportRejected) as e:
+        import_history(st, src)
+    assert e.value.line == 2 and reason in e.value.reason
+    with open_store(target, read_only=True) as st:
+        assert st.stats().events == 0
