@@ -87,6 +87,11 @@ class ComparePanel(QWidget):
             self.version_a.setValue(max(0, info.version - 1))
             self.version_b.setValue(info.version)
 
+    def show_read_model(self) -> None:
+        """Read model against history for the selected order (from the audit dock)."""
+        self.mode.setCurrentText(READ_MODEL)
+        self.compare()
+
     def compare(self) -> None:
         services = self.session.services
         stream_id = self.session.stream_id

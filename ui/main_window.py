@@ -27,6 +27,8 @@ from esaudit.application.seed import seed
 from esaudit.application.timeline import TimelineData, load_timeline
 from esaudit.bootstrap import Services, bootstrap
 
+from .audit_dock import AuditDock
+from .audit_jobs import AuditJobs
 from .compare_panel import ComparePanel
 from .event_panel import EventPanel
 from .order_actions import OrderActions
@@ -88,6 +90,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
 
         self.orders = OrderActions(self.session, self)
+        self.audit_dock = AuditDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.audit_dock)
+        self.audit_dock.hide()
+        self.audit_dock.findingActivated.connect(self.show_finding)
+        self.audit_dock.mismatchActivated.connect(self.show_mismatch)
+        self.jobs = AuditJobs(self.session, self, self.audit_dock, self._work_folder,
+                              self.timeline.time_span)
         self._build_menus()
         self._build_status_bar()
 
@@ -180,6 +189,17 @@ class MainWindow(QMainWindow):
                                            "actionRebuild")
         store.addAction(self.rebuild_action)
 
+        audit = bar.addMenu("&Audit")
+        for action in self.jobs.all_actions:
+            audit.addAction(action)
+            if action in (self.jobs.audit, self.jobs.report):
+                audit.addSeparator()
+        audit.addSeparator()
+        toggle = self.audit_dock.toggleViewAction()
+        toggle.setText("Show audit results")
+        toggle.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        audit.addAction(toggle)
+
         orders = bar.addMenu("&Order")
         orders.addAction(self.orders.new_order)
         orders.addSeparator()
@@ -192,6 +212,9 @@ class MainWindow(QMainWindow):
         tools.addAction(self.orders.new_order)
         tools.addSeparator()
         for action in self.orders.actions.values():
+            tools.addAction(action)
+        tools.addSeparator()
+        for action in (self.jobs.verify, self.jobs.audit, self.jobs.report):
             tools.addAction(action)
 
         help_ = bar.addMenu("&Help")
@@ -373,6 +396,32 @@ class MainWindow(QMainWindow):
             self.session.select_stream(stream_id)
         self.session.eventSelected.emit(position)
 
+    def show_finding(self, stream_id: str, position: int, version: int) -> None:
+        """Jump from an audit finding to its stream and event on the timeline."""
+        if self.session.services is None:
+            return
+        if stream_id != self.session.stream_id:
+            self.session.select_stream(stream_id)
+        if not position and version and self.session.stream_id:
+            events = self.session.services.store.read_stream(stream_id, version, version)
+            position = events[0].position if events else 0
+        if position:
+            self.timeline.focus_event(position)
+            self.session.eventSelected.emit(position)
+
+    def show_mismatch(self, order_id: str) -> None:
+        if self.session.services is None:
+            return
+        self.session.select_stream(order_id)
+        self.tabs.setCurrentWidget(self.compare)
+        self.compare.show_read_model()
+
+    def _work_folder(self) -> str:
+        services = self.session.services
+        if services is not None and services.store.backend_name == "sqlite":
+            return str(Path(services.store.label).parent)
+        return str(Path.home())
+
     def _on_cursor_moved(self, seconds: float) -> None:
         self.tabs.setCurrentWidget(self.replay)
         self.replay.set_instant(seconds)
@@ -388,6 +437,9 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        state = self.settings.value("windowState")
+        if state is not None:
+            self.restoreState(state)
         for s in self.splitters:
             state = self.settings.value(f"splitter/{s.objectName()}")
             if state is not None:
@@ -395,6 +447,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("windowState", self.saveState())
         for s in self.splitters:
             self.settings.setValue(f"splitter/{s.objectName()}", s.saveState())
         self.session.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -70,6 +71,11 @@ class TimelinePanel(QWidget):
                                              brush=pg.mkBrush(0, 0, 0, 0))
         self._highlight.setZValue(10)
         self._highlight.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._focus = pg.ScatterPlotItem(size=22, symbol="o", pen=pg.mkPen("#d62728", width=3),
+                                         brush=pg.mkBrush(0, 0, 0, 0))
+        self._focus.setZValue(11)
+        self._focus.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.focused_position: int | None = None
         self.drawn = False
         session.streamSelected.connect(self._on_stream_selected)
         session.storeClosed.connect(lambda: self.set_data(None))
@@ -107,6 +113,7 @@ class TimelinePanel(QWidget):
         self._items = []
         self.legend.clear()
         plot.removeItem(self._highlight)
+        plot.removeItem(self._focus)
         plot.removeItem(self.cursor)
         self._lane_names: list[str] = []
         data = self._data
@@ -133,6 +140,8 @@ class TimelinePanel(QWidget):
             plot.addItem(item)
             self._items.append(item)
         plot.addItem(self._highlight)
+        plot.addItem(self._focus)
+        self._show_focus()
         plot.addItem(self.cursor)
         axis = plot.getAxis("left")
         axis.setTicks([[(i, name) for i, name in enumerate(self._lane_names)]])
@@ -181,6 +190,29 @@ class TimelinePanel(QWidget):
         if i < len(self._positions) and self._positions[i] == position:
             return float(self._times[i]), float(self._y[i])
         return None
+
+    def time_span(self) -> tuple[float, float]:
+        """First and last event time drawn (the last day when nothing is)."""
+        if len(self._times):
+            return float(self._times.min()), float(self._times.max())
+        now = time.time()
+        return now - 86_400, now
+
+    def focus_event(self, position: int) -> bool:
+        """Ring one event in red and zoom to it (a finding's double-click lands here)."""
+        xy = self.point_xy(position)
+        self.focused_position = position if xy is not None else None
+        self._show_focus()
+        if xy is None:
+            return False
+        span = float(self._times.max() - self._times.min()) if len(self._times) else 0.0
+        half = max(span * 0.04, 3600.0)
+        self.plot.setXRange(xy[0] - half, xy[0] + half, padding=0)
+        return True
+
+    def _show_focus(self) -> None:
+        xy = None if self.focused_position is None else self.point_xy(self.focused_position)
+        self._focus.setData(x=[xy[0]] if xy else [], y=[xy[1]] if xy else [])
 
     def highlighted_count(self) -> int:
         return len(self._highlight.data)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from store import EventStore
-from store.bulk import ImportSummary
+from store.bulk import ImportCancelled, ImportSummary
 from store.exporters import RawRow, write_csv, write_jsonl
 from store.importers import detect_format, open_reader
 
@@ -103,4 +103,7 @@ def import_history(store: EventStore, path: Path, fmt: str | None = None, *,
         if progress is not None:
             progress(int(reader.fraction * 1000), 1000)
 
-    return store.import_rows(reader, progress=report, cancelled=cancelled)
+    try:
+        return store.import_rows(reader, progress=report, cancelled=cancelled)
+    except ImportCancelled:
+        raise Cancelled("the import was cancelled: nothing was stored") from None

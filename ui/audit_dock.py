@@ -1,0 +1,123 @@
+"""The dockable results of the audit jobs: integrity findings and read-model mismatches."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from esaudit.application.audit import ProjectionAudit
+from esaudit.application.verify import VerificationReport
+
+from .models.audit_tables import FindingsTableModel, MismatchTableModel
+
+
+def _table(name: str, model: FindingsTableModel | MismatchTableModel) -> QTableView:
+    view = QTableView(objectName=name)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    return view
+
+
+def _page(summary: QLabel, table: QTableView) -> QWidget:
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.addWidget(summary)
+    layout.addWidget(table, 1)
+    return page
+
+
+class AuditDock(QDockWidget):
+    findingActivated = Signal(str, int, int)  # stream id, position (0: none), version (0: none)
+    mismatchActivated = Signal(str)  # order id
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Audit results", parent)
+        self.setObjectName("auditDock")
+        self.findings = FindingsTableModel(self)
+        self.mismatches = MismatchTableModel(self)
+        self.verify_summary = QLabel("Run Audit ▸ Verify integrity (Ctrl+Shift+V) to check "
+                                     "every hash chain.", objectName="verifySummary")
+        self.audit_summary = QLabel("Run Audit ▸ Audit read models (Ctrl+Shift+A) to compare "
+                                    "each order's read model with its history.",
+                                    objectName="auditSummary")
+        for label in (self.verify_summary, self.audit_summary):
+            label.setWordWrap(True)
+        self.findings_view = _table("findingsTable", self.findings)
+        self.findings_view.setToolTip("Double-click a finding to show its event on the timeline")
+        self.mismatch_view = _table("mismatchTable", self.mismatches)
+        self.mismatch_view.setToolTip("Double-click a mismatch to compare the order's read model "
+                                      "with its replayed history")
+        self.findings_view.doubleClicked.connect(self._on_finding)
+        self.findings_view.activated.connect(self._on_finding)
+        self.mismatch_view.doubleClicked.connect(self._on_mismatch)
+        self.mismatch_view.activated.connect(self._on_mismatch)
+        self.tabs = QTabWidget(objectName="auditTabs")
+        self.tabs.addTab(_page(self.verify_summary, self.findings_view), "Integrity")
+        self.tabs.addTab(_page(self.audit_summary, self.mismatch_view), "Read models")
+        self.setWidget(self.tabs)
+        self.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea
+                             | Qt.DockWidgetArea.RightDockWidgetArea)
+
+    def show_verification(self, report: VerificationReport, against: str = "") -> None:
+        self.findings.set_rows(list(report.findings))
+        scope = f" against {against}" if against else ""
+        if report.ok:
+            text = (f"✔ Clean{scope}: {report.events_checked:,} events in "
+                    f"{report.streams_checked:,} streams verified; every hash chain, version "
+                    "sequence, stream head and snapshot checks out.")
+        else:
+            text = (f"✖ {len(report.findings):,} finding(s){scope} in "
+                    f"{report.events_checked:,} events / {report.streams_checked:,} streams. "
+                    "Each names the first bad event of its stream.")
+        self.verify_summary.setText(text)
+        self.verify_summary.setProperty("verdict", "ok" if report.ok else "bad")
+        self.verify_summary.style().polish(self.verify_summary)
+        self.findings_view.resizeColumnsToContents()
+        self.tabs.setCurrentIndex(0)
+        self._reveal()
+
+    def show_audit(self, audit: ProjectionAudit) -> None:
+        self.mismatches.set_rows(list(audit.mismatches))
+        if audit.ok:
+            text = f"✔ {audit.orders_checked:,} orders: every read-model row matches its history."
+        else:
+            orders = len({m.order_id for m in audit.mismatches})
+            text = (f"✖ {len(audit.mismatches):,} field(s) of {orders:,} order(s) differ from "
+                    f"the replayed history ({audit.orders_checked:,} orders checked).")
+        self.audit_summary.setText(text)
+        self.audit_summary.setProperty("verdict", "ok" if audit.ok else "bad")
+        self.audit_summary.style().polish(self.audit_summary)
+        self.mismatch_view.resizeColumnsToContents()
+        self.tabs.setCurrentIndex(1)
+        self._reveal()
+
+    def clear(self) -> None:
+        self.findings.set_rows([])
+        self.mismatches.set_rows([])
+
+    def _reveal(self) -> None:
+        self.show()
+        self.raise_()
+
+    def _on_finding(self, index: object) -> None:
+        f = self.findings.finding(index.row())  # type: ignore[attr-defined]
+        self.findingActivated.emit(f.stream_id, f.position or 0, f.version or 0)
+
+    def _on_mismatch(self, index: object) -> None:
+        self.mismatchActivated.emit(self.mismatches.mismatch(index.row()).order_id)  # type: ignore[attr-defined]

@@ -1,0 +1,58 @@
+"""The audit dock's two lists: integrity findings and read-model mismatches."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from esaudit.application.audit import ProjectionMismatch
+from esaudit.application.verify import VerificationFinding
+
+from .base import Index, RowListModel
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+class FindingsTableModel(RowListModel):
+    COLUMNS = ("Finding", "Stream", "Version", "Position", "Detail")
+
+    def finding(self, row: int) -> VerificationFinding:
+        return self._rows[row]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        f: VerificationFinding = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (f.kind, f.stream_id, _text(f.version), _text(f.position),
+                    f.detail)[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{f.detail}\nDouble-click to show the event on the timeline"
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (2, 3):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class MismatchTableModel(RowListModel):
+    COLUMNS = ("Order", "Field", "Read model", "Replayed from history")
+
+    def mismatch(self, row: int) -> ProjectionMismatch:
+        return self._rows[row]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        m: ProjectionMismatch = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (m.order_id, m.path, _text(m.read_model), _text(m.replayed))[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "Double-click to compare this order's read model with its history"
+        return None
