@@ -65,6 +65,11 @@ def sqlite_backend(
         raise StoreOpenError(f"no store at {path}")
     if not read_only and not path.parent.is_dir():
         raise StoreOpenError(f"folder {path.parent} does not exist")
+    if not read_only and path.exists() and not path.stat().st_mode & 0o222:
+        # Honour the file's read-only flag even for root (who could write it anyway): the
+        # owner marked this history as not to be changed.
+        raise StoreOpenError(f"{path} is read-only on disk: open it read-only (--read-only, "
+                             "File > Open read-only…) or make the file writable")
     uri = f"file:{quote(str(path))}?mode={'ro' if read_only else 'rwc'}"
 
     def connect() -> sqlite3.Connection:

@@ -15,6 +15,8 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
+from esaudit.bootstrap import Services, bootstrap
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 PG_URL = os.environ.get("ESAUDIT_TEST_PG_URL", "")
@@ -51,3 +53,17 @@ def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def sqlite_target(tmp_path: Path) -> str:
     return str(tmp_path / "store.db")
+
+
+@pytest.fixture
+def services(store_target: str) -> Iterator[Services]:
+    svc = bootstrap(store_target, snapshot_every=3, actor="tester")
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def sqlite_services(sqlite_target: str) -> Iterator[Services]:
+    svc = bootstrap(sqlite_target, snapshot_every=3, actor="tester")
+    yield svc
+    svc.close()

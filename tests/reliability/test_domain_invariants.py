@@ -1,5 +1,6 @@
 """Property: random command sequences keep aggregate == replay == replay without snapshots
-== read-model row, and never break the order rules."""
+== read-model row, and never break the order rules (paid never above total, refunded never above
+paid, no line changed once the order left draft)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ def test_every_view_of_an_order_agrees(svc: Services, specs: list[tuple]) -> Non
     oid = f"ord-p{next(_ids)}"
     svc.commands.execute(c.CreateOrder(oid, "Prop"))
     model = svc.commands.load(oid)[0]
+    placed_lines = None
     for spec in specs:
         cmd = to_command(oid, spec)
         try:
@@ -75,6 +77,12 @@ def test_every_view_of_an_order_agrees(svc: Services, specs: list[tuple]) -> Non
             assert expected_events is not None
         model, version, _ = svc.commands.load(oid)
         assert order.broken_rules(model) == []
+        assert model["paid_cents"] <= model["total_cents"]
+        assert model["refunded_cents"] <= model["paid_cents"]
+        if placed_lines is not None:
+            assert model["lines"] == placed_lines, "lines changed after the order was placed"
+        elif model["status"] != order.DRAFT:
+            placed_lines = model["lines"]
     replayed = svc.replayer.replay(oid)
     plain = svc.replayer.replay(oid, use_snapshots=False)
     assert model == replayed.state == plain.state
