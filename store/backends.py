@@ -154,6 +154,49 @@ def backend_for(
                          "sqlite:///PATH or postgresql+psycopg://...")
 
 
+@dataclass(frozen=True)
+class AppendSql:
+    """The append path's statements in the driver's own parameter style."""
+
+    mark: str
+    head: str
+    lock: str
+    read_payloads: str
+    max_position: str
+    insert_event: str
+    update_stream: str
+    insert_stream: str
+
+    @classmethod
+    def for_backend(cls, name: str) -> AppendSql:
+        m = "?" if name == "sqlite" else "%s"
+        greatest = "max" if name == "sqlite" else "greatest"
+        return cls(
+            mark=m,
+            read_payloads="SELECT version, type, payload FROM events "
+                          f"WHERE stream_id = {m} AND version >= {m}",
+            head=f"SELECT version, head_hash, stream_type FROM streams WHERE stream_id = {m}",
+            lock=f"SELECT pg_advisory_xact_lock({m})",
+            max_position="SELECT coalesce(max(position), 0) FROM events",
+            insert_event="INSERT INTO events (position, stream_id, stream_type, version, type, "
+                         f"recorded_at, payload, metadata, hash) VALUES ({', '.join([m] * 9)})",
+            update_stream=f"UPDATE streams SET version = {m}, head_hash = {m}, "
+                          f"last_at = {greatest}(last_at, {m}) WHERE stream_id = {m}",
+            insert_stream="INSERT INTO streams (stream_id, stream_type, version, head_hash, "
+                          f"first_at, last_at) VALUES ({', '.join([m] * 6)})",
+        )
+
+
+def is_integrity_error(e: BaseException) -> bool:
+    """A unique-key violation, from SQLAlchemy or straight from the driver."""
+    return isinstance(e, sa_exc.IntegrityError | sqlite3.IntegrityError) or any(
+        cls.__name__ == "IntegrityError" for cls in type(e).__mro__)
+
+
+def is_driver_error(e: BaseException) -> bool:
+    return isinstance(e, sqlite3.Error) or type(e).__module__.startswith("psycopg")
+
+
 def translate(e: BaseException, label: str) -> StoreError:
     """Our own exception for a driver error, so callers never see sqlite3 or psycopg types."""
     lines = str(getattr(e, "orig", None) or e).strip().splitlines()

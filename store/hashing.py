@@ -36,10 +36,24 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+try:
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - orjson is a declared dependency
+    _fast_loads = json.loads
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _dumps = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
+
+
+def decode_json(text: str | bytes) -> Any:
+    """Decode stored JSON: orjson when it can (several times faster), else the stdlib, which
+    also reads integers beyond 64 bits that orjson refuses."""
+    try:
+        return _fast_loads(text)
+    except ValueError:
+        return json.loads(text)
 
 
 def canonical_json(value: Any) -> str:

@@ -69,9 +69,9 @@ class CommandHandler:
             return None, 0, None
         snap = self.store.load_snapshot(stream_id)
         state, start = (snap.state, snap.version) if snap else (None, 0)
-        events = self.store.read_stream(stream_id, start + 1) if info.version > start else []
-        state = fold(info.stream_type, ((e.version, e.type, e.payload) for e in events), state)
-        return state, (events[-1].version if events else start), info.stream_type
+        events = self.store.read_payloads(stream_id, start + 1) if info.version > start else []
+        state = fold(info.stream_type, events, state)
+        return state, (events[-1][0] if events else start), info.stream_type
 
     def execute(self, cmd: c.OrderCommand | c.ProductCommand, *,
                 expected_version: int | None = None, recorded_at: datetime | None = None,

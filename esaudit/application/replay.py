@@ -49,9 +49,9 @@ class Replayer:
             snap = self.store.load_snapshot(stream_id, target)
             if snap is not None:
                 state, start, snap_version = snap.state, snap.version, snap.version
-        events = (self.store.read_stream(stream_id, start + 1, target)
+        events = (self.store.read_payloads(stream_id, start + 1, target)
                   if target > start else [])
-        state = fold(info.stream_type, ((e.version, e.type, e.payload) for e in events), state)
+        state = fold(info.stream_type, events, state)
         return Replayed(stream_id, info.stream_type, target, state, snap_version)
 
     def version_at(self, stream_id: str, at: datetime) -> int:

@@ -30,6 +30,9 @@ def deep_merge(state: State | None, _type: str, payload: Mapping[str, Any]) -> S
 
 
 FOLDS: dict[str, Fold] = {ORDER: order.evolve, PRODUCT: product.evolve}
+# In-place steps and the copy that makes a state safe to change, for ``fold``'s own state.
+_IN_PLACE: dict[str, tuple[Fold, Callable[[State], State]]] = {
+    ORDER: (order.apply, order.own), PRODUCT: (product.evolve, dict)}
 
 
 def fold_for(stream_type: str) -> Fold:
@@ -40,6 +43,11 @@ def fold(stream_type: str, events: Iterable[tuple[int, str, Mapping[str, Any]]],
          state: State | None = None) -> State | None:
     """Fold (version, type, payload) triples onto a state; names the first event that fails."""
     step = fold_for(stream_type)
+    fast = _IN_PLACE.get(stream_type)
+    if fast is not None:
+        step, own = fast
+        if state is not None:
+            state = own(state)
     for version, type_, payload in events:
         try:
             state = step(state, type_, payload)

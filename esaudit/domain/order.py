@@ -37,19 +37,40 @@ def _total(lines: Mapping[str, Mapping[str, int]]) -> int:
 
 
 def evolve(state: State | None, type_: str, p: Mapping[str, Any]) -> State:
-    """The state after one event. Unknown event types leave the state as it was."""
+    """The state after one event (a new dict; ``state`` is untouched).
+
+    Unknown event types leave the state as it was.
+    """
+    return apply(own(state) if state is not None else None, type_, p)
+
+
+def own(state: State) -> State:
+    """A copy that ``apply`` may change without touching the original (line dicts are never
+    changed in place, only replaced, so copying the lines mapping is enough)."""
+    return {**state, "lines": dict(state["lines"])}
+
+
+def apply(s: State | None, type_: str, p: Mapping[str, Any]) -> State:
+    """``evolve`` in place, for folds that own their state: O(1) per event, which is what makes
+    replaying a 200k-event order fast (the total is kept, not re-summed)."""
     if type_ == "OrderCreated":
         return new_state(p["order_id"], p["customer"], p["currency"])
-    s = dict(state) if state is not None else new_state()
+    if s is None:
+        s = new_state()
     if type_ == "LineAdded":
-        lines = dict(s["lines"])
-        old = lines.get(p["sku"])
-        lines[p["sku"]] = {"qty": (old["qty"] if old else 0) + p["qty"],
-                           "unit_price_cents": p["unit_price_cents"]}
-        s["lines"], s["total_cents"] = lines, _total(lines)
+        lines = s["lines"]
+        sku, qty, price = p["sku"], p["qty"], p["unit_price_cents"]
+        old = lines.get(sku)
+        total = s["total_cents"]
+        if old is not None:
+            total -= old["qty"] * old["unit_price_cents"]
+            qty += old["qty"]
+        lines[sku] = {"qty": qty, "unit_price_cents": price}
+        s["total_cents"] = total + qty * price
     elif type_ == "LineRemoved":
-        lines = {k: v for k, v in s["lines"].items() if k != p["sku"]}
-        s["lines"], s["total_cents"] = lines, _total(lines)
+        old = s["lines"].pop(p["sku"], None)
+        if old is not None:
+            s["total_cents"] -= old["qty"] * old["unit_price_cents"]
     elif type_ == "OrderPlaced":
         s["status"] = PENDING
     elif type_ == "PaymentReceived":
