@@ -7,8 +7,10 @@ Sizes default to issue 8's; ``--quick`` divides them by 10 for a smoke run.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import platform
+import random
 import sqlite3
 import statistics
 import tempfile
@@ -17,8 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from esaudit.application.replay import Replayer
+from esaudit.application.seed import seed as run_seed
+from esaudit.application.transfer import import_history
+from esaudit.application.verify import verify
+from esaudit.bootstrap import bootstrap
+from esaudit.domain import commands as c
 from esaudit.domain import order
 from store import ANY, NewEvent, open_store
+from store.hashing import iso_from_us
 
 
 def median_of(runs: int, fn: Callable[[], float]) -> float:
@@ -114,6 +122,133 @@ def bench_replay(n: int, runs: int, folder: Path) -> tuple[float, float]:
     return median_of(runs, ours), median_of(runs, baseline)
 
 
+def write_history_jsonl(path: Path, n: int, streams: int) -> None:
+    """n events spread over ``streams`` order-like streams, in the export format."""
+    per = max(n // streams, 1)
+    with path.open("w", encoding="utf-8") as fh:
+        for v in range(1, per + 1):
+            for s in range(streams):
+                fh.write(json.dumps({
+                    "stream_id": f"ord-{s:06d}", "stream_type": "Order", "version": v,
+                    "type": "LineAdded", "recorded_at": f"2026-01-01T00:{v % 60:02d}:00.000001Z",
+                    "payload": {"sku": f"SKU-{v}", "qty": 1, "unit_price_cents": 100 + v},
+                    "metadata": {"actor": "bench"}}) + "\n")
+
+
+def bench_import(n: int, runs: int, folder: Path, source: Path) -> tuple[float, float]:
+    """Events/s importing a JSONL file into an empty store (parse + check + hash + insert)."""
+
+    def ours() -> float:
+        path = folder / f"i-{time.monotonic_ns()}.db"
+        with open_store(path) as st:
+            start = time.perf_counter()
+            summary = import_history(st, source)
+            elapsed = time.perf_counter() - start
+        assert summary.events == n
+        path.unlink()
+        return n / elapsed
+
+    def baseline() -> float:
+        path = folder / f"j-{time.monotonic_ns()}.db"
+        conn = raw_sqlite(path)
+        start = time.perf_counter()
+        rows, heads = [], {}
+        conn.execute("BEGIN IMMEDIATE")
+        with source.open("rb") as fh:
+            for pos, line in enumerate(fh, start=1):
+                r = json.loads(line)
+                rows.append((pos, r["stream_id"], r["stream_type"], r["version"], r["type"], pos,
+                             json.dumps(r["payload"]), json.dumps(r["metadata"]), "0" * 64))
+                heads[r["stream_id"]] = (r["stream_type"], r["version"])
+                if len(rows) == 5000:
+                    conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
+                    rows = []
+        conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO streams VALUES (?,?,?,?,?,?)",
+                         [(sid, t, v, "0" * 64, 0, 0) for sid, (t, v) in heads.items()])
+        conn.execute("COMMIT")
+        elapsed = time.perf_counter() - start
+        conn.close()
+        path.unlink()
+        return n / elapsed
+
+    return median_of(runs, ours), median_of(runs, baseline)
+
+
+def bench_verify(n: int, runs: int, store_path: Path) -> tuple[float, float]:
+    """Seconds to verify n events, and seconds to read the same rows and hash them by hand."""
+
+    def ours() -> float:
+        with open_store(store_path, read_only=True) as st:
+            start = time.perf_counter()
+            report = verify(st)
+            elapsed = time.perf_counter() - start
+        assert report.ok and report.events_checked == n
+        return elapsed
+
+    def baseline() -> float:
+        conn = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+        start = time.perf_counter()
+        prev: dict[str, str] = {}
+        sha = hashlib.sha256
+        for sid, version, type_, at, payload, meta in conn.execute(
+                "SELECT stream_id, version, type, recorded_at, payload, metadata FROM events "
+                "ORDER BY position"):
+            head = json.dumps([sid, version, type_, iso_from_us(at)], ensure_ascii=False,
+                              separators=(",", ":"))
+            envelope = f"{head[:-1]},{payload},{meta}]".encode()
+            prev[sid] = sha(prev.get(sid, "").encode() + envelope).hexdigest()
+        elapsed = time.perf_counter() - start
+        conn.close()
+        return elapsed
+
+    return median_of(runs, ours), median_of(runs, baseline)
+
+
+def bench_snapshot_replay(n: int, runs: int, folder: Path) -> tuple[float, float]:
+    """Median ms to replay to a random version of an n-event order, with and without snapshots."""
+    path = folder / "snap.db"
+    svc = bootstrap(path, synchronous="NORMAL", snapshot_every=100)
+    svc.commands.execute(c.CreateOrder("snap", "Ada"))
+    state, version, _ = svc.commands.load("snap")
+    st = svc.store
+    batch = 1000
+    while version < n:
+        k = min(batch, n - version)
+        events = [NewEvent("LineAdded", {"sku": f"SKU-{(version + i) % 50}", "qty": 1,
+                                         "unit_price_cents": 100}) for i in range(k)]
+        st.append("snap", "Order", events, version)
+        for i in range(k):
+            state = order.apply(state, "LineAdded", events[i].payload)
+            if (version + i + 1) % 100 == 0:
+                st.save_snapshot("snap", version + i + 1, state)
+        version += k
+    svc.close()
+    rng = random.Random(7)
+    targets = [rng.randint(1, n) for _ in range(50)]
+
+    def timed(use_snapshots: bool) -> float:
+        with open_store(path, read_only=True) as ro:
+            replayer = Replayer(ro)
+            times = []
+            for v in targets:
+                start = time.perf_counter()
+                replayer.replay("snap", v, use_snapshots=use_snapshots)
+                times.append(time.perf_counter() - start)
+        return statistics.median(times) * 1000
+
+    return median_of(runs, lambda: timed(True)), median_of(runs, lambda: timed(False))
+
+
+def bench_seed(orders: int, folder: Path) -> float:
+    path = folder / "seed.db"
+    start = time.perf_counter()
+    svc = bootstrap(path)
+    run_seed(svc.commands, orders=orders, seed=1, days=90)
+    svc.close()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="sizes / 10, for a smoke run")
@@ -134,6 +269,25 @@ def main() -> None:
         ours, base = bench_replay(n, args.runs, folder)
         print(f"{f'replay a {n:,}-event stream, no snapshots':<52} "
               f"{ours:>10,.0f} ev/s {base:>10,.0f} ev/s {ours / base:>6.2f}x")
+        n = 100_000 // scale
+        ours, base = bench_snapshot_replay(n, args.runs, folder)
+        print(f"{f'replay to a random version of {n:,}, snapshots':<52} "
+              f"{ours:>11.2f} ms {base:>11.2f} ms {base / ours:>6.1f}x faster")
+        n = 1_000_000 // scale
+        source = folder / "history.jsonl"
+        write_history_jsonl(source, n, n // 10)
+        ours, base = bench_import(n, args.runs, folder, source)
+        print(f"{f'bulk import {n:,} events from JSONL':<52} "
+              f"{ours:>10,.0f} ev/s {base:>10,.0f} ev/s {ours / base:>6.2f}x")
+        verify_path = folder / "verify.db"
+        with open_store(verify_path, synchronous="NORMAL") as st:
+            import_history(st, source)
+        ours, base = bench_verify(n, args.runs, verify_path)
+        print(f"{f'verify {n:,} events':<52} {ours:>12.2f} s {base:>12.2f} s "
+              f"{base / ours:>6.2f}x")
+        orders = 100_000 // scale
+        seconds = bench_seed(orders, folder)
+        print(f"{f'esaudit seed --orders {orders:,}':<52} {seconds:>12.1f} s {'-':>14} {'-':>7}")
 
 
 if __name__ == "__main__":

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 try:
-    from orjson import loads as _fast_loads
+    from orjson import loads as fast_loads
 except ImportError:  # pragma: no cover - orjson is a declared dependency
-    _fast_loads = json.loads
+    fast_loads = json.loads
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _dumps = json.JSONEncoder(
@@ -47,13 +48,28 @@ _dumps = json.JSONEncoder(
 ).encode
 
 
+_LONG_NUMBER = re.compile(rb"\d{19,}")
+_LONG_NUMBER_TEXT = re.compile(r"\d{19,}")
+
+
+def fast_safe_loads(text: str | bytes) -> Any:
+    """orjson where it is exact, else the stdlib (ValueError for text that is not JSON).
+
+    orjson turns integers beyond 64 bits into floats, silently changing the value; any run of
+    19 or more digits (which every such integer has) therefore goes to the stdlib instead.
+    """
+    pattern = _LONG_NUMBER if isinstance(text, bytes) else _LONG_NUMBER_TEXT
+    if pattern.search(text) is None:  # type: ignore[arg-type]
+        try:
+            return fast_loads(text)
+        except ValueError:
+            pass
+    return json.loads(text)
+
+
 def decode_json(text: str | bytes) -> Any:
-    """Decode stored JSON: orjson when it can (several times faster), else the stdlib, which
-    also reads integers beyond 64 bits that orjson refuses."""
-    try:
-        return _fast_loads(text)
-    except ValueError:
-        return json.loads(text)
+    """Decode stored (canonical) JSON, fast and exact."""
+    return fast_safe_loads(text)
 
 
 def canonical_json(value: Any) -> str:

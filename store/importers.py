@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from .bulk import ImportRejected, ImportRow
-from .hashing import canonical_json, us_from_instant
+from .hashing import _LONG_NUMBER, canonical_json, us_from_instant
+from .hashing import fast_loads as decode_fast
 
 FORMATS = ("jsonl", "csv", "eventsourcing")
 REQUIRED = ("stream_id", "stream_type", "version", "type", "recorded_at", "payload", "metadata")
@@ -88,7 +89,17 @@ class HistoryReader:
 def _text(value: object, field: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{field} must be a string, not {_kind(value)}")
+    _encodable(value, field)
     return value
+
+
+def _encodable(text: str, field: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{field} holds a lone surrogate (\\u{ord(text[0]):04x}...), "
+                         "which is not valid Unicode text") from None
+    return text
 
 
 def _kind(value: object) -> str:
@@ -127,7 +138,7 @@ def _object_json(value: object, field: str) -> str:
     if not isinstance(value, dict):
         raise ValueError(f"{field} must be a JSON object, not {_kind(value)}")
     try:
-        return canonical_json(value)
+        return _encodable(canonical_json(value), field)
     except (TypeError, ValueError) as e:
         raise ValueError(f"{field} cannot be stored: {e}") from None
 
@@ -142,6 +153,17 @@ def _parse_json_text(value: object, field: str) -> Any:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _loads_line(raw: bytes) -> Any:
+    """orjson for speed; the stdlib for integers beyond 64 bits (which orjson would turn into
+    floats), for anything orjson refuses, and for its clearer error messages."""
+    if _LONG_NUMBER.search(raw) is None:
+        try:
+            return decode_fast(raw)
+        except ValueError:
+            pass
+    return json.loads(raw, parse_constant=_refuse_constant)
 
 
 def _row(source: str, line: int, record: dict[str, Any], *, json_text: bool) -> ImportRow:
@@ -183,7 +205,7 @@ class JsonlReader(HistoryReader):
                 if not raw.strip():
                     continue
                 try:
-                    record = json.loads(raw, parse_constant=_refuse_constant)
+                    record = _loads_line(raw)
                 except UnicodeDecodeError:
                     raise self._fail(number, "not UTF-8 text") from None
                 except json.JSONDecodeError as e:

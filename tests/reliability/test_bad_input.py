@@ -81,7 +81,8 @@ def _valid(data: bytes) -> bool:
     """An independent judge: would every line of this file be acceptable to import?"""
     heads: dict[str, int] = {}
     try:
-        lines = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+        lines = [json.loads(line.decode("utf-8")) for line in data.split(b"\n")
+                 if line.strip()]  # blank means ASCII whitespace only, as in JSON
     except (UnicodeDecodeError, ValueError):
         return False
     required = {"stream_id", "stream_type", "version", "type", "recorded_at", "payload",

@@ -170,3 +170,23 @@ def test_eventsourcing_compressed_or_encrypted_states_are_refused(
     assert e.value.line == 2 and reason in e.value.reason
     with open_store(target, read_only=True) as st:
         assert st.stats().events == 0
+
+
+def test_lone_surrogates_and_huge_numbers_are_refused_by_line(tmp_path: Path) -> None:
+    file = tmp_path / "odd.jsonl"
+    file.write_text("\n".join([
+        GOOD[0],
+        GOOD[1].replace('"payload": {}', '"payload": {"x": "\\ud800"}'),
+    ]) + "\n", "utf-8")
+    with open_store(str(tmp_path / "s.db")) as st, pytest.raises(ImportRejected) as e:
+        import_history(st, file)
+    assert e.value.line == 2 and "surrogate" in e.value.reason
+    file.write_text(GOOD[0].replace('"payload": {}', '"payload": {"x": 1e999}') + "\n")
+    with open_store(str(tmp_path / "s.db")) as st, pytest.raises(ImportRejected) as e:
+        import_history(st, file)
+    assert e.value.line == 1 and "cannot be stored" in e.value.reason
+    big = GOOD[0].replace('"payload": {}', '"payload": {"x": 123456789012345678901234567890}')
+    file.write_text(big + "\n")
+    with open_store(str(tmp_path / "s.db")) as st:
+        import_history(st, file)
+        assert st.read_stream("good")[0].payload == {"x": 123456789012345678901234567890}
