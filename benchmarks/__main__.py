@@ -253,6 +253,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="sizes / 10, for a smoke run")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed-orders", type=int, default=None,
+                        help="orders for the seed figure (default 100,000, or 10,000 --quick)")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     print(f"machine: {platform.machine()} {platform.processor() or ''}, "
@@ -285,7 +287,7 @@ def main() -> None:
         ours, base = bench_verify(n, args.runs, verify_path)
         print(f"{f'verify {n:,} events':<52} {ours:>12.2f} s {base:>12.2f} s "
               f"{base / ours:>6.2f}x")
-        orders = 100_000 // scale
+        orders = args.seed_orders or 100_000 // scale
         seconds = bench_seed(orders, folder)
         print(f"{f'esaudit seed --orders {orders:,}':<52} {seconds:>12.1f} s {'-':>14} {'-':>7}")
 

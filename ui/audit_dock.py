@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QHeaderView,
     QLabel,
+    QMainWindow,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -71,6 +72,7 @@ class AuditDock(QDockWidget):
         self.tabs.addTab(_page(self.verify_summary, self.findings_view), "Integrity")
         self.tabs.addTab(_page(self.audit_summary, self.mismatch_view), "Read models")
         self.setWidget(self.tabs)
+        self._sized = False
         self.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea
                              | Qt.DockWidgetArea.RightDockWidgetArea)
 
@@ -112,8 +114,14 @@ class AuditDock(QDockWidget):
         self.mismatches.set_rows([])
 
     def _reveal(self) -> None:
+        first = self.isHidden() and not self._sized
         self.show()
         self.raise_()
+        window = self.parentWidget()
+        if first and isinstance(window, QMainWindow):
+            # A modest first height: the timeline and the panels stay the main view.
+            window.resizeDocks([self], [230], Qt.Orientation.Vertical)
+            self._sized = True
 
     def _on_finding(self, index: object) -> None:
         f = self.findings.finding(index.row())  # type: ignore[attr-defined]
