@@ -7,7 +7,6 @@ Exit codes: 0 ok, 1 audit finding, 2 usage or input error, 3 concurrency conflic
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import traceback
@@ -23,7 +22,7 @@ from .application.audit import audit_projections
 from .application.diff import count_by_kind
 from .application.seed import seed as run_seed
 from .application.transfer import Selection, export_history, import_history
-from .application.verify import heads_from_report, verify
+from .application.verify import load_heads, verify
 from .bootstrap import Services, bootstrap
 from .domain import commands as c
 from .domain.errors import DomainError, InvalidCommand, InvalidTransition
@@ -208,13 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_seed(svc: Services, args: argparse.Namespace) -> int:
     _writable(svc, "seed")
 
-    def progress(done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            sys.stderr.write(f"\rseeding: {done}/{total} commands")
-            sys.stderr.flush()
-
     result = run_seed(svc.commands, orders=args.orders, seed=args.seed, days=args.days,
-                      until=args.until, progress=progress)
+                      until=args.until, progress=_stderr_progress("seeding"))
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     summary = {"orders": result.orders, "products": result.products,
@@ -365,16 +359,7 @@ def cmd_stats(svc: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
-    heads = None
-    if args.against:
-        try:
-            heads = heads_from_report(json.loads(Path(args.against).read_text("utf-8")))
-        except OSError as e:
-            raise UsageError(f"cannot read {args.against}: {e.strerror}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise UsageError(f"{args.against} is not a JSON report: {e}") from None
-        except ValueError as e:
-            raise UsageError(f"{args.against}: {e}") from None
+    heads = load_heads(args.against) if args.against else None
     report = verify(svc.store, against=heads)
     if args.json:
         print_json(report.as_json())

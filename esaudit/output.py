@@ -27,6 +27,15 @@ def print_json(value: Any, out: TextIO | None = None) -> None:
     out.write(json.dumps(value, indent=2, ensure_ascii=False, default=_default) + "\n")
 
 
+def plain(value: Any, none: str = "-") -> str:
+    """A value as one line of text for tables and reports: objects and lists as JSON."""
+    if value is None:
+        return none
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
 def cell(value: Any, width: int = 60) -> str:
     if value is None:
         return "-"

@@ -20,9 +20,9 @@ from sqlalchemy import Connection, func, select
 from . import schema as s
 from .errors import StoreError
 from .hashing import chain_hash, envelope_bytes
+from .records import name_problem
 
 CHUNK = 5000
-MAX_NAME = 200
 
 
 class ImportRejected(StoreError, ValueError):
@@ -82,8 +82,9 @@ def _chunks(rows: Iterable[ImportRow], size: int) -> Iterator[list[ImportRow]]:
 
 
 def _check_name(row: ImportRow, value: str, what: str) -> None:
-    if not value.strip() or len(value) > MAX_NAME:
-        raise row.reject(f"{what} must be a non-empty string of at most {MAX_NAME} characters")
+    problem = name_problem(value, what)
+    if problem:
+        raise row.reject(problem)
 
 
 def import_rows(

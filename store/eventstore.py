@@ -49,9 +49,9 @@ from .records import (
     Snapshot,
     StoreStats,
     StreamInfo,
+    name_problem,
 )
 
-MAX_NAME = 200
 _EVENT_COLUMNS = (
     s.events.c.position, s.events.c.stream_id, s.events.c.stream_type, s.events.c.version,
     s.events.c.type, s.events.c.recorded_at, s.events.c.payload, s.events.c.metadata,
@@ -76,10 +76,10 @@ def open_store(
 
 
 def _name(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
-        raise InvalidEvent(f"{what} must be a non-empty string of at most {MAX_NAME} characters, "
-                           f"not {value!r}")
-    return value
+    problem = name_problem(value, what)
+    if problem:
+        raise InvalidEvent(f"{problem}, not {value!r}")
+    return value  # type: ignore[return-value]
 
 
 def _json_object(value: object, what: str) -> str:
@@ -289,20 +289,26 @@ class EventStore:
         advisory lock on PostgreSQL, rollback on any error), without the per-statement cost of
         SQLAlchemy's connection and event machinery, which was 60% of a durable append.
         """
+        with self._raw() as dbapi:
+            try:
+                if self._backend.name == "sqlite":
+                    dbapi.execute("BEGIN IMMEDIATE")
+                else:
+                    with dbapi.cursor() as cur:
+                        cur.execute(self._sql.lock, (APPEND_LOCK_KEY,))
+                yield dbapi
+                dbapi.commit()
+            except BaseException:
+                with suppress(Exception):
+                    dbapi.rollback()
+                raise
+
+    @contextmanager
+    def _raw(self) -> Iterator[Any]:
+        """The bare driver connection of a pooled connection, returned to the pool after."""
         pooled = self._engine.raw_connection()
-        dbapi = pooled.dbapi_connection
         try:
-            if self._backend.name == "sqlite":
-                dbapi.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
-            else:
-                with dbapi.cursor() as cur:  # type: ignore[union-attr]
-                    cur.execute(self._sql.lock, (APPEND_LOCK_KEY,))
-            yield dbapi
-            dbapi.commit()  # type: ignore[union-attr]
-        except BaseException:
-            with suppress(Exception):
-                dbapi.rollback()  # type: ignore[union-attr]
-            raise
+            yield pooled.dbapi_connection
         finally:
             pooled.close()
 
@@ -389,20 +395,15 @@ class EventStore:
             sql += f" AND recorded_at <= {self._sql.mark}"
             params.append(us_from_instant(until))
         sql += " ORDER BY version"
-        loads = decode_json
-        with self._guard():
-            pooled = self._engine.raw_connection()
+        with self._guard(), self._raw() as dbapi:
+            cur = dbapi.cursor()
             try:
-                cur = pooled.dbapi_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    cur.execute(sql, params)
-                    rows = cur.fetchall()
-                finally:
-                    cur.close()
-                pooled.dbapi_connection.rollback()  # type: ignore[union-attr]
+                cur.execute(sql, params)
+                rows = cur.fetchall()
             finally:
-                pooled.close()
-        return [(v, t, loads(p)) for v, t, p in rows]
+                cur.close()
+            dbapi.rollback()  # PostgreSQL opened a transaction for the read; end it
+        return [(v, t, decode_json(p)) for v, t, p in rows]
 
     def iter_events(
         self, after_position: int = 0, *, to_position: int | None = None,

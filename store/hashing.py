@@ -34,6 +34,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,24 +54,18 @@ _LONG_NUMBER = re.compile(rb"\d{19,}")
 _LONG_NUMBER_TEXT = re.compile(r"\d{19,}")
 
 
-def fast_safe_loads(text: str | bytes) -> Any:
-    """orjson where it is exact, else the stdlib (ValueError for text that is not JSON).
+def decode_json(text: str | bytes, fallback: Callable[[Any], Any] = json.loads) -> Any:
+    """Decode JSON fast and exactly: orjson where it is exact, else ``fallback`` (the stdlib).
 
     orjson turns integers beyond 64 bits into floats, silently changing the value; any run of
-    19 or more digits (which every such integer has) therefore goes to the stdlib instead.
+    19 or more digits (which every such integer has) therefore goes to the fallback, as does
+    anything orjson refuses (so the fallback's error message is the one a caller sees).
     """
     pattern = _LONG_NUMBER if isinstance(text, bytes) else _LONG_NUMBER_TEXT
     if pattern.search(text) is None:  # type: ignore[arg-type]
-        try:
+        with suppress(ValueError):
             return fast_loads(text)
-        except ValueError:
-            pass
-    return json.loads(text)
-
-
-def decode_json(text: str | bytes) -> Any:
-    """Decode stored (canonical) JSON, fast and exact."""
-    return fast_safe_loads(text)
+    return fallback(text)
 
 
 def canonical_json(value: Any) -> str:

@@ -21,14 +21,15 @@ import io
 import json
 import sqlite3
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from .bulk import ImportRejected, ImportRow
-from .hashing import _LONG_NUMBER, canonical_json, us_from_instant
-from .hashing import fast_loads as decode_fast
+from .hashing import canonical_json, decode_json, us_from_instant
 
 FORMATS = ("jsonl", "csv", "eventsourcing")
 REQUIRED = ("stream_id", "stream_type", "version", "type", "recorded_at", "payload", "metadata")
@@ -43,14 +44,18 @@ def detect_format(path: Path) -> str:
         return "jsonl"
     if suffix == "csv":
         return "csv"
-    try:
-        with path.open("rb") as fh:
-            if fh.read(16) == b"SQLite format 3\x00":
-                return "eventsourcing"
-    except OSError:
-        pass
+    if _header(path) == b"SQLite format 3\x00":
+        return "eventsourcing"
     raise ImportRejected(str(path), 0, "cannot tell the format from the name; pass --format "
                          "jsonl, csv or eventsourcing")
+
+
+def _header(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(16)
+    except OSError:
+        return b""
 
 
 def open_reader(path: Path, fmt: str) -> HistoryReader:
@@ -63,7 +68,7 @@ def open_reader(path: Path, fmt: str) -> HistoryReader:
     raise ImportRejected(str(path), 0, f"unknown format {fmt!r} (use one of {', '.join(FORMATS)})")
 
 
-class HistoryReader:
+class HistoryReader(ABC):
     """Iterate to get rows; ``fraction`` says how much of the file has been read."""
 
     def __init__(self, path: Path) -> None:
@@ -79,8 +84,9 @@ class HistoryReader:
     def fraction(self) -> float:
         return min(self._done / self.size, 1.0)
 
+    @abstractmethod
     def __iter__(self) -> Iterator[ImportRow]:
-        raise NotImplementedError
+        """The file's events in order, raising ImportRejected at the first bad one."""
 
     def _fail(self, line: int, reason: str) -> ImportRejected:
         return ImportRejected(self.source, line, reason)
@@ -120,8 +126,8 @@ def _version(value: object) -> int:
 
 def _instant(value: object) -> int:
     text = _text(value, "recorded_at").strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
+    if text.endswith("z"):  # fromisoformat reads "Z" but not its lowercase form
+        text = text[:-1] + "Z"
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
@@ -156,14 +162,7 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _loads_line(raw: bytes) -> Any:
-    """orjson for speed; the stdlib for integers beyond 64 bits (which orjson would turn into
-    floats), for anything orjson refuses, and for its clearer error messages."""
-    if _LONG_NUMBER.search(raw) is None:
-        try:
-            return decode_fast(raw)
-        except ValueError:
-            pass
-    return json.loads(raw, parse_constant=_refuse_constant)
+    return decode_json(raw, partial(json.loads, parse_constant=_refuse_constant))
 
 
 def _row(source: str, line: int, record: dict[str, Any], *, json_text: bool) -> ImportRow:

@@ -8,6 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+MAX_NAME = 200  # the width of the id, type and event-type columns
+
+
+def name_problem(value: object, what: str) -> str | None:
+    """Why a stream id, stream type or event type cannot be stored, or None if it can."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
+        return f"{what} must be a non-empty string of at most {MAX_NAME} characters"
+    return None
+
 
 class _Any(enum.Enum):
     ANY = "any"

@@ -6,21 +6,21 @@ audit dock or the status bar, failures to a dialog that says what went wrong.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from esaudit.application.audit import audit_projections
 from esaudit.application.report import build_report
 from esaudit.application.transfer import Selection, export_history, import_history
-from esaudit.application.verify import heads_from_report, verify
+from esaudit.application.verify import load_heads, verify
 from esaudit.reporting.writers import check_report_path, write_report
 
+from .actions import make_action
 from .audit_dock import AuditDock
 from .report_dialog import ReportDialog
 from .session import Session
@@ -47,13 +47,7 @@ class AuditJobs(QObject):
 
         def action(text: str, slot: Callable[[], Any], shortcut: Any, tip: str,
                    name: str) -> QAction:
-            a = QAction(text, window, objectName=name)
-            a.triggered.connect(slot)
-            if shortcut:
-                a.setShortcut(QKeySequence(shortcut))
-            a.setToolTip(tip)
-            a.setStatusTip(tip)
-            return a
+            return make_action(window, text, slot, shortcut, tip, name)
 
         self.verify = action("&Verify integrity", self.run_verify, "Ctrl+Shift+V",
                              "Check every hash chain, version sequence, stream head and snapshot",
@@ -103,10 +97,9 @@ class AuditJobs(QObject):
         heads = None
         if against_path:
             try:
-                heads = heads_from_report(json.loads(Path(against_path).read_text("utf-8")))
-            except (OSError, ValueError) as e:
-                QMessageBox.critical(self.window, "Cannot use this report",
-                                     f"{against_path} is not a readable JSON report: {e}")
+                heads = load_heads(against_path)
+            except ValueError as e:
+                QMessageBox.critical(self.window, "Cannot use this report", str(e))
                 return
 
         def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
@@ -148,9 +141,9 @@ class AuditJobs(QObject):
         services = self.session.services
         if services is None:
             return
-        stats = services.store.stats()
-        span = self.span()
-        dialog = ReportDialog(self.session.stream_info, sorted(stats.streams_by_type), span,
+        # Only the stream types: stats() would count every event on the GUI thread.
+        dialog = ReportDialog(self.session.stream_info, services.queries.stream_types(),
+                              self.span(),
                               self.folder(), self.window)
         dialog.open_after.setChecked(self.open_reports)
         if not dialog.exec():

@@ -27,6 +27,7 @@ from esaudit.application.seed import seed
 from esaudit.application.timeline import TimelineData, load_timeline
 from esaudit.bootstrap import Services, bootstrap
 
+from .actions import make_action
 from .audit_dock import AuditDock
 from .audit_jobs import AuditJobs
 from .compare_panel import ComparePanel
@@ -141,14 +142,7 @@ class MainWindow(QMainWindow):
 
     def _action(self, text: str, slot: Callable[[], Any], shortcut: Any = None,
                 tip: str = "", name: str = "") -> QAction:
-        action = QAction(text, self, objectName=name or None)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.triggered.connect(lambda _=False: slot())
-        return action
+        return make_action(self, text, slot, shortcut, tip, name)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()

@@ -17,6 +17,7 @@ from esaudit.domain.events import ORDER
 from esaudit.domain.money import format_money
 from store import ConcurrencyError, StoreError
 
+from .actions import make_action
 from .dialogs import CARRIERS, FormDialog, NewOrderDialog, money_box, product_combo
 from .session import Session
 
@@ -42,19 +43,14 @@ class OrderActions(QObject):
         super().__init__(parent)
         self.session = session
         self.window = parent
-        self.new_order = QAction("New order…", parent, objectName="actionNewOrder")
-        self.new_order.setShortcut(QKeySequence.StandardKey.New)
-        self.new_order.setToolTip("Create an order with lines from the catalogue (Ctrl+N)")
-        self.new_order.triggered.connect(self.create_order)
-        self.actions: dict[str, QAction] = {}
-        for key, label, shortcut, tip in ACTIONS:
-            action = QAction(label, parent, objectName=f"action_{key}")
-            if shortcut:
-                action.setShortcut(shortcut)
-            action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
-            action.setStatusTip(tip)
-            action.triggered.connect(lambda _=False, k=key: self.run(k))
-            self.actions[key] = action
+        self.new_order = make_action(parent, "New order…", self.create_order,
+                                     QKeySequence.StandardKey.New,
+                                     "Create an order with lines from the catalogue",
+                                     "actionNewOrder")
+        self.actions: dict[str, QAction] = {
+            key: make_action(parent, label, lambda k=key: self.run(k), shortcut, tip,
+                             f"action_{key}")
+            for key, label, shortcut, tip in ACTIONS}
         session.streamSelected.connect(lambda _id: self.update_enabled())
         session.storeOpened.connect(self.update_enabled)
         session.storeClosed.connect(self.update_enabled)

@@ -59,20 +59,26 @@ class Selection:
 
 
 @contextmanager
-def atomic_output(path: Path) -> Iterator[IO[str]]:
-    """A file that replaces ``path`` only if the block completes."""
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary name beside ``path`` that replaces it only if the block completes."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
     try:
-        with open(tmp, "x", encoding="utf-8", newline="") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[IO[str]]:
+    """A text file that replaces ``path`` only if the block completes (flushed to disk)."""
+    with atomic_path(path) as tmp, open(tmp, "x", encoding="utf-8", newline="") as fh:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def export_history(store: EventStore, path: Path, selection: Selection | None = None, *,

@@ -10,8 +10,10 @@ reported again (they would only repeat the consequence).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from store import EventStore
@@ -73,6 +75,18 @@ def heads_from_report(report: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
         except (KeyError, TypeError, ValueError):
             raise ValueError(f"a stream head in the report is incomplete: {item!r}") from None
     return heads
+
+
+def load_heads(path: str | Path) -> dict[str, tuple[int, str]]:
+    """Stream heads from an earlier JSON report file (ValueError says what is wrong)."""
+    try:
+        return heads_from_report(json.loads(Path(path).read_text("utf-8")))
+    except OSError as e:
+        raise ValueError(f"cannot read {path}: {e.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not a JSON report: {e}") from None
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
 
 
 def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None = None,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from contextlib import suppress
 from pathlib import Path
 
+from ..application.transfer import atomic_path
 from .chart import ensure_gui
 
 
@@ -20,10 +18,8 @@ def write_pdf(html: str, images: dict[str, bytes], path: Path) -> None:
         image = QImage.fromData(data, "PNG")
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
     doc.setHtml(html)
-    path = Path(path)
-    tmp = str(path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part"))
-    try:
-        writer = QPdfWriter(tmp)
+    with atomic_path(Path(path)) as tmp:
+        writer = QPdfWriter(str(tmp))
         writer.setTitle("esaudit audit report")
         writer.setCreator("esaudit")
         writer.setResolution(96)
@@ -35,10 +31,5 @@ def write_pdf(html: str, images: dict[str, bytes], path: Path) -> None:
         doc.setPageSize(QSizeF(rect.width(), rect.height()))
         doc.print_(writer)
         del writer  # flushes and closes the file
-        if os.path.getsize(tmp) == 0:
-            raise OSError(f"Qt wrote an empty PDF for {path}")
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+        if not tmp.exists() or tmp.stat().st_size == 0:
+            raise OSError(f"Qt could not write the PDF {path}")

@@ -17,7 +17,7 @@ from store.hashing import iso_from_us
 
 from ..application.report import ReportData
 from ..application.transfer import atomic_output
-from ..output import flatten
+from ..output import flatten, plain
 from .chart import render_timeline
 
 FORMATS = (".html", ".htm", ".pdf", ".csv", ".json")
@@ -34,19 +34,11 @@ def check_report_path(path: Path) -> str:
     return suffix
 
 
-def _show(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
 def render_html(data: ReportData, chart_src: str, chart_width: int = 1000) -> str:
     env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True)
     template = env.from_string((files("resources") / "report.html.j2").read_text("utf-8"))
-    return template.render(r=data, chart_src=chart_src, chart_width=chart_width, show=_show,
+    return template.render(r=data, chart_src=chart_src, chart_width=chart_width, show=plain,
                            flat=flatten,
                            generated=data.generated_at.strftime("%Y-%m-%d %H:%M:%S"))
 

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import Qt
 
 from esaudit.application.audit import ProjectionMismatch
 from esaudit.application.verify import VerificationFinding
+from esaudit.output import plain
 
 from .base import Index, RowListModel
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
 
 
 class FindingsTableModel(RowListModel):
@@ -32,7 +24,7 @@ class FindingsTableModel(RowListModel):
             return None
         f: VerificationFinding = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return (f.kind, f.stream_id, _text(f.version), _text(f.position),
+            return (f.kind, f.stream_id, plain(f.version), plain(f.position),
                     f.detail)[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{f.detail}\nDouble-click to show the event on the timeline"
@@ -52,7 +44,7 @@ class MismatchTableModel(RowListModel):
             return None
         m: ProjectionMismatch = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return (m.order_id, m.path, _text(m.read_model), _text(m.replayed))[index.column()]
+            return (m.order_id, m.path, plain(m.read_model), plain(m.replayed))[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
             return "Double-click to compare this order's read model with its history"
         return None

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from esaudit.application.diff import Change
+from esaudit.output import plain
 
 from .base import Index, RowListModel
 
 KIND_COLOURS = {"added": QColor("#e3f5e1"), "removed": QColor("#fbe3e4"),
                 "changed": QColor("#fff4d6")}
 KindRole = Qt.ItemDataRole.UserRole + 1
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
 
 
 class DiffTableModel(RowListModel):
@@ -39,8 +31,8 @@ class DiffTableModel(RowListModel):
             return None
         ch: Change = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return (ch.path or "(whole state)", ch.kind, _show(ch.old),
-                    _show(ch.new))[index.column()]
+            return (ch.path or "(whole state)", ch.kind, plain(ch.old, ""),
+                    plain(ch.new, ""))[index.column()]
         if role == Qt.ItemDataRole.BackgroundRole:
             return QBrush(KIND_COLOURS[ch.kind])
         if role == Qt.ItemDataRole.ForegroundRole:
