@@ -35,7 +35,6 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,10 +61,12 @@ def decode_json(text: str | bytes, fallback: Callable[[Any], Any] = json.loads) 
     anything orjson refuses (so the fallback's error message is the one a caller sees).
     """
     pattern = _LONG_NUMBER if isinstance(text, bytes) else _LONG_NUMBER_TEXT
-    if pattern.search(text) is None:  # type: ignore[arg-type]
-        with suppress(ValueError):
-            return fast_loads(text)
-    return fallback(text)
+    if pattern.search(text) is not None:  # type: ignore[arg-type]
+        return fallback(text)
+    try:
+        return fast_loads(text)
+    except ValueError:
+        return fallback(text)
 
 
 def canonical_json(value: Any) -> str:
