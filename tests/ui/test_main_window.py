@@ -6,6 +6,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -45,6 +46,8 @@ def accept(dialog: QWidget) -> None:
 def test_empty_state_first(window: MainWindow) -> None:
     assert window.stack.currentWidget().objectName() == "emptyState"
     assert window.findChild(QPushButton, "createDemoButton").isVisible()
+    text = window.findChild(QLabel, "emptyText")
+    assert text.height() >= text.heightForWidth(text.width())  # every wrapped line shows
     assert not window.orders.new_order.isEnabled()
 
 
