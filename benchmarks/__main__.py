@@ -249,13 +249,19 @@ def bench_seed(orders: int, folder: Path) -> float:
     return time.perf_counter() - start
 
 
+FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="sizes / 10, for a smoke run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed-orders", type=int, default=None,
                         help="orders for the seed figure (default 100,000, or 10,000 --quick)")
+    parser.add_argument("--only", action="append", choices=FIGURES, default=None,
+                        help="run only this figure (repeatable)")
     args = parser.parse_args()
+    only = set(args.only or FIGURES)
     scale = 10 if args.quick else 1
     print(f"machine: {platform.machine()} {platform.processor() or ''}, "
           f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
@@ -263,34 +269,41 @@ def main() -> None:
     print(f"{'figure':<52} {'esaudit':>14} {'baseline':>14} {'ratio':>7}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        n = 10_000 // scale
-        ours, base = bench_append(n, args.runs, folder)
-        print(f"{f'append {n:,} events, one FULL-sync transaction each':<52} "
-              f"{ours:>10,.0f} ev/s {base:>10,.0f} ev/s {ours / base:>6.2f}x")
-        n = 200_000 // scale
-        ours, base = bench_replay(n, args.runs, folder)
-        print(f"{f'replay a {n:,}-event stream, no snapshots':<52} "
-              f"{ours:>10,.0f} ev/s {base:>10,.0f} ev/s {ours / base:>6.2f}x")
-        n = 100_000 // scale
-        ours, base = bench_snapshot_replay(n, args.runs, folder)
-        print(f"{f'replay to a random version of {n:,}, snapshots':<52} "
-              f"{ours:>11.2f} ms {base:>11.2f} ms {base / ours:>6.1f}x faster")
+        if "append" in only:
+            n = 10_000 // scale
+            ours, base = bench_append(n, args.runs, folder)
+            print(f"{f'append {n:,} events, one FULL-sync transaction each':<52} "
+                  f"{ours:>10,.0f} ev/s {base:>10,.0f} ev/s {ours / base:>6.2f}x")
+        if "replay" in only:
+            n = 200_000 // scale
+            ours, base = bench_replay(n, args.runs, folder)
+            print(f"{f'replay a {n:,}-event stream, no snapshots':<52} "
+                  f"{ours:>10,.0f} ev/s {base:>10,.0f} ev/s {ours / base:>6.2f}x")
+        if "snapshots" in only:
+            n = 100_000 // scale
+            ours, base = bench_snapshot_replay(n, args.runs, folder)
+            print(f"{f'replay to a random version of {n:,}, snapshots':<52} "
+                  f"{ours:>11.2f} ms {base:>11.2f} ms {base / ours:>6.1f}x faster")
         n = 1_000_000 // scale
         source = folder / "history.jsonl"
-        write_history_jsonl(source, n, n // 10)
-        ours, base = bench_import(n, args.runs, folder, source)
-        print(f"{f'bulk import {n:,} events from JSONL':<52} "
-              f"{ours:>10,.0f} ev/s {base:>10,.0f} ev/s {ours / base:>6.2f}x")
-        verify_path = folder / "verify.db"
-        with open_store(verify_path, synchronous="NORMAL") as st:
-            import_history(st, source)
-        ours, base = bench_verify(n, args.runs, verify_path)
-        print(f"{f'verify {n:,} events':<52} {ours:>12.2f} s {base:>12.2f} s "
-              f"{base / ours:>6.2f}x")
-        orders = args.seed_orders or 100_000 // scale
-        seconds = bench_seed(orders, folder)
-        print(f"{f'esaudit seed --orders {orders:,}':<52} {seconds:>12.1f} s {'-':>14} {'-':>7}")
-
+        if only & {"import", "verify"}:
+            write_history_jsonl(source, n, n // 10)
+        if "import" in only:
+            ours, base = bench_import(n, args.runs, folder, source)
+            print(f"{f'bulk import {n:,} events from JSONL':<52} "
+                  f"{ours:>10,.0f} ev/s {base:>10,.0f} ev/s {ours / base:>6.2f}x")
+        if "verify" in only:
+            verify_path = folder / "verify.db"
+            with open_store(verify_path, synchronous="NORMAL") as st:
+                import_history(st, source)
+            ours, base = bench_verify(n, args.runs, verify_path)
+            print(f"{f'verify {n:,} events':<52} {ours:>12.2f} s {base:>12.2f} s "
+                  f"{base / ours:>6.2f}x")
+        if "seed" in only:
+            orders = args.seed_orders or 100_000 // scale
+            seconds = bench_seed(orders, folder)
+            print(f"{f'esaudit seed --orders {orders:,}':<52} {seconds:>12.1f} s "
+                  f"{'-':>14} {'-':>7}")
 
 if __name__ == "__main__":
     main()

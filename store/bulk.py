@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from typing import NamedTuple
 
 from sqlalchemy import Connection, func, select
 
 from . import schema as s
 from .errors import StoreError
-from .hashing import chain_hash, envelope_bytes
+from .hashing import ChainHasher
 from .records import name_problem
 
 CHUNK = 5000
@@ -39,9 +40,14 @@ class ImportCancelled(StoreError):
     """The user stopped an import; it was rolled back."""
 
 
-@dataclass(frozen=True, slots=True)
-class ImportRow:
-    """One event as read from a file; payload and metadata are already canonical JSON text."""
+class ImportRow(NamedTuple):
+    """One event as read from a file; payload and metadata are already canonical JSON text.
+
+    A named tuple rather than a frozen dataclass: a million are built per import, and a frozen
+    dataclass's constructor costs four times as much. ``import_rows`` also takes plain tuples
+    in this field order, which the JSONL fast path produces (they cross a process boundary as
+    ``marshal`` data, which knows no classes).
+    """
 
     source: str
     line: int
@@ -50,12 +56,19 @@ class ImportRow:
     version: int
     type: str
     recorded_at_us: int
+    recorded_at: str  # the same instant as the hash envelope writes it (hashing.iso_from_us)
     payload: str
     metadata: str
-    hash: str | None = None
+    hash: str | None = None  # a hash the file supplies: it must equal the recomputed one
+    # The hash the JSONL parser process already chained from this file's previous row of the
+    # stream. import_rows accepts a row only when that previous row is the stream's head, so
+    # this is then exactly the hash it would compute; it skips the work, not the check.
+    chained: str | None = None
 
-    def reject(self, reason: str) -> ImportRejected:
-        return ImportRejected(self.source, self.line, reason)
+
+
+def _reject(row: tuple, reason: str) -> ImportRejected:
+    return ImportRejected(row[0], row[1], reason)
 
 
 @dataclass
@@ -66,33 +79,22 @@ class ImportSummary:
     last_position: int
 
 
-@dataclass
-class _Head:
-    stream_type: str
-    version: int
-    hash: str
-    first_at: int
-    last_at: int
-
-
-def _chunks(rows: Iterable[ImportRow], size: int) -> Iterator[list[ImportRow]]:
+def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
     it = iter(rows)
     while chunk := list(islice(it, size)):
         yield chunk
 
 
-def _check_name(row: ImportRow, value: str, what: str) -> None:
-    problem = name_problem(value, what)
-    if problem:
-        raise row.reject(problem)
-
-
 def import_rows(
-    conn: Connection, backend: str, rows: Iterable[ImportRow],
+    conn: Connection, backend: str, rows: Iterable[ImportRow | tuple],
     progress: Callable[[int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> ImportSummary:
-    """Write every row inside the caller's locked write transaction (which rolls back on error)."""
+    """Write every row inside the caller's locked write transaction (which rolls back on error).
+
+    The loop is the import's hot path (a million turns): names are checked once each, a
+    stream's head is a small list, and the hash recipe comes from one ``ChainHasher``.
+    """
     mark = "?" if backend == "sqlite" else "%s"
     insert_event = (f"INSERT INTO {s.events.name} (position, stream_id, stream_type, version, "
                     f"type, recorded_at, payload, metadata, hash) VALUES "
@@ -100,53 +102,58 @@ def import_rows(
     start = int(conn.execute(select(func.coalesce(func.max(s.events.c.position), 0))).scalar()
                 or 0)
     position = start
-    heads: dict[str, _Head] = {}
+    store_has_streams = conn.execute(select(s.streams.c.stream_id).limit(1)).first() is not None
+    hasher = ChainHasher()
+    checked: set[str] = set()
+    # stream id -> [stream type, version, head hash, first at, last at]
+    heads: dict[str, list] = {}
     for chunk in _chunks(rows, CHUNK):
         if cancelled is not None and cancelled():
             raise ImportCancelled("import cancelled: nothing was stored")
-        _refuse_existing(conn, chunk, heads)
+        if store_has_streams:
+            _refuse_existing(conn, chunk, heads)
         params = []
+        append = params.append
         for row in chunk:
-            _check_name(row, row.stream_id, "stream_id")
-            _check_name(row, row.stream_type, "stream_type")
-            _check_name(row, row.type, "type")
-            head = heads.get(row.stream_id)
-            expected = 1 if head is None else head.version + 1
-            if row.version != expected:
-                if head is not None and row.version <= head.version:
-                    raise row.reject(f"duplicate version {row.version} of stream "
-                                     f"{row.stream_id!r} (already at {head.version})")
-                raise row.reject(f"version gap in stream {row.stream_id!r}: expected version "
-                                 f"{expected}, found {row.version}")
-            if head is not None and head.stream_type != row.stream_type:
-                raise row.reject(f"stream {row.stream_id!r} is a {head.stream_type!r} stream, "
-                                 f"not {row.stream_type!r}")
-            digest = chain_hash(
-                head.hash if head else "",
-                envelope_bytes(row.stream_id, row.version, row.type, row.recorded_at_us,
-                               row.payload, row.metadata))
-            if row.hash is not None and row.hash != digest:
-                raise row.reject(f"hash of {row.stream_id!r} version {row.version} does not "
-                                 "match the recomputed hash: the file was altered after export")
-            position += 1
-            params.append((position, row.stream_id, row.stream_type, row.version, row.type,
-                           row.recorded_at_us, row.payload, row.metadata, digest))
+            _, _, sid, stype, version, etype, at, iso, payload, meta, supplied, chained = row
+            if sid not in checked or stype not in checked or etype not in checked:
+                _check_names(row, checked)
+            head = heads.get(sid)
             if head is None:
-                heads[row.stream_id] = _Head(row.stream_type, 1, digest, row.recorded_at_us,
-                                             row.recorded_at_us)
+                if version != 1:
+                    raise _reject(row, f"version gap in stream {sid!r}: expected version 1, "
+                                     f"found {version}")
+                digest = chained or hasher.hash_text("", sid, 1, etype, iso, payload, meta)
+                heads[sid] = [stype, 1, digest, at, at]
             else:
-                head.version = row.version
-                head.hash = digest
-                head.first_at = min(head.first_at, row.recorded_at_us)
-                head.last_at = max(head.last_at, row.recorded_at_us)
+                if version != head[1] + 1:
+                    if version <= head[1]:
+                        raise _reject(row, f"duplicate version {version} of stream {sid!r} "
+                                         f"(already at {head[1]})")
+                    raise _reject(row, f"version gap in stream {sid!r}: expected version "
+                                     f"{head[1] + 1}, found {version}")
+                if head[0] != stype:
+                    raise _reject(row, f"stream {sid!r} is a {head[0]!r} stream, not {stype!r}")
+                digest = chained or hasher.hash_text(head[2], sid, version, etype, iso, payload,
+                                                     meta)
+                head[1] = version
+                head[2] = digest
+                if at < head[3]:
+                    head[3] = at
+                elif at > head[4]:
+                    head[4] = at
+            if supplied is not None and supplied != digest:
+                raise _reject(row, f"hash of {sid!r} version {version} does not match the "
+                                 "recomputed hash: the file was altered after export")
+            position += 1
+            append((position, sid, stype, version, etype, at, payload, meta, digest))
         conn.exec_driver_sql(insert_event, params)
         if progress is not None:
             progress(position - start)
     if heads:
         insert_stream = (f"INSERT INTO {s.streams.name} (stream_id, stream_type, version, "
                          f"head_hash, first_at, last_at) VALUES ({', '.join([mark] * 6)})")
-        items = [(sid, h.stream_type, h.version, h.hash, h.first_at, h.last_at)
-                 for sid, h in heads.items()]
+        items = [(sid, *h) for sid, h in heads.items()]
         for i in range(0, len(items), CHUNK):
             conn.exec_driver_sql(insert_stream, items[i:i + CHUNK])
     return ImportSummary(events=position - start, streams=len(heads),
@@ -154,14 +161,22 @@ def import_rows(
                          last_position=position if position > start else 0)
 
 
-def _refuse_existing(conn: Connection, chunk: list[ImportRow], heads: dict[str, _Head]) -> None:
+def _check_names(row: tuple, checked: set[str]) -> None:
+    for value, what in ((row[2], "stream_id"), (row[3], "stream_type"), (row[5], "type")):
+        problem = name_problem(value, what)
+        if problem:
+            raise _reject(row, problem)
+        checked.add(value)
+
+
+def _refuse_existing(conn: Connection, chunk: list[tuple], heads: dict[str, list]) -> None:
     """A stream already in the store is a clash: an import never extends or rewrites one."""
-    new_ids = sorted({r.stream_id for r in chunk} - heads.keys())
+    new_ids = sorted({r[2] for r in chunk} - heads.keys())
     for i in range(0, len(new_ids), 500):
         part = new_ids[i:i + 500]
         found = set(conn.execute(select(s.streams.c.stream_id)
                                  .where(s.streams.c.stream_id.in_(part))).scalars())
         if found:
-            first = next(r for r in chunk if r.stream_id in found)
-            raise first.reject(f"stream {first.stream_id!r} already exists in the store "
+            first = next(r for r in chunk if r[2] in found)
+            raise _reject(first, f"stream {first[2]!r} already exists in the store "
                                "(an import never changes existing streams)")

@@ -1,0 +1,181 @@
+"""The import's fast paths give exactly what the plain recipe gives, or step aside.
+
+Fast JSON (orjson), the cached hash recipe, reused instant text and the parser process are
+only allowed to skip work: every byte they produce is compared here with the slow path's.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import store.importers as importers
+from store import open_store
+from store.bulk import ImportRejected
+from store.hashing import (
+    ChainHasher,
+    canonical_json,
+    canonical_json_of_parsed,
+    chain_hash,
+    decode_json,
+    envelope_bytes,
+    iso_from_us,
+)
+from store.importers import JsonlReader
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+            | st.floats(allow_nan=False, allow_infinity=False) | _text
+            | st.sampled_from(["v1.2", "1e5", "x9E", "SKU-10.5"]))
+_json_values = st.recursive(
+    _scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_text, _json_values, max_size=6))
+def test_fast_canonical_json_equals_the_recipe_or_declines(value: dict) -> None:
+    text = json.dumps(value)
+    exact = canonical_json(json.loads(text))
+    fast = canonical_json_of_parsed(decode_json(text))
+    assert fast is None or fast == exact
+    if not _unsure(value):
+        assert fast == exact  # it only declines for floats and integers beyond 64 bits
+
+
+def _unsure(value: object) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not -(2**63) <= value < 2**64
+    if isinstance(value, dict):
+        return any(_unsure(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_unsure(v) for v in value)
+    return False
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_text.filter(bool), st.integers(1, 10**6), _text.filter(bool),
+                          st.integers(-(2**55), 2**55), st.sampled_from(["{}", '{"a":1}'])),
+                min_size=1, max_size=5))
+def test_chain_hasher_equals_the_documented_recipe(events: list[tuple]) -> None:
+    hasher = ChainHasher()
+    previous = ""
+    for sid, version, type_, us, payload in events:
+        assert hasher.iso(us) == iso_from_us(us)
+        expected = chain_hash(previous, envelope_bytes(sid, version, type_, us, payload, "{}"))
+        assert hasher(previous, sid, version, type_, us, payload, "{}") == expected
+        previous = expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+       st.integers(-14 * 60, 14 * 60))
+def test_instant_text_is_reused_only_when_it_is_the_envelope_form(moment: datetime,
+                                                                  offset: int) -> None:
+    zone = UTC if offset == 0 else timezone(timedelta(minutes=offset))
+    aware = moment.replace(tzinfo=zone)
+    for text in (aware.isoformat(), aware.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                 aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")):
+        line = json.dumps({"stream_id": "s", "stream_type": "T", "version": 1, "type": "E",
+                           "recorded_at": text, "payload": {}, "metadata": {}}).encode()
+        row = importers._plain_line("f", 1, line)
+        if row is not None:
+            assert row[7] == iso_from_us(row[6])
+
+
+def _write_history(path: Path, streams: int, versions: int, *, extra: str = "") -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        for v in range(1, versions + 1):
+            for s in range(streams):
+                fh.write(json.dumps({
+                    "stream_id": f"s-{s}", "stream_type": "T", "version": v, "type": "E",
+                    "recorded_at": f"2026-01-0{1 + v % 9}T10:00:0{s % 10}.{v:06d}"
+                                   + ("Z" if s % 2 else "+01:00"),
+                    "payload": {"v": v, "price": 1.5 if s % 7 == 0 else v, "note": "é"},
+                    "metadata": {}}) + ("\r\n" if (s + v) % 5 == 0 else "\n"))
+                if s == 3 and v == 2:
+                    fh.write("\n")  # a blank line keeps its line number
+        fh.write(extra)
+
+
+def _import(path: Path, target: Path, **reader: object) -> list[tuple]:
+    with open_store(target) as store:
+        store.import_rows(JsonlReader(path, **reader))  # type: ignore[arg-type]
+        return list(store.iter_raw_events())
+
+
+def test_the_parser_process_imports_exactly_what_the_serial_reader_does(tmp_path: Path) -> None:
+    source = tmp_path / "h.jsonl"
+    _write_history(source, streams=40, versions=25)
+    serial = _import(source, tmp_path / "a.db", parallel=False)
+    parallel = _import(source, tmp_path / "b.db", parallel=True, block_bytes=4096)
+    assert len(serial) == 1000
+    assert parallel == serial
+
+
+def test_a_bad_line_found_by_the_parser_process_names_its_line(tmp_path: Path) -> None:
+    source = tmp_path / "h.jsonl"
+    _write_history(source, streams=40, versions=25, extra='{"stream_id": "s-0", oops}\n')
+    bad_line = 1000 + 1 + 1  # 1,000 events, one blank line, then the bad one
+    for parallel in (False, True):
+        target = tmp_path / f"t-{parallel}.db"
+        with open_store(target) as store, pytest.raises(ImportRejected) as e:
+            store.import_rows(JsonlReader(source, parallel=parallel, block_bytes=4096))
+        assert (e.value.source, e.value.line) == (str(source), bad_line)
+        with open_store(target, read_only=True) as store:
+            assert store.head_position() == 0
+
+
+def test_a_gap_after_the_parser_process_chained_it_is_still_refused(tmp_path: Path) -> None:
+    source = tmp_path / "h.jsonl"
+    _write_history(source, streams=10, versions=30, extra=json.dumps({
+        "stream_id": "s-1", "stream_type": "T", "version": 32, "type": "E",
+        "recorded_at": "2026-01-01T00:00:00Z", "payload": {}, "metadata": {}}) + "\n")
+    with open_store(tmp_path / "t.db") as store, pytest.raises(ImportRejected) as e:
+        store.import_rows(JsonlReader(source, parallel=True, block_bytes=2048))
+    assert "expected version 31, found 32" in e.value.reason
+
+
+def test_when_the_parser_process_cannot_run_the_reader_parses_everything_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "h.jsonl"
+    _write_history(source, streams=20, versions=10)
+    expected = _import(source, tmp_path / "a.db", parallel=False)
+    monkeypatch.setattr(importers, "_WORKER", "import os; os._exit(3)")
+    assert _import(source, tmp_path / "b.db", parallel=True, block_bytes=1024) == expected
+    # dies after delivering part of the file: the rest is parsed here, from where it stopped
+    monkeypatch.setattr(importers, "_WORKER", _dies_after_two_blocks())
+    assert _import(source, tmp_path / "c.db", parallel=True, block_bytes=1024) == expected
+
+
+def _dies_after_two_blocks() -> str:
+    return ("import sys, os; sys.path.insert(0, sys.argv[1]); import store.importers as m; "
+            "real = m._blocks\n"
+            "def two(fh, size):\n"
+            "    for i, b in enumerate(real(fh, size)):\n"
+            "        if i == 2: sys.stdout.flush(); os._exit(1)\n"
+            "        yield b\n"
+            "m._blocks = two; m.serve_jsonl_blocks(sys.argv[2], int(sys.argv[3]))")
+
+
+def test_floats_keep_pythons_form_through_the_fast_path(tmp_path: Path) -> None:
+    source = tmp_path / "h.jsonl"
+    source.write_text(json.dumps({
+        "stream_id": "s", "stream_type": "T", "version": 1, "type": "E",
+        "recorded_at": "2026-01-01T00:00:00.000000Z",
+        "payload": {"big": 1e16, "small": 1e-7, "third": 1 / 3, "int": 2**64 + 1},
+        "metadata": {}}) + "\n", "utf-8")
+    rows = _import(source, tmp_path / "t.db", parallel=True, block_bytes=64)
+    payload = rows[0][6]
+    assert payload == canonical_json({"big": 1e16, "int": 2**64 + 1, "small": 1e-7,
+                                      "third": 1 / 3})
+    assert '"big":1e+16' in payload and '"small":1e-07' in payload
+    assert not math.isnan(json.loads(payload)["third"])
