@@ -94,25 +94,39 @@ def _json_object(value: object, what: str) -> str:
         raise InvalidEvent(f"{what} is not valid JSON: {e}") from e
 
 
+_RAW_EVENT_COLUMNS = ("position", "stream_id", "stream_type", "version", "type", "recorded_at",
+                      "payload", "metadata", "hash")
+_HEAD_COLUMNS = _RAW_EVENT_COLUMNS[:6]
+
+
 def _filters(
-    to_position: int | None, stream_ids: Iterable[str] | None,
+    mark: str, to_position: int | None, stream_ids: Iterable[str] | None,
     stream_types: Iterable[str] | None, event_types: Iterable[str] | None,
     since: datetime | None, until: datetime | None,
-) -> list[Any]:
-    conditions: list[Any] = []
+) -> tuple[list[str], list[Any]]:
+    """WHERE clauses (driver SQL with ``mark`` placeholders) and their parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+
+    def add(sql: str, *values: Any) -> None:
+        clauses.append(sql)
+        params.extend(values)
+
     if to_position is not None:
-        conditions.append(s.events.c.position <= to_position)
-    if stream_ids is not None:
-        conditions.append(s.events.c.stream_id.in_(list(stream_ids)))
-    if stream_types is not None:
-        conditions.append(s.events.c.stream_type.in_(list(stream_types)))
-    if event_types is not None:
-        conditions.append(s.events.c.type.in_(list(event_types)))
+        add(f"position <= {mark}", to_position)
+    for column, values in (("stream_id", stream_ids), ("stream_type", stream_types),
+                           ("type", event_types)):
+        if values is not None:
+            values = list(values)
+            if not values:
+                add("1 = 0")
+            else:
+                add(f"{column} IN ({', '.join([mark] * len(values))})", *values)
     if since is not None:
-        conditions.append(s.events.c.recorded_at >= us_from_instant(since))
+        add(f"recorded_at >= {mark}", us_from_instant(since))
     if until is not None:
-        conditions.append(s.events.c.recorded_at <= us_from_instant(until))
-    return conditions
+        add(f"recorded_at <= {mark}", us_from_instant(until))
+    return clauses, params
 
 
 def _row_to_event(row: Sequence[Any]) -> RecordedEvent:
@@ -416,23 +430,35 @@ class EventStore:
         Projections catch up with ``iter_events(after_position=checkpoint)``. Only one page is
         in memory at a time, so this walks a store of any size.
         """
-        conditions = _filters(to_position, stream_ids, stream_types, event_types, since, until)
-        for page in self._pages(_EVENT_COLUMNS, conditions, after_position, page_size):
+        filters = _filters(self._sql.mark, to_position, stream_ids, stream_types, event_types,
+                           since, until)
+        for page in self._pages(_RAW_EVENT_COLUMNS, filters, after_position, page_size):
             for row in page:
                 yield _row_to_event(row)
 
-    def _pages(self, columns: Sequence[Any], conditions: Sequence[Any], after_position: int,
-               page_size: int) -> Iterator[list[tuple[Any, ...]]]:
+    def _pages(self, columns: Sequence[str], filters: tuple[list[str], list[Any]],
+               after_position: int, page_size: int) -> Iterator[list[tuple[Any, ...]]]:
         """Pages of rows in position order; each page is one short read (keyset, not OFFSET).
 
+        Driver SQL, not SQLAlchemy statements: a million-row walk (verify, export, the
+        timeline) spends its time in the rows, not in building and wrapping them.
         ``columns`` must start with the position.
         """
+        clauses, params = filters
+        mark = self._sql.mark
+        where = " AND ".join([f"position > {mark}", *clauses])
+        sql = (f"SELECT {', '.join(columns)} FROM events WHERE {where} "
+               f"ORDER BY position LIMIT {int(page_size)}")
         last = after_position
         while True:
-            query = (select(*columns).where(s.events.c.position > last, *conditions)
-                     .order_by(s.events.c.position).limit(page_size))
-            with self.read_connection() as conn:
-                rows = [tuple(r) for r in conn.execute(query)]
+            with self._guard(), self._raw() as dbapi:
+                cur = dbapi.cursor()
+                try:
+                    cur.execute(sql, [last, *params])
+                    rows = cur.fetchall()
+                finally:
+                    cur.close()
+                dbapi.rollback()  # PostgreSQL opened a transaction for the read; end it
             if rows:
                 yield rows
             if len(rows) < page_size:
@@ -445,9 +471,8 @@ class EventStore:
 
         No payloads are read or decoded: this is what a timeline of a million events needs.
         """
-        e = s.events.c
-        columns = (e.position, e.stream_id, e.stream_type, e.version, e.type, e.recorded_at)
-        yield from self._pages(columns, (), after_position, page_size)  # type: ignore[misc]
+        yield from self._pages(_HEAD_COLUMNS, ([], []), after_position,  # type: ignore[misc]
+                               page_size)
 
     def iter_raw_events(
         self, after_position: int = 0, *, to_position: int | None = None,
@@ -459,8 +484,9 @@ class EventStore:
 
         Verify hashes these bytes and export splices them into its lines without decoding.
         """
-        conditions = _filters(to_position, stream_ids, stream_types, event_types, since, until)
-        for page in self._pages(_EVENT_COLUMNS, conditions, after_position, page_size):
+        filters = _filters(self._sql.mark, to_position, stream_ids, stream_types, event_types,
+                           since, until)
+        for page in self._pages(_RAW_EVENT_COLUMNS, filters, after_position, page_size):
             yield from page  # type: ignore[misc]
 
     def import_rows(

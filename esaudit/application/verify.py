@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from store import EventStore
-from store.hashing import chain_hash, envelope_bytes
+from store.hashing import ChainHasher
 
 from ..domain.folds import ReplayError
 from .replay import Replayer
@@ -99,6 +99,7 @@ def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None =
     chains: dict[str, _Chain] = {}
     total = store.head_position()
     checked = 0
+    hasher = ChainHasher()
 
     def find(kind: str, chain: _Chain, sid: str, version: int | None, pos: int | None,
              detail: str) -> None:
@@ -124,7 +125,7 @@ def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None =
                  f"expected version {chain.version + 1} after position {chain.position}, "
                  f"found version {version}")
             continue
-        expected = chain_hash(chain.hash, envelope_bytes(sid, version, type_, at, payload, meta))
+        expected = hasher(chain.hash, sid, version, type_, at, payload, meta)
         if expected != stored:
             find("hash_mismatch", chain, sid, version, pos,
                  "the stored hash does not match the event's content and the previous hash: "
