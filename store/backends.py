@@ -168,6 +168,9 @@ class AppendSql:
     insert_event: str
     update_stream: str
     insert_stream: str
+    delete_snapshot: str
+    stream: str
+    insert_snapshot: str
 
     @classmethod
     def for_backend(cls, name: str) -> AppendSql:
@@ -186,6 +189,11 @@ class AppendSql:
                           f"last_at = {greatest}(last_at, {m}) WHERE stream_id = {m}",
             insert_stream="INSERT INTO streams (stream_id, stream_type, version, head_hash, "
                           f"first_at, last_at) VALUES ({', '.join([m] * 6)})",
+            stream="SELECT stream_id, stream_type, version, head_hash, first_at, last_at "
+                   f"FROM streams WHERE stream_id = {m}",
+            delete_snapshot=f"DELETE FROM snapshots WHERE stream_id = {m} AND version = {m}",
+            insert_snapshot=f"INSERT INTO snapshots (stream_id, version, state) VALUES "
+                            f"({m}, {m}, {m})",
         )
 
 

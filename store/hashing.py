@@ -70,8 +70,31 @@ def decode_json(text: str | bytes, fallback: Callable[[Any], Any] = json.loads) 
 
 
 def canonical_json(value: Any) -> str:
-    """The canonical JSON text of a value (encode as UTF-8 for the canonical bytes)."""
-    return _dumps(value)
+    """The canonical JSON text of a value (encode as UTF-8 for the canonical bytes).
+
+    orjson writes it when the value holds only types whose text it writes exactly as the
+    recipe does (dicts with string keys, lists, strings, 64-bit integers, booleans, None);
+    anything else (floats, tuples, subclasses, ...) takes the recipe itself.
+    """
+    if not _orjson_exact(value):
+        return _dumps(value)
+    try:
+        return _orjson_dumps(value, option=OPT_SORT_KEYS).decode()
+    except TypeError:  # a lone surrogate: the recipe's own behaviour decides
+        return _dumps(value)
+
+
+def _orjson_exact(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -(2**63) <= value < 2**64
+    if kind is dict:
+        return all(type(k) is str and _orjson_exact(v) for k, v in value.items())
+    if kind is list:
+        return all(_orjson_exact(v) for v in value)
+    return False
 
 
 _FLOAT_LIKE = re.compile(rb"[0-9][.eE]")
@@ -162,6 +185,8 @@ class ChainHasher:
     def name_json(self, name: str) -> str:
         text = self._names.get(name)
         if text is None:
+            if len(self._names) >= 500_000:  # a long-lived store's hasher stays small
+                self._names.clear()
             text = self._names[name] = _dumps(name)
         return text
 

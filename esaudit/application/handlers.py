@@ -52,7 +52,7 @@ class CommandHandler:
 
     def __init__(self, store: EventStore, projector: Projector, queries: Queries, *,
                  snapshot_every: int = 100, actor: str | None = None,
-                 new_id: IdFactory | None = None) -> None:
+                 new_id: IdFactory | None = None, remember_states: bool = False) -> None:
         if snapshot_every < 1:
             raise ValueError("snapshot_every must be at least 1")
         self.store = store
@@ -61,9 +61,21 @@ class CommandHandler:
         self.snapshot_every = snapshot_every
         self.actor = actor or default_actor()
         self._new_id = new_id or (lambda: uuid.uuid4().hex)
+        # With remember_states, the state after each command is kept for the next one on its
+        # stream: inside a store batch nobody else can write (and a stale state is still
+        # caught by the expected version), and reads elsewhere would not see the batch yet.
+        self._states: dict[str, tuple[dict[str, Any] | None, int, str]] | None = (
+            {} if remember_states else None)
+
+    def forget(self, stream_id: str) -> None:
+        """Drop a remembered state (the caller will not command this stream again)."""
+        if self._states is not None:
+            self._states.pop(stream_id, None)
 
     def load(self, stream_id: str) -> tuple[dict[str, Any] | None, int, str | None]:
         """Current state, version and stream type, from the latest snapshot plus later events."""
+        if self._states is not None and stream_id in self._states:
+            return self._states[stream_id]
         info = self.store.stream(stream_id)
         if info is None:
             return None, 0, None
@@ -106,9 +118,13 @@ class CommandHandler:
             expected_version=version,
         )
         new_version = recorded[-1].version
-        if new_version // self.snapshot_every > version // self.snapshot_every:
+        snapshot_due = new_version // self.snapshot_every > version // self.snapshot_every
+        if snapshot_due or self._states is not None:
             state = fold(stream_type, ((e.version, e.type, e.payload) for e in recorded), state)
-            self.store.save_snapshot(stream_id, new_version, state or {})
+            if snapshot_due:
+                self.store.save_snapshot(stream_id, new_version, state or {})
+            if self._states is not None:
+                self._states[stream_id] = (state, new_version, stream_type)
         if catch_up:
             self.projector.catch_up()
         return CommandResult(stream_id, new_version, recorded)

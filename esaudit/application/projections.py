@@ -20,11 +20,12 @@ from ..domain.events import ORDER, PRODUCT
 from .readmodels import order_summary, product_catalogue, read_models
 
 Progress = Callable[[int, int], None]  # (done, total)
-BATCH = 2000
+BATCH = 10_000
 
 
 class Projection(Protocol):
     name: str
+    stream_types: tuple[str, ...]  # the only events it reads: others are never fetched
 
     def reset(self, conn: Connection) -> None: ...
 
@@ -46,6 +47,7 @@ class OrderSummaryProjection:
     """One row per order, folded with the aggregate's own ``evolve``."""
 
     name = "order_summary"
+    stream_types = (ORDER,)
 
     def reset(self, conn: Connection) -> None:
         conn.execute(delete(order_summary))
@@ -87,6 +89,7 @@ class OrderSummaryProjection:
 
 class ProductCatalogueProjection:
     name = "product_catalogue"
+    stream_types = (PRODUCT,)
 
     def reset(self, conn: Connection) -> None:
         conn.execute(delete(product_catalogue))
@@ -168,15 +171,21 @@ class Projector:
                 with self.store.write_transaction(lock=True,
                                                   lock_key=self._lock_key(proj.name)) as conn:
                     start = self.store.checkpoint(proj.name, conn)
-                    batch = list(islice(self.store.iter_events(after_position=start,
-                                                               page_size=BATCH), BATCH))
-                    if not batch:
-                        break
-                    proj.apply(conn, batch)
-                    self.store.set_checkpoint(conn, proj.name, batch[-1].position)
+                    batch = list(islice(self.store.iter_events(
+                        after_position=start, to_position=head,
+                        stream_types=proj.stream_types, page_size=BATCH), BATCH))
+                    if batch:
+                        proj.apply(conn, batch)
+                    # a short batch means everything up to head was scanned
+                    done = len(batch) < BATCH
+                    reached = head if done else batch[-1].position
+                    if reached > start:
+                        self.store.set_checkpoint(conn, proj.name, reached)
                 applied += len(batch)
                 if progress:
-                    progress(batch[-1].position, max(head, batch[-1].position))
+                    progress(reached, head)
+                if done:
+                    break
         return applied
 
     def rebuild(self, progress: Progress | None = None) -> int:
@@ -192,7 +201,9 @@ class Projector:
                 proj.reset(conn)
                 last = 0
                 batch: list[RecordedEvent] = []
-                for event in self.store.iter_events(page_size=BATCH):
+                for event in self.store.iter_events(to_position=head,
+                                                    stream_types=proj.stream_types,
+                                                    page_size=BATCH):
                     batch.append(event)
                     if len(batch) == BATCH:
                         proj.apply(conn, batch)
@@ -203,9 +214,8 @@ class Projector:
                             progress(last, head)
                 if batch:
                     proj.apply(conn, batch)
-                    last = batch[-1].position
                     total += len(batch)
-                self.store.set_checkpoint(conn, proj.name, last)
+                self.store.set_checkpoint(conn, proj.name, head)
             if progress:
                 progress(head, head)
         return total

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from store import ConcurrencyError
 
 from ..domain import commands as c
+from ..domain import product
 from .handlers import CommandHandler
 
 CUSTOMERS = ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Edsger Dijkstra",
@@ -168,49 +169,75 @@ class _Refund:
     reason: str
 
 
+BATCH = 5000  # commands per transaction: one fsync per batch, not per command
+
+
 def seed(handler: CommandHandler, *, orders: int, seed: int = 1, days: int = 30,
          until: datetime | None = None,
          progress: Callable[[int, int], None] | None = None) -> SeedResult:
-    """Run the planned commands; amounts depending on state are resolved as each step runs."""
+    """Run the planned commands; amounts depending on state are resolved as each step runs.
+
+    Commands run through the real handler and domain, in store batches of ``BATCH`` commands
+    with each order's state kept in memory between its commands (forgotten after its last).
+    A seed interrupted midway leaves whole batches: every stored command is complete.
+    """
     until = until or default_until()
     steps, order_ids = plan(orders, seed, days, until)
     rng = random.Random(seed ^ 0x5EED)
     runner = CommandHandler(handler.store, handler.projector, handler.queries,
                             snapshot_every=handler.snapshot_every,
-                            new_id=lambda: f"{rng.getrandbits(128):032x}")
+                            new_id=lambda: f"{rng.getrandbits(128):032x}",
+                            remember_states=True)
+    last_step = {_stream_of(step.command): i for i, step in enumerate(steps)}
     conflicts = 0
     catalogue: dict[str, int] = {}
-    for i, step in enumerate(steps):
-        cmd = step.command
-        if isinstance(cmd, c.RegisterProduct | c.ChangePrice):
-            catalogue[cmd.sku] = cmd.price_cents
-        elif isinstance(cmd, c.AddLine):
-            cmd = c.AddLine(cmd.order_id, cmd.sku, cmd.qty, catalogue[cmd.sku])
-        elif isinstance(cmd, _Pay | _Refund):
-            state, _, _ = runner.load(cmd.order_id)
-            assert state is not None
-            if isinstance(cmd, _Pay):
-                owed = state["total_cents"] - state["paid_cents"]
-                amount = owed if cmd.fraction >= 1 else max(1, int(owed * cmd.fraction))
-                if amount <= 0:
-                    continue
-                cmd = c.ReceivePayment(cmd.order_id, amount, rng.choice(METHODS))
-            else:
-                left = state["paid_cents"] - state["refunded_cents"]
-                amount = left if cmd.fraction >= 1 else max(1, int(left * cmd.fraction))
-                if amount <= 0:
-                    continue
-                cmd = c.IssueRefund(cmd.order_id, amount, cmd.reason)
-        expected = None
-        if step.stale_by:
-            _, version, _ = runner.load(cmd.order_id)  # type: ignore[attr-defined]
-            expected = version - step.stale_by
-        try:
-            runner.execute(cmd, expected_version=expected, recorded_at=step.at,  # type: ignore[arg-type]
-                           actor=step.actor, catch_up=False)
-        except ConcurrencyError:
-            conflicts += 1
-        if progress and (i % 200 == 0 or i == len(steps) - 1):
-            progress(i + 1, len(steps))
+    for start in range(0, len(steps), BATCH):
+        with handler.store.batch():
+            for i in range(start, min(start + BATCH, len(steps))):
+                conflicts += _run(runner, steps[i], catalogue, rng)
+                if last_step[_stream_of(steps[i].command)] == i:
+                    runner.forget(_stream_of(steps[i].command))
+        if progress:
+            progress(min(start + BATCH, len(steps)), len(steps))
     handler.projector.catch_up()
     return SeedResult(orders, len(PRODUCTS), len(steps), conflicts, order_ids)
+
+
+def _stream_of(cmd: object) -> str:
+    order_id = getattr(cmd, "order_id", None)
+    return order_id if order_id is not None else product.stream_id_for(cmd.sku)  # type: ignore[attr-defined]
+
+
+def _run(runner: CommandHandler, step: _Step, catalogue: dict[str, int],
+         rng: random.Random) -> int:
+    """Run one planned step; 1 if it was refused as a (planned) concurrent edit, else 0."""
+    cmd = step.command
+    if isinstance(cmd, c.RegisterProduct | c.ChangePrice):
+        catalogue[cmd.sku] = cmd.price_cents
+    elif isinstance(cmd, c.AddLine):
+        cmd = c.AddLine(cmd.order_id, cmd.sku, cmd.qty, catalogue[cmd.sku])
+    elif isinstance(cmd, _Pay | _Refund):
+        state, _, _ = runner.load(cmd.order_id)
+        assert state is not None
+        if isinstance(cmd, _Pay):
+            owed = state["total_cents"] - state["paid_cents"]
+            amount = owed if cmd.fraction >= 1 else max(1, int(owed * cmd.fraction))
+            if amount <= 0:
+                return 0
+            cmd = c.ReceivePayment(cmd.order_id, amount, rng.choice(METHODS))
+        else:
+            left = state["paid_cents"] - state["refunded_cents"]
+            amount = left if cmd.fraction >= 1 else max(1, int(left * cmd.fraction))
+            if amount <= 0:
+                return 0
+            cmd = c.IssueRefund(cmd.order_id, amount, cmd.reason)
+    expected = None
+    if step.stale_by:
+        _, version, _ = runner.load(cmd.order_id)  # type: ignore[attr-defined]
+        expected = version - step.stale_by
+    try:
+        runner.execute(cmd, expected_version=expected, recorded_at=step.at,  # type: ignore[arg-type]
+                       actor=step.actor, catch_up=False)
+    except ConcurrencyError:
+        return 1
+    return 0

@@ -61,6 +61,29 @@ def _unsure(value: object) -> bool:
     return False
 
 
+_python_values = st.recursive(
+    _scalars | st.characters(categories=("Cs",)) | st.decimals(allow_nan=False),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner)
+    | st.dictionaries(_text | st.integers(0, 9), inner, max_size=3),
+    max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_python_values)
+def test_canonical_json_of_any_value_is_the_stdlib_recipe(value: object) -> None:
+    recipe = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False).encode
+    try:
+        expected: str | type[Exception] = recipe(value)
+    except (TypeError, ValueError) as e:
+        expected = type(e)
+    try:
+        got: str | type[Exception] = canonical_json(value)
+    except (TypeError, ValueError) as e:
+        got = type(e)
+    assert got == expected
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(_text.filter(bool), st.integers(1, 10**6), _text.filter(bool),
                           st.integers(-(2**55), 2**55), st.sampled_from(["{}", '{"a":1}'])),
