@@ -11,11 +11,21 @@ from .errors import (
     StreamTypeMismatch,
 )
 from .eventstore import EventStore, open_store
-from .records import ANY, ExpectedVersion, NewEvent, RecordedEvent, Snapshot, StoreStats, StreamInfo
+from .records import (
+    ANY,
+    EventPayload,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    Snapshot,
+    StoreStats,
+    StreamInfo,
+)
 
 __all__ = [
     "ANY",
     "ConcurrencyError",
+    "EventPayload",
     "EventStore",
     "ExpectedVersion",
     "InvalidEvent",

@@ -43,6 +43,7 @@ from .hashing import (
 )
 from .records import (
     ANY,
+    EventPayload,
     ExpectedVersion,
     NewEvent,
     RecordedEvent,
@@ -97,6 +98,7 @@ def _json_object(value: object, what: str) -> str:
 _RAW_EVENT_COLUMNS = ("position", "stream_id", "stream_type", "version", "type", "recorded_at",
                       "payload", "metadata", "hash")
 _HEAD_COLUMNS = _RAW_EVENT_COLUMNS[:6]
+_PAYLOAD_COLUMNS = _RAW_EVENT_COLUMNS[:7]
 
 
 def _filters(
@@ -393,14 +395,7 @@ class EventStore:
                                                 min(r[5] for r in rows), last_at))
         finally:
             cur.close()
-        return [
-            RecordedEvent(
-                position=r[0], stream_id=stream_id, stream_type=stream_type, version=r[3],
-                type=r[4], recorded_at=instant_from_us(r[5]), payload=json.loads(r[6]),
-                metadata=json.loads(r[7]), hash=r[8],
-            )
-            for r in rows
-        ]
+        return [_row_to_event(r) for r in rows]
 
     # -- reads -----------------------------------------------------------------------------
     def read_stream(
@@ -515,6 +510,20 @@ class EventStore:
                            since, until)
         for page in self._pages(_RAW_EVENT_COLUMNS, filters, after_position, page_size):
             yield from page  # type: ignore[misc]
+
+    def iter_event_payloads(
+        self, after_position: int = 0, *, to_position: int | None = None,
+        stream_types: Iterable[str] | None = None, page_size: int = 5000,
+    ) -> Iterator[EventPayload]:
+        """What a read model needs of each event: no metadata decoded, no datetime built.
+
+        Catching a read model up on a seeded store walks ~700k events; building a whole
+        ``RecordedEvent`` for each was a third of that walk.
+        """
+        filters = _filters(self._sql.mark, to_position, None, stream_types, None, None, None)
+        for page in self._pages(_PAYLOAD_COLUMNS, filters, after_position, page_size):
+            for pos, sid, stype, version, type_, at, payload in page:
+                yield EventPayload(pos, sid, stype, version, type_, at, decode_json(payload))
 
     def import_rows(
         self, rows: Iterable[ImportRow], *, progress: Callable[[int], None] | None = None,

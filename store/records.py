@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_NAME = 200  # the width of the id, type and event-type columns
 
@@ -16,6 +16,18 @@ def name_problem(value: object, what: str) -> str | None:
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
         return f"{what} must be a non-empty string of at most {MAX_NAME} characters"
     return None
+
+
+class EventPayload(NamedTuple):
+    """An event as a read model sees it: the instant as integer microseconds, no metadata."""
+
+    position: int
+    stream_id: str
+    stream_type: str
+    version: int
+    type: str
+    recorded_at_us: int
+    payload: dict[str, Any]
 
 
 class _Any(enum.Enum):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -12,8 +11,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, insert, select
 
-from store import EventStore, RecordedEvent
-from store.hashing import us_from_instant
+from store import EventPayload, EventStore
+from store.hashing import canonical_json, decode_json
 
 from ..domain import order, product
 from ..domain.events import ORDER, PRODUCT
@@ -29,14 +28,14 @@ class Projection(Protocol):
 
     def reset(self, conn: Connection) -> None: ...
 
-    def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None: ...
+    def apply(self, conn: Connection, events: Sequence[EventPayload]) -> None: ...
 
 
 def row_to_order_state(row: Any) -> dict[str, Any]:
     m = row._mapping
     return {
         "order_id": m["order_id"], "customer": m["customer"], "currency": m["currency"],
-        "status": m["status"], "lines": json.loads(m["lines"]),
+        "status": m["status"], "lines": decode_json(m["lines"]),
         "total_cents": m["total_cents"], "paid_cents": m["paid_cents"],
         "refunded_cents": m["refunded_cents"], "carrier": m["carrier"],
         "tracking_no": m["tracking_no"], "cancel_reason": m["cancel_reason"],
@@ -52,7 +51,7 @@ class OrderSummaryProjection:
     def reset(self, conn: Connection) -> None:
         conn.execute(delete(order_summary))
 
-    def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    def apply(self, conn: Connection, events: Sequence[EventPayload]) -> None:
         mine = [e for e in events if e.stream_type == ORDER]
         if not mine:
             return
@@ -68,7 +67,7 @@ class OrderSummaryProjection:
             # then reports the stream instead of the whole read model stopping.
             with suppress(KeyError, TypeError, ValueError):
                 state = order.evolve(state, e.type, e.payload)
-            states[e.stream_id] = (state, e.version, us_from_instant(e.recorded_at))
+            states[e.stream_id] = (state, e.version, e.recorded_at_us)
         for chunk in _chunks(ids, 500):
             conn.execute(delete(order_summary).where(order_summary.c.order_id.in_(chunk)))
         rows = [
@@ -77,7 +76,7 @@ class OrderSummaryProjection:
                 "status": s["status"], "total_cents": s["total_cents"],
                 "paid_cents": s["paid_cents"], "refunded_cents": s["refunded_cents"],
                 "line_count": len(s["lines"]),
-                "lines": json.dumps(s["lines"], sort_keys=True, separators=(",", ":")),
+                "lines": canonical_json(s["lines"]),
                 "carrier": s["carrier"], "tracking_no": s["tracking_no"],
                 "cancel_reason": s["cancel_reason"], "version": version, "updated_at": at,
             }
@@ -94,7 +93,7 @@ class ProductCatalogueProjection:
     def reset(self, conn: Connection) -> None:
         conn.execute(delete(product_catalogue))
 
-    def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    def apply(self, conn: Connection, events: Sequence[EventPayload]) -> None:
         for e in events:
             if e.stream_type != PRODUCT:
                 continue
@@ -112,7 +111,7 @@ class ProductCatalogueProjection:
             conn.execute(insert(product_catalogue).values(
                 sku=state["sku"], stream_id=e.stream_id, name=state["name"],
                 price_cents=state["price_cents"], version=e.version,
-                updated_at=us_from_instant(e.recorded_at)))
+                updated_at=e.recorded_at_us))
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
@@ -171,7 +170,7 @@ class Projector:
                 with self.store.write_transaction(lock=True,
                                                   lock_key=self._lock_key(proj.name)) as conn:
                     start = self.store.checkpoint(proj.name, conn)
-                    batch = list(islice(self.store.iter_events(
+                    batch = list(islice(self.store.iter_event_payloads(
                         after_position=start, to_position=head,
                         stream_types=proj.stream_types, page_size=BATCH), BATCH))
                     if batch:
@@ -200,8 +199,8 @@ class Projector:
                                               lock_key=self._lock_key(proj.name)) as conn:
                 proj.reset(conn)
                 last = 0
-                batch: list[RecordedEvent] = []
-                for event in self.store.iter_events(to_position=head,
+                batch: list[EventPayload] = []
+                for event in self.store.iter_event_payloads(to_position=head,
                                                     stream_types=proj.stream_types,
                                                     page_size=BATCH):
                     batch.append(event)

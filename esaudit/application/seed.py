@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from store import ConcurrencyError
 
@@ -44,8 +45,7 @@ class SeedResult:
     order_ids: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class _Step:
+class _Step(NamedTuple):  # a named tuple: 700k of them are built for 100k orders
     at: datetime
     seq: int
     command: object
