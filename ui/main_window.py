@@ -387,9 +387,15 @@ class MainWindow(QMainWindow):
         if services is None:
             return
         self._update_counts()
+        base = self.timeline.data
+
+        def show(data: TimelineData) -> None:
+            if self.session.services is services:  # not a store closed meanwhile
+                self.timeline.set_data(data)
+
         run_in_background(self, "Refreshing the timeline…",
-                          lambda progress, cancelled: load_timeline(services.store),
-                          self.timeline.set_data, lambda m: None, show_progress=False)
+                          lambda progress, cancelled: load_timeline(services.store, base=base),
+                          show, lambda m: None, show_progress=False)
 
     def _on_timeline_event_clicked(self, position: int) -> None:
         stream_id = self.timeline.stream_of(position)

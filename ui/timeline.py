@@ -7,15 +7,26 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from esaudit.application.timeline import TimelineData
 
 from .session import Session
 
+DETAIL_LIMIT = 20_000  # visible events drawn one by one; beyond, a density image
 PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3",
            "#8C8C8C", "#CCB974", "#64B5CD", "#2F4B7C", "#A05195", "#F95D6A", "#00A6A6")
+
+
+def _density_lut() -> np.ndarray:
+    """White to deep blue: an empty bin is the background, a crowded one stands out."""
+    ramp = np.linspace(0.0, 1.0, 256)[:, None]
+    white, blue = np.array([255, 255, 255]), np.array([28, 62, 122])
+    lut = (white + (blue - white) * ramp).astype(np.ubyte)
+    alpha = np.full((256, 1), 255, dtype=np.ubyte)
+    alpha[0] = 0  # empty bins let the grid show through
+    return np.hstack([lut, alpha])
 
 
 class TimelinePanel(QWidget):
@@ -62,11 +73,16 @@ class TimelinePanel(QWidget):
         layout.addWidget(self.plot)
 
         self._data: TimelineData | None = None
-        self._positions = np.zeros(0, dtype=np.int64)
-        self._times = np.zeros(0)
+        self._by_time = np.zeros(0, dtype=np.int64)  # event indexes in time order
+        self._sorted_times = np.zeros(0)
         self._y = np.zeros(0)
-        self._stream_ids = np.zeros(0, dtype=object)
+        self._lane_names: list[str] = []
         self._items: list[pg.ScatterPlotItem] = []
+        self._density = pg.ImageItem(axisOrder="row-major")
+        self._density.setLookupTable(_density_lut())
+        self._density.setZValue(-1)
+        self._density.setToolTip("Too many events to draw one by one at this zoom: darker means "
+                                 "more events. Zoom in (wheel) to see and click single events.")
         self._highlight = pg.ScatterPlotItem(size=13, symbol="o", pen=pg.mkPen("#111", width=2),
                                              brush=pg.mkBrush(0, 0, 0, 0))
         self._highlight.setZValue(10)
@@ -77,34 +93,42 @@ class TimelinePanel(QWidget):
         self._focus.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.focused_position: int | None = None
         self.drawn = False
+        self.detailed = True  # single marks (True) or the density image (False)
+        self._view_timer = QTimer(self, singleShot=True, interval=15)
+        self._view_timer.timeout.connect(self.update_view)
+        self.plot.getPlotItem().getViewBox().sigXRangeChanged.connect(
+            lambda *_: self._view_timer.start())
         session.streamSelected.connect(self._on_stream_selected)
         session.storeClosed.connect(lambda: self.set_data(None))
 
     # -- data ------------------------------------------------------------------------------
     def set_data(self, data: TimelineData | None) -> None:
+        """Show a (new or extended) history; the view stays where it was if it had data."""
+        had_data = self._data is not None and len(self._data) > 0
         self._data = data
         if data is None or len(data) == 0:
-            self._positions = np.zeros(0, dtype=np.int64)
-            self._times = np.zeros(0)
-            self._stream_ids = np.zeros(0, dtype=object)
+            self._by_time = np.zeros(0, dtype=np.int64)
+            self._sorted_times = np.zeros(0)
         else:
-            self._positions = np.asarray(data.positions, dtype=np.int64)
-            self._times = np.asarray(data.times, dtype=np.float64)
-            self._stream_ids = np.asarray(data.stream_ids, dtype=object)
+            self._by_time = np.argsort(data.times, kind="stable")
+            self._sorted_times = data.times[self._by_time]
         self._redraw()
-        self.fit()
+        if not had_data:
+            self.fit()
+
+    @property
+    def data(self) -> TimelineData | None:
+        return self._data
 
     def point_count(self) -> int:
+        """Events on the timeline (drawn as marks or inside the density image)."""
+        return 0 if self._data is None else len(self._data)
+
+    def marks_shown(self) -> int:
         return sum(len(item.data) for item in self._items)
 
     def lanes(self) -> list[str]:
         return list(self._lane_names)
-
-    def _lane_keys(self) -> list[str]:
-        if self._data is None:
-            return []
-        by_event = self.lane_toggle.isChecked()
-        return self._data.event_types if by_event else self._data.stream_types
 
     def _redraw(self) -> None:
         plot = self.plot.getPlotItem()
@@ -112,55 +136,85 @@ class TimelinePanel(QWidget):
             plot.removeItem(item)
         self._items = []
         self.legend.clear()
-        plot.removeItem(self._highlight)
-        plot.removeItem(self._focus)
-        plot.removeItem(self.cursor)
-        self._lane_names: list[str] = []
+        for item in (self._highlight, self._focus, self.cursor, self._density):
+            plot.removeItem(item)
+        self._lane_names = []
         data = self._data
         if data is None or len(data) == 0:
             self.caption.setText("No events yet" if data is not None else "No store open")
             self.drawn = data is not None
             return
-        keys = self._lane_keys()
-        self._lane_names = sorted(set(keys))
-        lane_of = {name: i for i, name in enumerate(self._lane_names)}
-        lanes = np.fromiter((lane_of[k] for k in keys), dtype=np.float64, count=len(keys))
+        by_event = self.lane_toggle.isChecked()
+        codes = data.event_type_codes if by_event else data.stream_type_codes
+        names = data.event_types if by_event else data.stream_types
+        self._lane_names = sorted(names)
+        lane_of_code = np.array([self._lane_names.index(n) for n in names], dtype=np.float64)
         # A fixed jitter per position spreads marks of one lane so they do not hide each other.
-        jitter = ((self._positions * 2654435761) % 1000) / 1000.0 * 0.6 - 0.3
-        self._y = lanes + jitter
-        types = np.asarray(data.event_types, dtype=object)
-        for i, type_name in enumerate(sorted(set(data.event_types))):
-            mask = types == type_name
-            colour = PALETTE[i % len(PALETTE)]
-            item = pg.ScatterPlotItem(x=self._times[mask], y=self._y[mask],
-                                      data=self._positions[mask], size=7, pen=None,
-                                      brush=pg.mkBrush(colour), hoverable=True,
-                                      hoverSize=11, tip=None, name=type_name)
+        jitter = ((data.positions * 2654435761) % 1000) / 1000.0 * 0.6 - 0.3
+        self._y = lane_of_code[codes] + jitter
+        plot.addItem(self._density)
+        for i, type_name in enumerate(sorted(data.event_types)):
+            item = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(PALETTE[i % len(PALETTE)]),
+                                      hoverable=True, hoverSize=11, tip=None, name=type_name)
+            item.event_type_code = data.event_types.index(type_name)
             item.sigClicked.connect(self._on_points_clicked)
             plot.addItem(item)
             self._items.append(item)
         plot.addItem(self._highlight)
         plot.addItem(self._focus)
-        self._show_focus()
         plot.addItem(self.cursor)
         axis = plot.getAxis("left")
         axis.setTicks([[(i, name) for i, name in enumerate(self._lane_names)]])
-        self.caption.setText(f"{len(data):,} events in {len(set(data.stream_ids)):,} streams, "
-                             f"lanes by {'event' if self.lane_toggle.isChecked() else 'stream'}"
-                             " type")
+        self.caption.setText(f"{len(data):,} events in {len(data.stream_ids):,} streams, "
+                             f"lanes by {'event' if by_event else 'stream'} type")
+        self.update_view()
         self._on_stream_selected(self.session.stream_id)
+        self._show_focus()
         self.drawn = True
 
-    def fit(self) -> None:
-        if len(self._times) == 0:
+    def update_view(self) -> None:
+        """Draw what the visible time range needs: each event as a clickable mark when there
+        are few enough, else one density image (the cost of a frame stays bounded at 1M)."""
+        data = self._data
+        if data is None or len(data) == 0:
             return
-        lo, hi = float(self._times.min()), float(self._times.max())
+        (x0, x1), _ = self.plot.getPlotItem().getViewBox().viewRange()
+        lo, hi = np.searchsorted(self._sorted_times, [x0, x1])
+        visible = self._by_time[lo:hi]
+        self.detailed = len(visible) <= DETAIL_LIMIT
+        if self.detailed:
+            self._density.hide()
+            types = data.event_type_codes[visible]
+            for item in self._items:
+                chosen = visible[types == item.event_type_code]
+                item.setData(x=data.times[chosen], y=self._y[chosen],
+                             data=data.positions[chosen])
+            return
+        for item in self._items:
+            item.setData(x=[], y=[])
+        width = max(int(self.plot.width()) // 2, 50)
+        rows = max(len(self._lane_names) * 12, 12)
+        y_lo = -0.5
+        xs = ((data.times[visible] - x0) * (width / max(x1 - x0, 1e-9))).astype(np.int64)
+        ys = ((self._y[visible] - y_lo) * 12).astype(np.int64)
+        np.clip(xs, 0, width - 1, out=xs)
+        np.clip(ys, 0, rows - 1, out=ys)
+        counts = np.bincount(ys * width + xs, minlength=rows * width).reshape(rows, width)
+        self._density.setImage(np.log1p(counts.astype(np.float32)), autoLevels=True)
+        self._density.setRect(QRectF(x0, y_lo, x1 - x0, rows / 12))
+        self._density.show()
+
+    def fit(self) -> None:
+        if len(self._sorted_times) == 0:
+            return
+        lo, hi = float(self._sorted_times[0]), float(self._sorted_times[-1])
         pad = max((hi - lo) * 0.03, 60.0)
         self.plot.setXRange(lo - pad, hi + pad, padding=0)
         # Headroom above the top lane keeps the legend off the marks.
         self.plot.setYRange(-0.6, max(len(self._lane_names) - 0.4, 0.6) + 0.9, padding=0)
         if not (lo <= self.cursor.value() <= hi):
             self.cursor.setValue(hi)
+        self.update_view()
 
     # -- interaction -----------------------------------------------------------------------
     def _on_lanes_toggled(self, by_event: bool) -> None:
@@ -173,28 +227,28 @@ class TimelinePanel(QWidget):
             self.eventClicked.emit(int(points[0].data()))
 
     def _on_stream_selected(self, stream_id: str) -> None:
-        if not stream_id or len(self._positions) == 0:
+        data = self._data
+        code = data.stream_code(stream_id) if (data is not None and stream_id) else None
+        if code is None:
             self._highlight.setData(x=[], y=[])
             return
-        mask = self._stream_ids == stream_id
-        self._highlight.setData(x=self._times[mask], y=self._y[mask])
+        mask = data.stream_codes == code  # type: ignore[union-attr]
+        self._highlight.setData(x=data.times[mask], y=self._y[mask])  # type: ignore[union-attr]
 
     def stream_of(self, position: int) -> str | None:
-        i = int(np.searchsorted(self._positions, position))
-        if i < len(self._positions) and self._positions[i] == position:
-            return str(self._stream_ids[i])
-        return None
+        data = self._data
+        i = None if data is None else data.index_of(position)
+        return None if i is None else data.stream_ids[data.stream_codes[i]]  # type: ignore[union-attr]
 
     def point_xy(self, position: int) -> tuple[float, float] | None:
-        i = int(np.searchsorted(self._positions, position))
-        if i < len(self._positions) and self._positions[i] == position:
-            return float(self._times[i]), float(self._y[i])
-        return None
+        data = self._data
+        i = None if data is None else data.index_of(position)
+        return None if i is None else (float(data.times[i]), float(self._y[i]))  # type: ignore[union-attr]
 
     def time_span(self) -> tuple[float, float]:
         """First and last event time drawn (the last day when nothing is)."""
-        if len(self._times):
-            return float(self._times.min()), float(self._times.max())
+        if len(self._sorted_times):
+            return float(self._sorted_times[0]), float(self._sorted_times[-1])
         now = time.time()
         return now - 86_400, now
 
@@ -205,7 +259,8 @@ class TimelinePanel(QWidget):
         self._show_focus()
         if xy is None:
             return False
-        span = float(self._times.max() - self._times.min()) if len(self._times) else 0.0
+        first, last = self.time_span()
+        span = last - first
         half = max(span * 0.04, 3600.0)
         self.plot.setXRange(xy[0] - half, xy[0] + half, padding=0)
         return True
