@@ -13,6 +13,8 @@ import platform
 import random
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -240,6 +242,18 @@ def bench_snapshot_replay(n: int, runs: int, folder: Path) -> tuple[float, float
     return median_of(runs, lambda: timed(True)), median_of(runs, lambda: timed(False))
 
 
+def bench_app(source: Path, folder: Path) -> dict[str, float]:
+    """The app on the imported history (n events, n/10 streams), read models caught up, in a
+    process of its own: see benchmarks/app.py."""
+    path = folder / "app.db"
+    with open_store(path, synchronous="NORMAL") as st:
+        import_history(st, source)
+    bootstrap(path).close()  # read models caught up, as in a store that is in use
+    out = subprocess.run([sys.executable, "-m", "benchmarks.app", str(path)], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def bench_seed(orders: int, folder: Path) -> float:
     path = folder / "seed.db"
     start = time.perf_counter()
@@ -249,7 +263,7 @@ def bench_seed(orders: int, folder: Path) -> float:
     return time.perf_counter() - start
 
 
-FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed")
+FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed", "app")
 
 
 def main() -> None:
@@ -286,7 +300,7 @@ def main() -> None:
                   f"{ours:>11.2f} ms {base:>11.2f} ms {base / ours:>6.1f}x faster")
         n = 1_000_000 // scale
         source = folder / "history.jsonl"
-        if only & {"import", "verify"}:
+        if only & {"import", "verify", "app"}:
             write_history_jsonl(source, n, n // 10)
         if "import" in only:
             ours, base = bench_import(n, args.runs, folder, source)
@@ -299,6 +313,16 @@ def main() -> None:
             ours, base = bench_verify(n, args.runs, verify_path)
             print(f"{f'verify {n:,} events':<52} {ours:>12.2f} s {base:>12.2f} s "
                   f"{base / ours:>6.2f}x")
+        if "app" in only:
+            app = bench_app(source, folder)
+            print(f"{f'app: open {n:,} events / {n // 10:,} streams, timeline drawn':<52} "
+                  f"{app['open_s']:>12.2f} s {'-':>14} {'-':>7}")
+            print(f"{'app: pan/zoom frame, median (max) of 40':<52} "
+                  f"{app['frame_median_ms']:>8.1f} ms ({app['frame_max_ms']:.0f})")
+            print(f"{'app: stream-filter keystroke, median (max) of 8':<52} "
+                  f"{app['keystroke_median_ms']:>8.1f} ms ({app['keystroke_max_ms']:.0f})")
+            print(f"{'app: resident memory with that store open':<52} "
+                  f"{app['rss_mb']:>10.0f} MB (peak {app['peak_rss_mb']:.0f})")
         if "seed" in only:
             orders = args.seed_orders or 100_000 // scale
             seconds = bench_seed(orders, folder)

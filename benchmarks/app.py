@@ -1,0 +1,87 @@
+"""The app's figures on a big store, measured in a process of their own (so the resident memory
+is the app's, not the benchmark's): ``python -m benchmarks.app STORE`` prints one JSON object.
+
+Runs the real MainWindow on Qt's offscreen platform; every figure includes painting (the
+widget is grabbed, which renders it), not only the model work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _rss_mb() -> tuple[float, float]:
+    """(current, peak) resident memory in MB, from /proc."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def measure(store: str) -> dict[str, float]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings
+
+    from ui.app import make_app
+    from ui.main_window import MainWindow
+
+    app = make_app()
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings)
+    window.resize(1440, 900)
+    window.show()
+    app.processEvents()
+    done: list[float] = []
+    window.loaded.connect(lambda: done.append(time.perf_counter()))
+    window.failed.connect(lambda message: sys.exit(f"cannot open {store}: {message}"))
+    start = time.perf_counter()
+    window.open_target(store, read_only=True)
+    while not done:
+        app.processEvents()
+        time.sleep(0.001)
+    window.grab()  # the first full paint, timeline included
+    opened = time.perf_counter() - start
+
+    timeline, view = window.timeline, window.timeline.plot.getPlotItem().getViewBox()
+    frames = []
+    for step in range(40):
+        (x0, x1), _ = view.viewRange()
+        width = x1 - x0
+        if step < 20:  # zoom in towards the middle, then pan at that zoom
+            x0, x1 = x0 + width * 0.15, x1 - width * 0.15
+        else:
+            x0, x1 = x0 + width * 0.1, x1 + width * 0.1
+        begin = time.perf_counter()
+        view.setXRange(x0, x1, padding=0)
+        timeline.update_view()
+        timeline.plot.grab()
+        frames.append(time.perf_counter() - begin)
+
+    panel = window.streams
+    keystrokes = []
+    for text in ("o", "or", "ord", "ord-0", "ord-00", "ord-000", "ord-0001", "9"):
+        begin = time.perf_counter()
+        panel.filter.setText(text)
+        panel._debounce.stop()  # the typing pause is a wait, not work: measure the work
+        panel._apply_filter()
+        panel.table.grab()
+        keystrokes.append(time.perf_counter() - begin)
+    rss, peak = _rss_mb()
+    events = timeline.point_count()
+    window.close()
+    return {"open_s": opened, "frame_median_ms": statistics.median(frames) * 1000,
+            "frame_max_ms": max(frames) * 1000,
+            "keystroke_median_ms": statistics.median(keystrokes) * 1000,
+            "keystroke_max_ms": max(keystrokes) * 1000, "rss_mb": rss, "peak_rss_mb": peak,
+            "events": events}
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(sys.argv[1])))
