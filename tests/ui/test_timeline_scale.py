@@ -1,0 +1,73 @@
+"""The timeline at scale: a crowded view is a density image, a zoomed-in one has clickable marks,
+and a command reloads only the new events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import ui.timeline as timeline_module
+from esaudit.application.timeline import load_timeline
+from store import ANY, NewEvent, open_store
+from ui.session import Session
+from ui.timeline import TimelinePanel
+
+
+def _store(path: Path, streams: int, versions: int) -> str:
+    with open_store(path, synchronous="NORMAL") as st, st.batch():
+        for v in range(versions):
+            for s in range(streams):
+                st.append(f"s-{s:03d}", "Order" if s % 3 else "Product",
+                          [NewEvent("Touched" if v % 2 else "Made", {"v": v})], ANY)
+    return str(path)
+
+
+def test_a_crowded_view_is_a_density_image_and_zooming_in_brings_marks_back(
+        qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(timeline_module, "DETAIL_LIMIT", 200)
+    target = _store(tmp_path / "s.db", streams=60, versions=20)
+    with open_store(target, read_only=True) as st:
+        data = load_timeline(st)
+    panel = TimelinePanel(Session())
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.show()
+    panel.set_data(data)
+    assert panel.point_count() == 1200
+    assert not panel.detailed and panel.marks_shown() == 0
+    assert panel._density.isVisible()
+    assert sorted(panel.lanes()) == ["Order", "Product"]
+
+    panel.plot.setXRange(float(data.times[550]), float(data.times[650]), padding=0)
+    panel.update_view()
+    assert panel.detailed and not panel._density.isVisible()
+    assert 0 < panel.marks_shown() <= 200
+    shown = {int(p) for item in panel._items for p in item.data["data"]}
+    assert int(data.positions[600]) in shown
+
+    panel.fit()
+    assert not panel.detailed and panel.marks_shown() == 0
+
+
+def test_a_reload_after_a_command_reads_only_the_new_events(tmp_path: Path) -> None:
+    target = _store(tmp_path / "s.db", streams=5, versions=4)
+    with open_store(target) as st:
+        first = load_timeline(st)
+        st.append("s-001", "Order", [NewEvent("Touched", {})], ANY)
+        st.append("new", "Audit", [NewEvent("Noted", {})], ANY)
+        positions_read: list[int] = []
+        original = st.iter_event_heads
+
+        def spy(after_position: int = 0, page_size: int = 20_000):  # type: ignore[no-untyped-def]
+            positions_read.append(after_position)
+            return original(after_position, page_size)
+
+        st.iter_event_heads = spy  # type: ignore[method-assign]
+        second = load_timeline(st, base=first)
+    assert positions_read == [20]
+    assert len(first) == 20 and len(second) == 22  # the base is left as it was
+    assert second.stream_ids[second.stream_codes[-1]] == "new"
+    assert second.stream_types[second.stream_type_codes[-1]] == "Audit"
+    assert second.stream_code("s-001") == first.stream_code("s-001")
+    assert list(second.positions) == list(range(1, 23))
