@@ -77,6 +77,7 @@ class TimelinePanel(QWidget):
         self._sorted_times = np.zeros(0)
         self._y = np.zeros(0)
         self._lane_names: list[str] = []
+        self._summary = ""
         self._items: list[pg.ScatterPlotItem] = []
         self._density = pg.ImageItem(axisOrder="row-major")
         self._density.setLookupTable(_density_lut())
@@ -165,8 +166,8 @@ class TimelinePanel(QWidget):
         plot.addItem(self.cursor)
         axis = plot.getAxis("left")
         axis.setTicks([[(i, name) for i, name in enumerate(self._lane_names)]])
-        self.caption.setText(f"{len(data):,} events in {len(data.stream_ids):,} streams, "
-                             f"lanes by {'event' if by_event else 'stream'} type")
+        self._summary = (f"{len(data):,} events in {len(data.stream_ids):,} streams, "
+                         f"lanes by {'event' if by_event else 'stream'} type")
         self.update_view()
         self._on_stream_selected(self.session.stream_id)
         self._show_focus()
@@ -182,6 +183,9 @@ class TimelinePanel(QWidget):
         lo, hi = np.searchsorted(self._sorted_times, [x0, x1])
         visible = self._by_time[lo:hi]
         self.detailed = len(visible) <= DETAIL_LIMIT
+        self.caption.setText(self._summary if self.detailed else
+                             f"{self._summary} · {len(visible):,} in view, drawn as density: "
+                             "zoom in (wheel) for single events")
         if self.detailed:
             self._density.hide()
             types = data.event_type_codes[visible]

@@ -36,13 +36,14 @@ def test_a_crowded_view_is_a_density_image_and_zooming_in_brings_marks_back(
     panel.set_data(data)
     assert panel.point_count() == 1200
     assert not panel.detailed and panel.marks_shown() == 0
-    assert panel._density.isVisible()
+    assert panel._density.isVisible() and "drawn as density" in panel.caption.text()
     assert sorted(panel.lanes()) == ["Order", "Product"]
 
     panel.plot.setXRange(float(data.times[550]), float(data.times[650]), padding=0)
     panel.update_view()
     assert panel.detailed and not panel._density.isVisible()
     assert 0 < panel.marks_shown() <= 200
+    assert "density" not in panel.caption.text()
     shown = {int(p) for item in panel._items for p in item.data["data"]}
     assert int(data.positions[600]) in shown
 
