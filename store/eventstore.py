@@ -346,6 +346,23 @@ class EventStore:
                     dbapi.rollback()
                 raise
 
+    def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows of one driver query: the hot read paths skip SQLAlchemy's statement building.
+
+        Inside a batch on this thread the query runs in the batch, so it sees the batch's writes.
+        """
+        batch = getattr(self._batch, "conn", None)
+        with self._guard(), (nullcontext(batch) if batch is not None else self._raw()) as dbapi:
+            cur = dbapi.cursor()
+            try:
+                cur.execute(sql, params)
+                rows = cur.fetchall()
+            finally:
+                cur.close()
+            if batch is None:
+                dbapi.rollback()  # PostgreSQL opened a transaction for the read; end it
+        return rows
+
     @contextmanager
     def _raw(self) -> Iterator[Any]:
         """The bare driver connection of a pooled connection, returned to the pool after."""
@@ -374,12 +391,13 @@ class EventStore:
             cur.execute(sql.max_position)
             position = cur.fetchone()[0]
             now = time.time_ns() // 1000
+            hasher = self._hasher
             rows = []
             for offset, (type_, payload, meta, at) in enumerate(prepared, start=1):
                 version = current + offset
                 recorded = now if at is None else at
-                digest = self._hasher(previous, stream_id, version, type_, recorded, payload,
-                                      meta)
+                digest = hasher.hash_text(previous, stream_id, version, type_,
+                                          hasher.iso(recorded), payload, meta)
                 rows.append((position + offset, stream_id, stream_type, version, type_,
                              recorded, payload, meta, digest))
                 previous = digest
@@ -431,15 +449,7 @@ class EventStore:
             sql += f" AND recorded_at <= {self._sql.mark}"
             params.append(us_from_instant(until))
         sql += " ORDER BY version"
-        with self._guard(), self._raw() as dbapi:
-            cur = dbapi.cursor()
-            try:
-                cur.execute(sql, params)
-                rows = cur.fetchall()
-            finally:
-                cur.close()
-            dbapi.rollback()  # PostgreSQL opened a transaction for the read; end it
-        return [(v, t, decode_json(p)) for v, t, p in rows]
+        return [(v, t, decode_json(p)) for v, t, p in self._read(sql, params)]
 
     def iter_events(
         self, after_position: int = 0, *, to_position: int | None = None,
@@ -473,14 +483,7 @@ class EventStore:
                f"ORDER BY position LIMIT {int(page_size)}")
         last = after_position
         while True:
-            with self._guard(), self._raw() as dbapi:
-                cur = dbapi.cursor()
-                try:
-                    cur.execute(sql, [last, *params])
-                    rows = cur.fetchall()
-                finally:
-                    cur.close()
-                dbapi.rollback()  # PostgreSQL opened a transaction for the read; end it
+            rows = self._read(sql, [last, *params])
             if rows:
                 yield rows
             if len(rows) < page_size:
@@ -538,17 +541,8 @@ class EventStore:
     def stream(self, stream_id: str) -> StreamInfo | None:
         """A stream's head (inside a batch, as the batch left it). Driver SQL: every command
         starts here."""
-        batch = getattr(self._batch, "conn", None)
-        with self._guard(), (nullcontext(batch) if batch is not None else self._raw()) as dbapi:
-            cur = dbapi.cursor()
-            try:
-                cur.execute(self._sql.stream, (stream_id,))
-                row = cur.fetchone()
-            finally:
-                cur.close()
-            if batch is None:
-                dbapi.rollback()  # PostgreSQL opened a transaction for the read; end it
-        return _row_to_stream(row) if row else None
+        rows = self._read(self._sql.stream, (stream_id,))
+        return _row_to_stream(rows[0]) if rows else None
 
     def streams(
         self, stream_type: str | None = None, *, after_id: str | None = None,

@@ -70,63 +70,52 @@ def decode_json(text: str | bytes, fallback: Callable[[Any], Any] = json.loads) 
 
 
 def canonical_json(value: Any) -> str:
-    """The canonical JSON text of a value (encode as UTF-8 for the canonical bytes).
+    """The canonical JSON text of a value (encode as UTF-8 for the canonical bytes)."""
+    text = canonical_json_fast(value)
+    return _dumps(value) if text is None else text
 
-    orjson writes it when the value holds only types whose text it writes exactly as the
-    recipe does (dicts with string keys, lists, strings, 64-bit integers, booleans, None);
-    anything else (floats, tuples, subclasses, ...) takes the recipe itself.
+
+def canonical_json_fast(value: Any) -> str | None:
+    """The canonical JSON by orjson, or None where orjson's text could differ from the recipe.
+
+    orjson writes exactly the recipe's bytes for dicts with string keys, lists, strings, 64-bit
+    integers, booleans and None; it differs on floats (exponent form) and other types. Importers
+    also rely on the None for floats: orjson decodes integers beyond 64 bits as floats, so a
+    value it decoded that holds a float must be decoded again exactly. Property-tested.
     """
     if not _orjson_exact(value):
-        return _dumps(value)
+        return None
     try:
         return _orjson_dumps(value, option=OPT_SORT_KEYS).decode()
     except TypeError:  # a lone surrogate: the recipe's own behaviour decides
-        return _dumps(value)
+        return None
+
+
+_INT_MIN, _INT_END = -(2**63), 2**64
 
 
 def _orjson_exact(value: Any) -> bool:
+    """Whether orjson writes this value byte for byte as the recipe does (a loop, not a
+    generator: it runs for every payload of an import and of every append)."""
     kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            k = type(item)
+            if k is str or k is bool or item is None:
+                continue
+            if k is int:
+                if not _INT_MIN <= item < _INT_END:
+                    return False
+            elif not _orjson_exact(item):
+                return False
+        return True
+    if kind is list:
+        return all(_orjson_exact(item) for item in value)
     if kind is str or kind is bool or value is None:
         return True
-    if kind is int:
-        return -(2**63) <= value < 2**64
-    if kind is dict:
-        return all(type(k) is str and _orjson_exact(v) for k, v in value.items())
-    if kind is list:
-        return all(_orjson_exact(v) for v in value)
-    return False
-
-
-_FLOAT_LIKE = re.compile(rb"[0-9][.eE]")
-
-
-def canonical_json_of_parsed(value: Any) -> str | None:
-    """The canonical JSON of a value decoded from JSON text, fast; None where it cannot vouch.
-
-    orjson writes such values byte for byte as ``canonical_json`` does (keys sorted by code
-    point, no whitespace, raw UTF-8, the same escapes) except for floats, whose exponent form
-    differs from Python's ``repr``, and integers beyond 64 bits, which orjson decodes as floats.
-    Every float in orjson's text is a digit followed by ``.``, ``e`` or ``E``; when that pattern
-    appears (usually inside a string) the value itself is searched for a float. ``None`` means
-    "use the exact path"; the equality is checked by property tests.
-    """
-    try:
-        text = _orjson_dumps(value, option=OPT_SORT_KEYS)
-    except TypeError:  # integers beyond 64 bits (decoded exactly by the stdlib)
-        return None
-    if _FLOAT_LIKE.search(text) is not None and _holds_float(value):
-        return None
-    return text.decode()
-
-
-def _holds_float(value: Any) -> bool:
-    if type(value) is float:
-        return True
-    if type(value) is dict:
-        return any(_holds_float(v) for v in value.values())
-    if type(value) is list:
-        return any(_holds_float(v) for v in value)
-    return False
+    return kind is int and _INT_MIN <= value < _INT_END
 
 
 def instant_from_us(us: int) -> datetime:
@@ -169,7 +158,8 @@ _HOUR_MINUTE = tuple(f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
 
 
 class ChainHasher:
-    """``chain_hash(previous, envelope_bytes(...))`` for paths that hash millions of events.
+    """``chain_hash(previous, envelope_bytes(...))`` for paths that hash millions of events:
+    ``hash_text(previous, stream_id, version, type, iso(recorded_at_us), payload, metadata)``.
 
     The same recipe, with the work that repeats done once: the JSON text of each stream id and
     event type, and the date part of each day's instants. Byte-identical to the plain functions
@@ -200,16 +190,6 @@ class ChainHasher:
         # table lookups, not format specs: ``:02d`` costs more than the rest of the hash
         micros = str(fraction + 1_000_000)[1:]
         return f"{date}{_HOUR_MINUTE[minutes]}{_TWO_DIGITS[seconds]}.{micros}Z"
-
-    def __call__(self, previous_hash: str, stream_id: str, version: int, type_: str,
-                 recorded_at_us: int, payload_json: str, metadata_json: str) -> str:
-        names = self._names
-        sid = names.get(stream_id) or self.name_json(stream_id)
-        typ = names.get(type_) or self.name_json(type_)
-        return _sha256(
-            f'{previous_hash}[{sid},{version},{typ},"{self.iso(recorded_at_us)}",'
-            f"{payload_json},{metadata_json}]".encode()
-        ).hexdigest()
 
     def hash_text(self, previous_hash: str, stream_id: str, version: int, type_: str,
                   recorded_at: str, payload_json: str, metadata_json: str) -> str:

@@ -36,7 +36,7 @@ from .bulk import ImportRejected, ImportRow
 from .hashing import (
     ChainHasher,
     canonical_json,
-    canonical_json_of_parsed,
+    canonical_json_fast,
     decode_json,
     fast_loads,
     iso_from_us,
@@ -237,8 +237,8 @@ def _plain_line(source: str, line: int, raw: bytes) -> tuple | None:
         us = (instant - _EPOCH) // _ONE_US
     except (ValueError, OverflowError):
         return None
-    payload_json = canonical_json_of_parsed(payload)
-    metadata_json = canonical_json_of_parsed(metadata)
+    payload_json = canonical_json_fast(payload)
+    metadata_json = canonical_json_fast(metadata)
     if payload_json is None or metadata_json is None:
         return None
     iso = at if _is_envelope_instant(at) else iso_from_us(us)

@@ -111,8 +111,8 @@ class TimelinePanel(QWidget):
             self._by_time = np.zeros(0, dtype=np.int64)
             self._sorted_times = np.zeros(0)
         else:
-            self._by_time = np.argsort(data.times, kind="stable")
-            self._sorted_times = data.times[self._by_time]
+            self._by_time = data.by_time
+            self._sorted_times = data.times[data.by_time]
         self._redraw()
         if not had_data:
             self.fit()

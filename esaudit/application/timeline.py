@@ -31,6 +31,8 @@ class TimelineData:
     versions: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     stream_type_codes: np.ndarray = field(default_factory=lambda: _empty(np.int32))
     event_type_codes: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    # event indexes in time order: sorting a million times is done by the loader, off the GUI
+    by_time: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     stream_ids: list[str] = field(default_factory=list)  # code -> name
     stream_types: list[str] = field(default_factory=list)
     event_types: list[str] = field(default_factory=list)
@@ -52,7 +54,7 @@ class TimelineData:
         changed in place, only replaced, so they are shared)."""
         return TimelineData(
             self.positions, self.times, self.stream_codes, self.versions,
-            self.stream_type_codes, self.event_type_codes, list(self.stream_ids),
+            self.stream_type_codes, self.event_type_codes, self.by_time, list(self.stream_ids),
             list(self.stream_types), list(self.event_types),
             {k: dict(v) for k, v in self._codes.items()})
 
@@ -104,4 +106,5 @@ def load_timeline(store: EventStore, progress: Callable[[int, int], None] | None
                    "event_type_codes")
         for k, name in enumerate(columns):
             setattr(data, name, np.concatenate([getattr(data, name), *(p[k] for p in parts)]))
+        data.by_time = np.argsort(data.times, kind="stable")
     return data

@@ -125,7 +125,8 @@ def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None =
                  f"expected version {chain.version + 1} after position {chain.position}, "
                  f"found version {version}")
             continue
-        expected = hasher(chain.hash, sid, version, type_, at, payload, meta)
+        expected = hasher.hash_text(chain.hash, sid, version, type_, hasher.iso(at), payload,
+                                    meta)
         if expected != stored:
             find("hash_mismatch", chain, sid, version, pos,
                  "the stored hash does not match the event's content and the previous hash: "

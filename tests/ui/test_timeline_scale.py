@@ -72,3 +72,5 @@ def test_a_reload_after_a_command_reads_only_the_new_events(tmp_path: Path) -> N
     assert second.stream_types[second.stream_type_codes[-1]] == "Audit"
     assert second.stream_code("s-001") == first.stream_code("s-001")
     assert list(second.positions) == list(range(1, 23))
+    ordered = second.times[second.by_time]
+    assert len(second.by_time) == 22 and bool((ordered[1:] >= ordered[:-1]).all())
