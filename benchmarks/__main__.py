@@ -35,6 +35,14 @@ def median_of(runs: int, fn: Callable[[], float]) -> float:
     return statistics.median(fn() for _ in range(runs))
 
 
+def paired_medians(runs: int, ours: Callable[[], float], baseline: Callable[[], float]
+                   ) -> tuple[float, float]:
+    """Medians of runs taken in turns (ours, baseline, ours, ...), so a slow spell of this
+    VM's disk or CPU falls on both sides of a ratio instead of on one."""
+    pairs = [(ours(), baseline()) for _ in range(runs)]
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+
+
 def raw_sqlite(path: Path) -> sqlite3.Connection:
     """A plain sqlite3 connection on a file with the store's own tables, indexes and pragmas.
 
@@ -85,7 +93,7 @@ def bench_append(n: int, runs: int, folder: Path) -> tuple[float, float]:
         conn.close()
         return n / elapsed
 
-    return median_of(runs, ours), median_of(runs, baseline)
+    return paired_medians(runs, ours, baseline)
 
 
 def bench_replay(n: int, runs: int, folder: Path) -> tuple[float, float]:
@@ -121,7 +129,7 @@ def bench_replay(n: int, runs: int, folder: Path) -> tuple[float, float]:
         conn.close()
         return n / elapsed
 
-    return median_of(runs, ours), median_of(runs, baseline)
+    return paired_medians(runs, ours, baseline)
 
 
 def write_history_jsonl(path: Path, n: int, streams: int) -> None:
@@ -174,7 +182,7 @@ def bench_import(n: int, runs: int, folder: Path, source: Path) -> tuple[float, 
         path.unlink()
         return n / elapsed
 
-    return median_of(runs, ours), median_of(runs, baseline)
+    return paired_medians(runs, ours, baseline)
 
 
 def bench_verify(n: int, runs: int, store_path: Path) -> tuple[float, float]:
@@ -204,7 +212,7 @@ def bench_verify(n: int, runs: int, store_path: Path) -> tuple[float, float]:
         conn.close()
         return elapsed
 
-    return median_of(runs, ours), median_of(runs, baseline)
+    return paired_medians(runs, ours, baseline)
 
 
 def bench_snapshot_replay(n: int, runs: int, folder: Path) -> tuple[float, float]:
@@ -239,7 +247,7 @@ def bench_snapshot_replay(n: int, runs: int, folder: Path) -> tuple[float, float
                 times.append(time.perf_counter() - start)
         return statistics.median(times) * 1000
 
-    return median_of(runs, lambda: timed(True)), median_of(runs, lambda: timed(False))
+    return paired_medians(runs, lambda: timed(True), lambda: timed(False))
 
 
 def bench_app(source: Path, folder: Path) -> dict[str, float]:

@@ -162,9 +162,10 @@ class AppendSql:
 
     mark: str
     head: str
+    head_and_position: str
+    """The stream's head and the store's last position in one round trip (the append's read)."""
     lock: str
     read_payloads: str
-    max_position: str
     insert_event: str
     update_stream: str
     insert_stream: str
@@ -181,8 +182,10 @@ class AppendSql:
             read_payloads="SELECT version, type, payload FROM events "
                           f"WHERE stream_id = {m} AND version >= {m}",
             head=f"SELECT version, head_hash, stream_type FROM streams WHERE stream_id = {m}",
+            head_and_position="SELECT s.version, s.head_hash, s.stream_type, m.p FROM "
+                              "(SELECT coalesce(max(position), 0) AS p FROM events) m "
+                              f"LEFT JOIN streams s ON s.stream_id = {m}",
             lock=f"SELECT pg_advisory_xact_lock({m})",
-            max_position="SELECT coalesce(max(position), 0) FROM events",
             insert_event="INSERT INTO events (position, stream_id, stream_type, version, type, "
                          f"recorded_at, payload, metadata, hash) VALUES ({', '.join([m] * 9)})",
             update_stream=f"UPDATE streams SET version = {m}, head_hash = {m}, "

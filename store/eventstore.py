@@ -379,17 +379,17 @@ class EventStore:
         sql = self._sql
         cur = dbapi.cursor()
         try:
-            cur.execute(sql.head, (stream_id,))
-            head = cur.fetchone()
-            current = head[0] if head else 0
+            cur.execute(sql.head_and_position, (stream_id,))
+            version, previous, known_type, position = cur.fetchone()
+            head = version is not None
+            current = version if head else 0
             if expected is not ANY and expected != current:
                 raise ConcurrencyError(stream_id, expected, current)
-            if head and head[2] != stream_type:
+            if head and known_type != stream_type:
                 raise StreamTypeMismatch(
-                    f"stream {stream_id!r} is a {head[2]!r} stream, not {stream_type!r}")
-            previous = head[1] if head else ""
-            cur.execute(sql.max_position)
-            position = cur.fetchone()[0]
+                    f"stream {stream_id!r} is a {known_type!r} stream, not {stream_type!r}")
+            if not head:
+                previous = ""
             now = time.time_ns() // 1000
             hasher = self._hasher
             rows = []
