@@ -258,11 +258,15 @@ class EventStore:
             return set(names) <= set(inspect(conn).get_table_names())
 
     def create_tables(self, tables: MetaData) -> None:
-        """Create read-model tables owned by the application layer (idempotent)."""
+        """Create read-model tables owned by the application layer (idempotent), and any index
+        added to a table after it was created (create_all skips existing tables whole)."""
         if self.read_only:
             return
         with self.write_transaction(lock=True) as conn:
             tables.create_all(conn)
+            for table in tables.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
 
     # -- append ----------------------------------------------------------------------------
     def append(

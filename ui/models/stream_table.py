@@ -1,7 +1,8 @@
-"""The stream browser's model: a lazy, sortable, filterable page-by-page view of the streams."""
+"""The stream browser's model: every stream of the filter as a row, read a page at a time."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -10,6 +11,7 @@ from esaudit.application.queries import Queries, SortKey, StreamRow
 
 StreamIdRole = Qt.ItemDataRole.UserRole + 1
 PAGE = 500
+CACHED_PAGES = 40  # 20,000 rows in memory at most, whatever the store's size
 COLUMNS: list[tuple[str, SortKey]] = [
     ("Stream", "stream_id"), ("Type", "stream_type"), ("Version", "version"),
     ("Status", "status"), ("Last event (UTC)", "last_at"),
@@ -18,12 +20,14 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class StreamTableModel(QAbstractTableModel):
-    """Fetches 500 rows at a time as the view scrolls (canFetchMore/fetchMore)."""
+    """A row for every matching stream from the start (the scroll bar tells the truth about
+    100k streams), but only the pages the view paints are read, and only the last
+    CACHED_PAGES are kept. Jumping to a stream counts its row instead of reading up to it."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._queries: Queries | None = None
-        self._rows: list[StreamRow] = []
+        self._pages: OrderedDict[int, list[StreamRow]] = OrderedDict()
         self._total = 0
         self._filter = ""
         self._sort: SortKey = "stream_id"
@@ -39,44 +43,46 @@ class StreamTableModel(QAbstractTableModel):
 
     def reload(self) -> None:
         self.beginResetModel()
-        self._rows = []
-        self._total = self._queries.count_streams(self._filter) if self._queries else 0
-        self._fetch(PAGE)
+        self._pages.clear()
+        self._total = 0
+        if self._queries is not None:
+            first = self._read_page(0)
+            # A short first page is the whole answer: a filter that matches a few streams
+            # needs no second scan to count them.
+            self._total = len(first) if len(first) < PAGE else \
+                self._queries.count_streams(self._filter)
         self.endResetModel()
 
     def total(self) -> int:
         return self._total
 
-    def _fetch(self, n: int) -> list[StreamRow]:
-        if self._queries is None:
-            return []
+    def _read_page(self, number: int) -> list[StreamRow]:
+        assert self._queries is not None
         rows = self._queries.stream_rows(self._filter, sort=self._sort,
                                          descending=self._descending,
-                                         offset=len(self._rows), limit=n)
-        self._rows.extend(rows)
+                                         offset=number * PAGE, limit=PAGE)
+        self._pages[number] = rows
+        while len(self._pages) > CACHED_PAGES:
+            self._pages.popitem(last=False)
         return rows
 
+    def stream_at(self, row: int) -> StreamRow | None:
+        """The row's stream; None past the end (the store shrank under a stale view)."""
+        number, offset = divmod(row, PAGE)
+        page = self._pages.get(number)
+        if page is None:
+            if self._queries is None:
+                return None
+            page = self._read_page(number)
+        else:
+            self._pages.move_to_end(number)
+        return page[offset] if offset < len(page) else None
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._total
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
-
-    def canFetchMore(self, parent: Index) -> bool:
-        return not parent.isValid() and len(self._rows) < self._total
-
-    def fetchMore(self, parent: Index) -> None:
-        if parent.isValid() or self._queries is None:
-            return
-        start = len(self._rows)
-        rows = self._queries.stream_rows(self._filter, sort=self._sort,
-                                         descending=self._descending, offset=start, limit=PAGE)
-        if not rows:
-            self._total = start
-            return
-        self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
-        self._rows.extend(rows)
-        self.endInsertRows()
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -87,13 +93,16 @@ class StreamTableModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        row = self._rows[index.row()]
+        row = self.stream_at(index.row())
+        if row is None:
+            return None
         if role == StreamIdRole:
             return row.stream_id
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (row.stream_id, row.stream_type, row.version, row.status or "",
-                    row.last_at.strftime("%Y-%m-%d %H:%M:%S"))[col]
+            if col == 4:
+                return row.last_at.strftime("%Y-%m-%d %H:%M:%S")
+            return (row.stream_id, row.stream_type, row.version, row.status or "")[col]
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -108,14 +117,14 @@ class StreamTableModel(QAbstractTableModel):
         self.reload()
 
     def row_of(self, stream_id: str) -> int:
-        """The row showing a stream, fetching pages until it appears (-1 if filtered out)."""
-        while True:
-            for i, row in enumerate(self._rows):
+        """The row showing a stream (-1 if the filter hides it): a page already read answers
+        at once, otherwise one counting query does."""
+        for number, page in self._pages.items():
+            for offset, row in enumerate(page):
                 if row.stream_id == stream_id:
-                    return i
-            if not self.canFetchMore(QModelIndex()):
-                return -1
-            self.fetchMore(QModelIndex())
-
-    def stream_at(self, row: int) -> StreamRow:
-        return self._rows[row]
+                    return number * PAGE + offset
+        if self._queries is None:
+            return -1
+        found = self._queries.stream_row_number(stream_id, self._filter, sort=self._sort,
+                                                descending=self._descending)
+        return -1 if found is None or found >= self._total else found

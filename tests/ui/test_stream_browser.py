@@ -1,0 +1,62 @@
+"""The stream browser stays lazy at any size: a row per stream, pages read only when shown."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from ui.main_window import MainWindow
+from ui.models import stream_table
+
+
+@pytest.fixture
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of 4 rows and a cache of 2 pages, so the demo's 24 streams span six pages."""
+    monkeypatch.setattr(stream_table, "PAGE", 4)
+    monkeypatch.setattr(stream_table, "CACHED_PAGES", 2)
+
+
+def test_every_stream_is_a_row_but_only_shown_pages_are_read(  # type: ignore[no-untyped-def]
+        qtbot, small_pages: None, opened: MainWindow) -> None:
+    model = opened.streams.model
+    model.reload()
+    queries = opened.session.services.queries
+    everything = [r.stream_id for r in queries.stream_rows()]
+    assert model.rowCount() == len(everything) > 4 * 2
+    assert list(model._pages) == [0]
+    last = len(everything) - 1
+    assert model.stream_at(last).stream_id == everything[last]  # read straight from its page
+    assert list(model._pages) == [0, last // 4]
+    assert [model.stream_at(i).stream_id for i in range(len(everything))] == everything
+    assert len(model._pages) == 2  # older pages were let go
+
+
+def test_a_stream_far_down_is_found_without_reading_the_pages_before_it(  # type: ignore[no-untyped-def]
+        qtbot, small_pages: None, opened: MainWindow) -> None:
+    model = opened.streams.model
+    table = opened.streams.table
+    table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+    everything = [r.stream_id for r in opened.session.services.queries.stream_rows(
+        sort="version", descending=True)]
+    target = everything[-2]
+    model._pages.clear()
+    assert model.row_of(target) == len(everything) - 2
+    assert not model._pages
+    opened.session.select_stream(target)
+    qtbot.waitUntil(lambda: bool(table.selectionModel().selectedRows()), timeout=3000)
+    row = table.selectionModel().selectedRows()[0].row()
+    assert model.stream_at(row).stream_id == target
+
+
+def test_a_filter_matching_one_page_needs_no_count(  # type: ignore[no-untyped-def]
+        qtbot, small_pages: None, opened: MainWindow) -> None:
+    calls: list[str] = []
+    queries = opened.session.services.queries
+    original = queries.count_streams
+    queries.count_streams = lambda *a, **k: calls.append("count") or original(*a, **k)
+    model = opened.streams.model
+    oid = next(r.stream_id for r in queries.stream_rows() if r.stream_type == "Order")
+    model.set_filter(oid)
+    assert model.rowCount() == 1 and not calls
+    model.set_filter("product")
+    assert model.rowCount() == queries.count_streams("product") and calls
