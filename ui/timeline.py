@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from esaudit.application.timeline import TimelineData
+from esaudit.application.timeline import TimelineData, stream_at, stream_positions
 
 from .session import Session
 
@@ -166,7 +166,7 @@ class TimelinePanel(QWidget):
         plot.addItem(self.cursor)
         axis = plot.getAxis("left")
         axis.setTicks([[(i, name) for i, name in enumerate(self._lane_names)]])
-        self._summary = (f"{len(data):,} events in {len(data.stream_ids):,} streams, "
+        self._summary = (f"{len(data):,} events in {data.stream_count:,} streams, "
                          f"lanes by {'event' if by_event else 'stream'} type")
         self.update_view()
         self._on_stream_selected(self.session.stream_id)
@@ -231,18 +231,16 @@ class TimelinePanel(QWidget):
             self.eventClicked.emit(int(points[0].data()))
 
     def _on_stream_selected(self, stream_id: str) -> None:
-        data = self._data
-        code = data.stream_code(stream_id) if (data is not None and stream_id) else None
-        if code is None:
+        data, services = self._data, self.session.services
+        if data is None or services is None or not stream_id:
             self._highlight.setData(x=[], y=[])
             return
-        mask = data.stream_codes == code  # type: ignore[union-attr]
-        self._highlight.setData(x=data.times[mask], y=self._y[mask])  # type: ignore[union-attr]
+        found = data.indexes_of(stream_positions(services.store, stream_id))
+        self._highlight.setData(x=data.times[found], y=self._y[found])
 
     def stream_of(self, position: int) -> str | None:
-        data = self._data
-        i = None if data is None else data.index_of(position)
-        return None if i is None else data.stream_ids[data.stream_codes[i]]  # type: ignore[union-attr]
+        services = self.session.services
+        return None if services is None else stream_at(services.store, position)
 
     def point_xy(self, position: int) -> tuple[float, float] | None:
         data = self._data

@@ -2,7 +2,7 @@
 
 Columns of numbers, not rows of objects: a million events are ~30 MB of arrays, and every
 strip the view needs (a time range, one stream's events) is a vectorised slice. Names (stream
-ids, stream types, event types) are stored once and referred to by code.
+types, event types) are stored once and referred to by code.
 """
 
 from __future__ import annotations
@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from esaudit.domain.events import ORDER, ORDER_EVENT_TYPES, PRODUCT, PRODUCT_EVENT_TYPES
 from store import EventStore
+
+STREAM_TYPES = (ORDER, PRODUCT)
+EVENT_TYPES = ORDER_EVENT_TYPES + PRODUCT_EVENT_TYPES
 
 
 class Cancelled(Exception):
@@ -27,17 +31,15 @@ def _empty(dtype: type) -> np.ndarray:
 class TimelineData:
     positions: np.ndarray = field(default_factory=lambda: _empty(np.int64))  # ascending
     times: np.ndarray = field(default_factory=lambda: _empty(np.float64))  # s since epoch, UTC
-    stream_codes: np.ndarray = field(default_factory=lambda: _empty(np.int32))
-    versions: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     stream_type_codes: np.ndarray = field(default_factory=lambda: _empty(np.int32))
     event_type_codes: np.ndarray = field(default_factory=lambda: _empty(np.int32))
     # event indexes in time order: sorting a million times is done by the loader, off the GUI
     by_time: np.ndarray = field(default_factory=lambda: _empty(np.int64))
-    stream_ids: list[str] = field(default_factory=list)  # code -> name
-    stream_types: list[str] = field(default_factory=list)
+    stream_types: list[str] = field(default_factory=list)  # code -> name
     event_types: list[str] = field(default_factory=list)
+    stream_count: int = 0
     _codes: dict[str, dict[str, int]] = field(default_factory=lambda: {
-        "stream": {}, "stream_type": {}, "event_type": {}})
+        "stream_type": {}, "event_type": {}})
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -46,16 +48,12 @@ class TimelineData:
     def last_position(self) -> int:
         return int(self.positions[-1]) if len(self.positions) else 0
 
-    def stream_code(self, stream_id: str) -> int | None:
-        return self._codes["stream"].get(stream_id)
-
     def copy(self) -> TimelineData:
         """A copy that a loader may extend while the original is on screen (arrays are never
         changed in place, only replaced, so they are shared)."""
         return TimelineData(
-            self.positions, self.times, self.stream_codes, self.versions,
-            self.stream_type_codes, self.event_type_codes, self.by_time, list(self.stream_ids),
-            list(self.stream_types), list(self.event_types),
+            self.positions, self.times, self.stream_type_codes, self.event_type_codes,
+            self.by_time, list(self.stream_types), list(self.event_types), self.stream_count,
             {k: dict(v) for k, v in self._codes.items()})
 
     def index_of(self, position: int) -> int | None:
@@ -64,47 +62,96 @@ class TimelineData:
             return i
         return None
 
+    def indexes_of(self, positions: list[int]) -> np.ndarray:
+        """Indexes of those of ``positions`` that are loaded (a selected stream's events)."""
+        wanted = np.asarray(positions, dtype=np.int64)
+        found = np.searchsorted(self.positions, wanted)
+        inside = found < len(self.positions)
+        found, wanted = found[inside], wanted[inside]
+        return found[self.positions[found] == wanted]
 
-def _encode(values: tuple[str, ...], codes: dict[str, int], names: list[str]) -> np.ndarray:
-    out = np.empty(len(values), dtype=np.int32)
-    get = codes.get
-    for i, value in enumerate(values):
-        code = get(value)
+
+class _Names:
+    """One kind of name (stream types or event types) while a load runs: ``candidates`` is
+    what the database is asked to turn into codes (names already met, then the domain's own),
+    ``names`` only those that really occur, in the order met (the legend's)."""
+
+    def __init__(self, names: list[str], codes: dict[str, int], expected: tuple[str, ...]):
+        self.names, self.codes = names, codes
+        self.candidates = [*names, *(n for n in expected if n not in codes)]
+
+    def code(self, name: str) -> int:
+        code = self.codes.get(name)
         if code is None:
-            code = codes[value] = len(names)
-            names.append(value)
-        out[i] = code
-    return out
+            code = self.codes[name] = len(self.names)
+            self.names.append(name)
+        if name not in self.candidates:
+            self.candidates.append(name)
+        return code
+
+    def decode(self, raw: np.ndarray, fallback: dict[int, str], positions: np.ndarray
+               ) -> np.ndarray:
+        """Our codes for the database's (k: candidates[k - 1]; 0: look the name up in
+        ``fallback`` by position)."""
+        table = np.zeros(len(self.candidates) + 1, dtype=np.int32)
+        for k in np.unique(raw):
+            if k:
+                table[k] = self.code(self.candidates[k - 1])
+        out = table[raw]
+        for i in np.flatnonzero(raw == 0):
+            out[i] = self.code(fallback[int(positions[i])])
+        return out
 
 
 def load_timeline(store: EventStore, progress: Callable[[int, int], None] | None = None,
                   cancelled: Callable[[], bool] | None = None,
-                  base: TimelineData | None = None) -> TimelineData:
+                  base: TimelineData | None = None, page_size: int = 50_000) -> TimelineData:
     """Every event's timeline columns; with ``base``, only the events after it are read and
-    appended (a command adds a few events to a million: the rest is not read again)."""
+    appended (a command adds a few events to a million: the rest is not read again).
+
+    Stream ids are not loaded: a selected stream's events are found by position
+    (``stream_positions``), which keeps a million-event store's open under a second.
+    """
     data = TimelineData() if base is None else base.copy()
     total = store.head_position()
+    kinds = (_Names(data.stream_types, data._codes["stream_type"], STREAM_TYPES),
+             _Names(data.event_types, data._codes["event_type"], EVENT_TYPES))
     parts: list[tuple[np.ndarray, ...]] = []
-    codes = data._codes
-    for page in store.iter_event_heads(after_position=data.last_position, page_size=50_000):
+    for page in store.iter_event_codes(kinds[0].candidates, kinds[1].candidates,
+                                       after_position=data.last_position,
+                                       page_size=page_size):
         if cancelled and cancelled():
             raise Cancelled("loading the timeline was cancelled")
-        positions, stream_ids, stream_types, versions, types, ats = zip(*page, strict=True)
-        n = len(positions)
-        parts.append((
-            np.fromiter(positions, np.int64, n),
-            np.fromiter(ats, np.float64, n) / 1e6,
-            _encode(stream_ids, codes["stream"], data.stream_ids),
-            np.fromiter(versions, np.int64, n),
-            _encode(stream_types, codes["stream_type"], data.stream_types),
-            _encode(types, codes["event_type"], data.event_types),
-        ))
+        block = np.array(page, dtype=np.int64)
+        positions = block[:, 0]
+        unknown = positions[(block[:, 2] == 0) | (block[:, 3] == 0)]
+        names: tuple[dict[int, str], dict[int, str]] = ({}, {})
+        if len(unknown):  # a name met for the first time: read it, then it has a code
+            for heads in store.iter_event_heads(int(unknown[0]) - 1,
+                                                to_position=int(unknown[-1])):
+                for position, _sid, stream_type, _version, type_, _at in heads:
+                    names[0][position], names[1][position] = stream_type, type_
+        parts.append((positions, block[:, 1] / 1e6,
+                      kinds[0].decode(block[:, 2], names[0], positions),
+                      kinds[1].decode(block[:, 3], names[1], positions)))
         if progress:
             progress(int(positions[-1]), total)
     if parts:
-        columns = ("positions", "times", "stream_codes", "versions", "stream_type_codes",
-                   "event_type_codes")
+        columns = ("positions", "times", "stream_type_codes", "event_type_codes")
         for k, name in enumerate(columns):
             setattr(data, name, np.concatenate([getattr(data, name), *(p[k] for p in parts)]))
         data.by_time = np.argsort(data.times, kind="stable")
+    data.stream_count = store.stream_count()
     return data
+
+
+def stream_positions(store: EventStore, stream_id: str) -> list[int]:
+    """The positions of one stream's events, to pick them out on the timeline."""
+    return store.positions_of(stream_id)
+
+
+def stream_at(store: EventStore, position: int) -> str | None:
+    """The stream of the event at a position (a clicked mark), None if there is none."""
+    for page in store.iter_event_heads(position - 1, page_size=1, to_position=position):
+        return page[0][1]
+    return None

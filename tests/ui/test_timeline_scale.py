@@ -58,19 +58,35 @@ def test_a_reload_after_a_command_reads_only_the_new_events(tmp_path: Path) -> N
         st.append("s-001", "Order", [NewEvent("Touched", {})], ANY)
         st.append("new", "Audit", [NewEvent("Noted", {})], ANY)
         positions_read: list[int] = []
-        original = st.iter_event_heads
+        original = st.iter_event_codes
 
-        def spy(after_position: int = 0, page_size: int = 20_000):  # type: ignore[no-untyped-def]
+        def spy(*args, after_position: int = 0, **kwargs):  # type: ignore[no-untyped-def]
             positions_read.append(after_position)
-            return original(after_position, page_size)
+            return original(*args, after_position=after_position, **kwargs)
 
-        st.iter_event_heads = spy  # type: ignore[method-assign]
+        st.iter_event_codes = spy  # type: ignore[method-assign]
         second = load_timeline(st, base=first)
     assert positions_read == [20]
     assert len(first) == 20 and len(second) == 22  # the base is left as it was
-    assert second.stream_ids[second.stream_codes[-1]] == "new"
+    assert (len(first.stream_types), second.stream_count) == (2, 6)
     assert second.stream_types[second.stream_type_codes[-1]] == "Audit"
-    assert second.stream_code("s-001") == first.stream_code("s-001")
+    assert second.event_types[second.event_type_codes[-1]] == "Noted"
+    assert second.stream_types[:2] == first.stream_types  # codes kept: the base's stay valid
     assert list(second.positions) == list(range(1, 23))
     ordered = second.times[second.by_time]
     assert len(second.by_time) == 22 and bool((ordered[1:] >= ordered[:-1]).all())
+
+
+def test_codes_name_every_event_whatever_page_a_new_name_first_appears_on(tmp_path: Path
+                                                                          ) -> None:
+    target = _store(tmp_path / "s.db", streams=7, versions=6)
+    with open_store(target) as st:
+        st.append("late", "Audit", [NewEvent("Noted", {}), NewEvent("OrderPlaced", {})], ANY)
+        st.append("s-003", "Product", [NewEvent("Made", {})], ANY)
+        data = load_timeline(st, page_size=5)
+        heads = [row for page in st.iter_event_heads() for row in page]
+    assert [int(p) for p in data.positions] == [row[0] for row in heads]
+    assert [data.stream_types[c] for c in data.stream_type_codes] == [row[2] for row in heads]
+    assert [data.event_types[c] for c in data.event_type_codes] == [row[4] for row in heads]
+    assert sorted(data.event_types) == ["Made", "Noted", "OrderPlaced", "Touched"]
+    assert sorted(data.stream_types) == ["Audit", "Order", "Product"]  # only names that occur
