@@ -597,6 +597,13 @@ class EventStore:
     def stream_count(self) -> int:
         return int(self._read("SELECT count(*) FROM streams", [])[0][0])
 
+    def counts(self) -> tuple[int, int]:
+        """(events, streams), counted: what a status bar shows after every command, without
+        the per-type breakdown of ``stats`` (a third of a second on a million events)."""
+        events, streams = self._read(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM streams)", [])[0]
+        return int(events), int(streams)
+
     def positions_of(self, stream_id: str) -> list[int]:
         """A stream's event positions in version order, without reading the events."""
         mark = self._sql.mark

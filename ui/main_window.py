@@ -377,8 +377,8 @@ class MainWindow(QMainWindow):
         services = self.session.services
         if services is None:
             return
-        stats = services.store.stats()
-        self.counts_label.setText(f"{stats.events:,} events · {stats.streams:,} streams")
+        events, streams = services.store.counts()
+        self.counts_label.setText(f"{events:,} events · {streams:,} streams")
         lag = max((s.lag for s in services.projector.status()), default=0)
         self.lag_label.setText(f"read models {'up to date' if lag == 0 else f'{lag:,} behind'}")
 
