@@ -46,22 +46,22 @@ class AuditJobs(QObject):
         self.last_report: Path | None = None
 
         def action(text: str, slot: Callable[[], Any], shortcut: Any, tip: str,
-                   name: str) -> QAction:
-            return make_action(window, text, slot, shortcut, tip, name)
+                   name: str, icon_name: str = "") -> QAction:
+            return make_action(window, text, slot, shortcut, tip, name, icon_name)
 
         self.verify = action("&Verify integrity", self.run_verify, "Ctrl+Shift+V",
                              "Check every hash chain, version sequence, stream head and snapshot",
-                             "actionVerify")
+                             "actionVerify", "verify")
         self.verify_against = action(
             "Verify against a &report…", self.run_verify_against, None,
             "Also check the stream heads recorded in an earlier JSON report "
             "(finds rewritten or truncated histories)", "actionVerifyAgainst")
         self.audit = action("&Audit read models", self.run_audit, "Ctrl+Shift+A",
                             "Compare every order's read-model row with its replayed history",
-                            "actionAuditProjections")
+                            "actionAuditProjections", "audit")
         self.report = action("&Report…", self.run_report, "Ctrl+P",
                              "Write an HTML, PDF, CSV or JSON report of the selection",
-                             "actionReport")
+                             "actionReport", "report")
         self.export = action("&Export history…", self.run_export, "Ctrl+Shift+E",
                              "Write the selected stream (or the whole store) as JSONL or CSV",
                              "actionExport")

@@ -21,6 +21,7 @@ from esaudit.domain.errors import DomainError
 
 from .models.diff_table import DiffTableModel
 from .session import Session
+from .stream_picker import StreamPickerDialog
 
 VERSIONS, STREAMS, READ_MODEL = "Two versions", "Two streams", "Read model vs history"
 
@@ -39,6 +40,9 @@ class ComparePanel(QWidget):
         self.other = QLineEdit(objectName="compareOther")
         self.other.setPlaceholderText("other stream id")
         self.other.setToolTip("The stream to compare the selected one with (at its head)")
+        self.pick = QPushButton("Pick…", objectName="comparePick")
+        self.pick.setToolTip("Choose the other stream from the stream list")
+        self.pick.clicked.connect(self.pick_other)
         self.run = QPushButton("Compare", objectName="compareButton")
         self.run.setToolTip("Show what changed (Ctrl+D)")
         self.run.setShortcut("Ctrl+D")
@@ -54,7 +58,8 @@ class ComparePanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.mode)
         self.a_label, self.b_label = QLabel("A"), QLabel("B")
-        for w in (self.a_label, self.version_a, self.b_label, self.version_b, self.other):
+        for w in (self.a_label, self.version_a, self.b_label, self.version_b, self.other,
+                  self.pick):
             top.addWidget(w)
         top.addStretch(1)
         top.addWidget(self.run)
@@ -72,6 +77,7 @@ class ComparePanel(QWidget):
 
     def _on_mode_changed(self, mode: str) -> None:
         self.other.setVisible(mode == STREAMS)
+        self.pick.setVisible(mode == STREAMS)
         for w in (self.a_label, self.version_a, self.b_label, self.version_b):
             w.setVisible(mode == VERSIONS)
 
@@ -86,6 +92,18 @@ class ComparePanel(QWidget):
                 spin.setRange(0, info.version)
             self.version_a.setValue(max(0, info.version - 1))
             self.version_b.setValue(info.version)
+
+    def pick_other(self) -> None:
+        """Choose the other stream with the mouse, then compare at once."""
+        services = self.session.services
+        if services is None:
+            return
+        dialog = StreamPickerDialog(services.queries,
+                                    f"Compare {self.session.stream_id or 'a stream'} with…",
+                                    self)
+        if dialog.exec() and dialog.chosen():
+            self.other.setText(dialog.chosen())
+            self.compare()
 
     def show_read_model(self) -> None:
         """Read model against history for the selected order (from the audit dock)."""

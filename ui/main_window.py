@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -150,17 +150,18 @@ class MainWindow(QMainWindow):
         return page
 
     def _action(self, text: str, slot: Callable[[], Any], shortcut: Any = None,
-                tip: str = "", name: str = "") -> QAction:
-        return make_action(self, text, slot, shortcut, tip, name)
+                tip: str = "", name: str = "", icon_name: str = "") -> QAction:
+        return make_action(self, text, slot, shortcut, tip, name, icon_name)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
         file.addAction(self._action("&New store…", self.new_store, "Ctrl+Shift+N",
-                                    "Create an empty SQLite store", "actionNewStore"))
+                                    "Create an empty SQLite store", "actionNewStore",
+                                    "new-store"))
         file.addAction(self._action("&Open store…", lambda: self.open_dialog(False),
                                     QKeySequence.StandardKey.Open, "Open a SQLite store",
-                                    "actionOpen"))
+                                    "actionOpen", "open-store"))
         file.addAction(self._action("Open &read-only…", lambda: self.open_dialog(True),
                                     "Ctrl+Shift+O", "Open a store without any write",
                                     "actionOpenReadOnly"))
@@ -212,6 +213,8 @@ class MainWindow(QMainWindow):
         tools = self.addToolBar("Order")
         tools.setObjectName("orderToolbar")
         tools.setMovable(False)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tools.setIconSize(QSize(18, 18))
         tools.addAction(self.orders.new_order)
         tools.addSeparator()
         for action in self.orders.actions.values():

@@ -46,10 +46,10 @@ class OrderActions(QObject):
         self.new_order = make_action(parent, "New order…", self.create_order,
                                      QKeySequence.StandardKey.New,
                                      "Create an order with lines from the catalogue",
-                                     "actionNewOrder")
+                                     "actionNewOrder", "new-order")
         self.actions: dict[str, QAction] = {
             key: make_action(parent, label, lambda k=key: self.run(k), shortcut, tip,
-                             f"action_{key}")
+                             f"action_{key}", key.replace("_", "-"))
             for key, label, shortcut, tip in ACTIONS}
         session.streamSelected.connect(lambda _id: self.update_enabled())
         session.storeOpened.connect(self.update_enabled)

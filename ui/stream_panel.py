@@ -41,7 +41,8 @@ class StreamPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         metrics = self.table.fontMetrics()
-        for column, sample in enumerate(("ord-0000000000", "Product", "Version", "delivered")):
+        for column, sample in enumerate(("ord-0000000000000", "Product", "Version",
+                                         "pending_payment")):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
         self.table.setToolTip("Every stream in the store; click one to inspect and replay it")
         self.count = QLabel(objectName="streamCount")

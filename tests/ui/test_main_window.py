@@ -22,6 +22,7 @@ from ui.dialogs import NewOrderDialog
 from ui.json_tree import tree_values
 from ui.main_window import MainWindow
 from ui.models.diff_table import KindRole
+from ui.stream_picker import StreamPickerDialog
 
 from .conftest import when_modal
 
@@ -217,3 +218,40 @@ def test_a_bad_file_gives_a_clear_error(qtbot, window: MainWindow, tmp_path) -> 
     assert "not a readable SQLite database" in messages[0]
     assert window.stack.currentWidget().objectName() == "emptyState"
     assert junk.read_bytes() == b"not a database at all" * 20
+
+
+def test_two_streams_are_compared_by_picking_the_other_with_the_mouse(  # type: ignore[no-untyped-def]
+        qtbot, opened: MainWindow) -> None:
+    queries = opened.session.services.queries
+    first, second = [r.stream_id for r in queries.stream_rows("Order", limit=2)]
+    select(qtbot, opened, first)
+    compare = opened.compare
+    opened.tabs.setCurrentWidget(compare)
+    compare.mode.setCurrentText("Two streams")
+    assert compare.pick.isVisible()
+
+    seen: list[bool] = []
+
+    def pick(dialog: QWidget) -> None:
+        try:  # a failed check must not leave the modal dialog waiting forever
+            assert isinstance(dialog, StreamPickerDialog)
+            seen.append(dialog.ok.isEnabled())  # nothing chosen yet: False
+            dialog.filter.setText(second)
+            qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=3000)
+            rect = dialog.table.visualRect(dialog.model.index(0, 0))
+            qtbot.mouseClick(dialog.table.viewport(), Qt.MouseButton.LeftButton,
+                             pos=rect.center())
+            seen.append(dialog.ok.isEnabled())
+            dialog.ok.click()
+        except BaseException:
+            dialog.reject()
+            raise
+
+    when_modal(pick)
+    compare.pick.click()
+    assert seen == [False, True]
+    assert compare.other.text() == second
+    changed = {ch.path: ch for ch in compare.model.changes()}
+    assert (changed["order_id"].old, changed["order_id"].new) == (first, second)
+    assert compare.counts.text().startswith(f"{first} → {second}:")
+    assert opened.session.stream_id == first  # picking did not change the selection

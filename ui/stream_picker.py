@@ -1,0 +1,67 @@
+"""Pick a stream with the mouse: the stream browser's lazy model in a dialog of its own."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from esaudit.application.queries import Queries
+
+from .models.stream_table import StreamIdRole, StreamTableModel
+
+
+class StreamPickerDialog(QDialog):
+    """Filter, click, OK (or double-click). It selects nothing in the main window: the
+    choice is only handed back by ``chosen()``."""
+
+    def __init__(self, queries: Queries, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setObjectName("streamPicker")
+        self.resize(560, 480)
+        self.model = StreamTableModel(self)
+        self.filter = QLineEdit(objectName="pickerFilter")
+        self.filter.setPlaceholderText("Filter by id, customer, type or status")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setToolTip("Words must all match")
+        self.table = QTableView(objectName="pickerTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setColumnWidth(0, 170)
+        self.table.setToolTip("Double-click a stream to choose it")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setEnabled(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.buttons)
+
+        self._debounce = QTimer(self, singleShot=True, interval=150)
+        self._debounce.timeout.connect(lambda: self.model.set_filter(self.filter.text()))
+        self.filter.textChanged.connect(self._debounce.start)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.table.doubleClicked.connect(lambda _index: self.accept())
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_: self.ok.setEnabled(bool(self.chosen())))
+        self.model.modelReset.connect(lambda: self.ok.setEnabled(False))
+        self.model.set_queries(queries)
+
+    def chosen(self) -> str:
+        rows = self.table.selectionModel().selectedRows()
+        return str(self.model.data(rows[0], StreamIdRole) or "") if rows else ""
