@@ -608,9 +608,6 @@ class EventStore:
         return self._read(f"SELECT stream_id, version, head_hash FROM streams{where}",
                           [stream_type] if stream_type is not None else [])  # type: ignore[return-value]
 
-    def stream_count(self) -> int:
-        return int(self._read("SELECT count(*) FROM streams", [])[0][0])
-
     def counts(self) -> tuple[int, int]:
         """(events, streams), counted: what a status bar shows after every command, without
         the per-type breakdown of ``stats`` (a third of a second on a million events)."""

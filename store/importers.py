@@ -22,7 +22,6 @@ import json
 import marshal
 import os
 import sqlite3
-import subprocess
 import sys
 import zlib
 from abc import ABC, abstractmethod
@@ -42,6 +41,7 @@ from .hashing import (
     iso_from_us,
     us_from_instant,
 )
+from .worker import start_worker, stop_worker
 
 FORMATS = ("jsonl", "csv", "eventsourcing")
 REQUIRED = ("stream_id", "stream_type", "version", "type", "recorded_at", "payload", "metadata")
@@ -328,7 +328,6 @@ def serve_jsonl_blocks(source: str, block_bytes: int) -> None:
 _WORKER = ("import sys; sys.path.insert(0, sys.argv[1]); "
            "from store.importers import serve_jsonl_blocks as serve; "
            "serve(sys.argv[2], int(sys.argv[3]))")
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 PARALLEL_MIN_BYTES = 32 << 20
 BLOCK_BYTES = 4 << 20
 
@@ -369,10 +368,7 @@ class JsonlReader(HistoryReader):
         """Rows from the parser process; returns (offset, line) where it stopped delivering."""
         offset, line = 0, 1
         try:
-            proc = subprocess.Popen(
-                [sys.executable, "-c", _WORKER, _PACKAGE_ROOT, self.source,
-                 str(self.block_bytes)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            proc = start_worker(_WORKER, self.source, str(self.block_bytes))
         except OSError:
             return offset, line
         assert proc.stdout is not None
@@ -389,9 +385,7 @@ class JsonlReader(HistoryReader):
                 offset, line = end, next_line
                 yield from rows
         finally:
-            proc.kill()
-            proc.wait()
-            proc.stdout.close()
+            stop_worker(proc)
         return offset, line
 
 

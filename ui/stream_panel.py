@@ -17,6 +17,27 @@ from .models.stream_table import StreamIdRole, StreamTableModel
 from .session import Session
 
 
+def stream_table_view(model: StreamTableModel, name: str) -> QTableView:
+    """The stream list as the browser and the stream picker show it: whole rows, one at a time,
+    sortable. Columns are fitted to the first 100 rows once, when a store opens, then left to
+    the user: fitting on every reset read all cached rows on each filter keystroke (over half
+    the keystroke at 100k streams)."""
+    table = QTableView(objectName=name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setSortingEnabled(True)
+    table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(22)
+    table.setAlternatingRowColors(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    header.setResizeContentsPrecision(100)
+    return table
+
+
 class StreamPanel(QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -26,22 +47,7 @@ class StreamPanel(QWidget):
         self.filter.setPlaceholderText("Filter by id, customer, type or status  (Ctrl+F)")
         self.filter.setClearButtonEnabled(True)
         self.filter.setToolTip("Words must all match: e.g. 'grace paid' or 'ord-3f'")
-        self.table = QTableView(objectName="streamTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        # Sized to the first rows once per opened store, then left to the user: sizing to
-        # contents on every reset read all cached rows on each filter keystroke (over half
-        # the keystroke at 100k streams).
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.setResizeContentsPrecision(100)
+        self.table = stream_table_view(self.model, "streamTable")
         self.table.setToolTip("Every stream in the store; click one to inspect and replay it")
         self.count = QLabel(objectName="streamCount")
         self.count.setProperty("muted", True)

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QDialog,
-    QDialogButtonBox,
-    QHeaderView,
-    QLineEdit,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit, QVBoxLayout, QWidget
 
 from esaudit.application.queries import Queries
 
 from .models.stream_table import StreamIdRole, StreamTableModel
+from .stream_panel import stream_table_view
 
 
 class StreamPickerDialog(QDialog):
@@ -33,14 +25,7 @@ class StreamPickerDialog(QDialog):
         self.filter.setPlaceholderText("Filter by id, customer, type or status")
         self.filter.setClearButtonEnabled(True)
         self.filter.setToolTip("Words must all match")
-        self.table = QTableView(objectName="pickerTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(0, 170)
+        self.table = stream_table_view(self.model, "pickerTable")
         self.table.setToolTip("Double-click a stream to choose it")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
@@ -61,6 +46,7 @@ class StreamPickerDialog(QDialog):
             lambda *_: self.ok.setEnabled(bool(self.chosen())))
         self.model.modelReset.connect(lambda: self.ok.setEnabled(False))
         self.model.set_queries(queries)
+        self.table.resizeColumnsToContents()
 
     def chosen(self) -> str:
         rows = self.table.selectionModel().selectedRows()

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from esaudit.application.timeline import TimelineData, stream_at, stream_positions
+from esaudit.application.timeline import TimelineData, stream_at
 
 from .session import Session
 
@@ -73,6 +73,8 @@ class TimelinePanel(QWidget):
         layout.addWidget(self.plot)
 
         self._data: TimelineData | None = None
+        # the selected stream's positions, and the loaded history they were read for
+        self._highlighted: tuple[str, TimelineData | None, list[int]] = ("", None, [])
         self._by_time = np.zeros(0, dtype=np.int64)  # event indexes in time order
         self._sorted_times = np.zeros(0)
         self._y = np.zeros(0)
@@ -233,9 +235,14 @@ class TimelinePanel(QWidget):
     def _on_stream_selected(self, stream_id: str) -> None:
         data, services = self._data, self.session.services
         if data is None or services is None or not stream_id:
+            self._highlighted = ("", None, [])
             self._highlight.setData(x=[], y=[])
             return
-        found = data.indexes_of(stream_positions(services.store, stream_id))
+        cached_id, cached_data, positions = self._highlighted
+        if cached_id != stream_id or cached_data is not data:  # a lane toggle reads nothing
+            positions = services.store.positions_of(stream_id)
+            self._highlighted = (stream_id, data, positions)
+        found = data.indexes_of(positions)
         self._highlight.setData(x=data.times[found], y=self._y[found])
 
     def stream_of(self, position: int) -> str | None:

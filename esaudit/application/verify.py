@@ -22,6 +22,7 @@ from typing import Any
 
 from store import EventStore, open_store
 from store.hashing import ChainHasher
+from store.worker import start_worker, stop_worker
 
 from ..domain.folds import ReplayError
 from .replay import Replayer
@@ -188,7 +189,7 @@ class _Walker:
             if chain.broken:
                 dropped.add(sid)
             else:
-                rows.append(tuple(row))
+                rows.append(row)
         before = len(self.findings)
         self.walk(rows)  # each stream's first event of the later half, on this half's chain
         self.checked -= len(rows)
@@ -339,9 +340,7 @@ class _SecondHalf:
         job = marshal.dumps((str(path), after, to, None if stream_ids is None else
                              sorted(stream_ids), stream_type, keep))
         try:
-            proc = subprocess.Popen(
-                [sys.executable, "-c", _WORKER, _PACKAGE_ROOT], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            proc = start_worker(_WORKER, stdin=subprocess.PIPE)
             assert proc.stdin is not None
             proc.stdin.write(job)
             proc.stdin.close()
@@ -363,11 +362,7 @@ class _SecondHalf:
         return state if isinstance(state, tuple) and len(state) == 4 else None
 
     def stop(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.wait()
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()
+        stop_worker(self._proc)
 
 
 def serve_second_half() -> None:
@@ -382,4 +377,3 @@ def serve_second_half() -> None:
 
 _WORKER = ("import sys; sys.path.insert(0, sys.argv[1]); "
            "from esaudit.application.verify import serve_second_half; serve_second_half()")
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])

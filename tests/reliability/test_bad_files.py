@@ -60,13 +60,19 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-@pytest.mark.parametrize("make", CASES, ids=lambda f: f.__name__)
-def test_cli_refuses_with_exit_2_and_leaves_the_file(tmp_path: Path,
-                                                     make: Callable[[Path], str]) -> None:
+def _bad_store(tmp_path: Path, make: Callable[[Path], str]) -> tuple[Path, Path, str]:
+    """(its folder, the bad file, the message expected for it), alone in its folder so that
+    every byte of the folder can be compared afterwards (WAL and journal files included)."""
     folder = tmp_path / "d"
     folder.mkdir()
     path = folder / "store.db"
-    expected = make(path)
+    return folder, path, make(path)
+
+
+@pytest.mark.parametrize("make", CASES, ids=lambda f: f.__name__)
+def test_cli_refuses_with_exit_2_and_leaves_the_file(tmp_path: Path,
+                                                     make: Callable[[Path], str]) -> None:
+    folder, path, expected = _bad_store(tmp_path, make)
     before = _files(folder)
     for args in (["stats"], ["order", "create", "--customer", "B"], ["verify"]):
         result = subprocess.run([ESAUDIT, "--db", str(path), *args], capture_output=True,
@@ -95,10 +101,7 @@ def test_app_shows_a_dialog_and_leaves_the_file(qtbot, tmp_path: Path,  # type: 
     from tests.ui.conftest import when_modal
     from ui.main_window import MainWindow
 
-    folder = tmp_path / "d"
-    folder.mkdir()
-    path = folder / "store.db"
-    expected = make(path)
+    folder, path, expected = _bad_store(tmp_path, make)
     before = _files(folder)
     win = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win)

@@ -186,7 +186,7 @@ def test_stream_list_and_stats(store_target: str) -> None:
         assert (stats.events, stats.streams, stats.head_position) == (16, 6, 16)
         assert stats.streams_by_type == {"Order": 5, "Product": 1}
         assert stats.events_by_type == {"Happened": 15, "Registered": 1}
-        assert st.counts() == (16, 6) and st.stream_count() == 6
+        assert st.counts() == (16, 6)
         assert st.positions_of("o-2") == [4, 5, 6] and st.positions_of("nope") == []
 
 
