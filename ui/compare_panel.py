@@ -33,6 +33,7 @@ class ComparePanel(QWidget):
         self.mode = QComboBox(objectName="compareMode")
         self.mode.addItems([VERSIONS, STREAMS, READ_MODEL])
         self.mode.setToolTip("What to compare")
+        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.version_a = QSpinBox(objectName="compareA")
         self.version_a.setToolTip("Version A (before)")
         self.version_b = QSpinBox(objectName="compareB")
@@ -58,9 +59,11 @@ class ComparePanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.mode)
         self.a_label, self.b_label = QLabel("A"), QLabel("B")
-        for w in (self.a_label, self.version_a, self.b_label, self.version_b, self.other,
-                  self.pick):
+        for w in (self.a_label, self.version_a, self.b_label, self.version_b):
             top.addWidget(w)
+        self.other.setMinimumWidth(120)
+        top.addWidget(self.other, 4)  # an id needs the room the version boxes leave
+        top.addWidget(self.pick)
         top.addStretch(1)
         top.addWidget(self.run)
         layout = QVBoxLayout(self)

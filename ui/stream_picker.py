@@ -19,7 +19,7 @@ class StreamPickerDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setObjectName("streamPicker")
-        self.resize(560, 480)
+        self.resize(660, 480)
         self.model = StreamTableModel(self)
         self.filter = QLineEdit(objectName="pickerFilter")
         self.filter.setPlaceholderText("Filter by id, customer, type or status")
