@@ -44,6 +44,8 @@ class Backend:
     lock: Callable[[Connection, int], None]
     adopt: Callable[[], None] = lambda: None
     """Run once the target is known to be an esaudit store (SQLite: switch to WAL)."""
+    busy_timeout_s: float = 30.0
+    """How long a writer waits for another one before giving up (StoreBusy)."""
 
 
 def _no_lock(_conn: Connection, _key: int) -> None:
@@ -110,7 +112,7 @@ def sqlite_backend(
         finally:
             raw.close()
 
-    return Backend("sqlite", engine, str(path), _no_lock, adopt)
+    return Backend("sqlite", engine, str(path), _no_lock, adopt, busy_timeout_s)
 
 
 def postgres_backend(url: str, *, read_only: bool) -> Backend:

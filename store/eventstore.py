@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ from .records import (
     StreamInfo,
     name_problem,
 )
+from .writer import Writer
 
 _EVENT_COLUMNS = (
     s.events.c.position, s.events.c.stream_id, s.events.c.stream_type, s.events.c.version,
@@ -84,6 +85,8 @@ def _name(value: object, what: str) -> str:
 
 
 def _json_object(value: object, what: str) -> str:
+    if not value and type(value) is dict:  # most metadata
+        return "{}"
     if not isinstance(value, dict):
         if hasattr(value, "keys"):
             value = dict(value)  # type: ignore[call-overload]
@@ -135,7 +138,7 @@ def _row_to_event(row: Sequence[Any]) -> RecordedEvent:
     return RecordedEvent(
         position=row[0], stream_id=row[1], stream_type=row[2], version=row[3], type=row[4],
         recorded_at=instant_from_us(row[5]), payload=decode_json(row[6]),
-        metadata=decode_json(row[7]), hash=row[8],
+        metadata={} if row[7] == "{}" else decode_json(row[7]), hash=row[8],
     )
 
 
@@ -158,6 +161,8 @@ class EventStore:
         self._sql = AppendSql.for_backend(backend.name)
         self._batch = threading.local()  # .conn: the open batch's connection on this thread
         self._hasher = ChainHasher()
+        self._writer = Writer(self._engine, backend.name, self._sql.lock, APPEND_LOCK_KEY,
+                              backend.busy_timeout_s)
 
     # -- lifecycle -------------------------------------------------------------------------
     @property
@@ -176,6 +181,7 @@ class EventStore:
         return Path(self._backend.label) if self._backend.name == "sqlite" else None
 
     def close(self) -> None:
+        self._writer.close()
         self._engine.dispose()
 
     def __enter__(self) -> EventStore:
@@ -224,18 +230,20 @@ class EventStore:
         """Translate driver errors into store errors at the boundary."""
         try:
             yield
-        except StoreError:
-            raise
-        except sa_exc.IntegrityError:
-            raise
-        except (sa_exc.DBAPIError, sa_exc.OperationalError) as e:
-            raise translate(e, self.label) from e
         except Exception as e:
-            if is_integrity_error(e):
+            error = self._store_error(e)
+            if error is None:
                 raise
-            if is_driver_error(e):
-                raise translate(e, self.label) from e
-            raise
+            raise error from e
+
+    def _store_error(self, e: Exception) -> StoreError | None:
+        """The store error a driver error means; None for errors that pass as they are (ours,
+        unique-key violations, which callers turn into refusals, and programming errors)."""
+        if isinstance(e, StoreError) or is_integrity_error(e):
+            return None
+        if isinstance(e, sa_exc.DBAPIError | sa_exc.OperationalError) or is_driver_error(e):
+            return translate(e, self.label)
+        return None
 
     @contextmanager
     def write_transaction(self, *, lock: bool = False, lock_key: int = APPEND_LOCK_KEY
@@ -303,16 +311,19 @@ class EventStore:
                 return self._append_in(batch, stream_id, stream_type, prepared,
                                        expected_version)
         try:
-            with self._guard(), self._raw_write() as dbapi:
+            with self._writer.transaction() as dbapi:
                 return self._append_in(dbapi, stream_id, stream_type, prepared, expected_version)
         except Exception as e:
-            if not is_integrity_error(e):
+            if is_integrity_error(e):
+                # Only reachable if a writer bypassed the lock: the unique (stream, version)
+                # key still refuses the duplicate, and the caller learns the truth.
+                info = self.stream(stream_id)
+                raise ConcurrencyError(stream_id, expected_version,
+                                       info.version if info else 0) from e
+            error = self._store_error(e)
+            if error is None:
                 raise
-            # Only reachable if a writer bypassed the lock: the unique (stream, version) key
-            # still refuses the duplicate, and the caller learns the truth.
-            info = self.stream(stream_id)
-            raise ConcurrencyError(stream_id, expected_version,
-                                   info.version if info else 0) from e
+            raise error from e
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -327,34 +338,12 @@ class EventStore:
             raise StoreReadOnly("append")
         if getattr(self._batch, "conn", None) is not None:
             raise StoreError("store batches do not nest")
-        with self._guard(), self._raw_write() as dbapi:
+        with self._guard(), self._writer.transaction() as dbapi:
             self._batch.conn = dbapi
             try:
                 yield
             finally:
                 self._batch.conn = None
-
-    @contextmanager
-    def _raw_write(self) -> Iterator[Any]:
-        """A locked write transaction on the bare driver connection, for the append hot path.
-
-        Same semantics as ``write_transaction(lock=True)`` (BEGIN IMMEDIATE on SQLite, the
-        advisory lock on PostgreSQL, rollback on any error), without the per-statement cost of
-        SQLAlchemy's connection and event machinery, which was 60% of a durable append.
-        """
-        with self._raw() as dbapi:
-            try:
-                if self._backend.name == "sqlite":
-                    dbapi.execute("BEGIN IMMEDIATE")
-                else:
-                    with dbapi.cursor() as cur:
-                        cur.execute(self._sql.lock, (APPEND_LOCK_KEY,))
-                yield dbapi
-                dbapi.commit()
-            except BaseException:
-                with suppress(Exception):
-                    dbapi.rollback()
-                raise
 
     def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Rows of one driver query: the hot read paths skip SQLAlchemy's statement building.
@@ -649,7 +638,7 @@ class EventStore:
         text = _json_object(state, "snapshot state")
         batch = getattr(self._batch, "conn", None)
         with self._guard(), (nullcontext(batch) if batch is not None
-                             else self._raw_write()) as dbapi:
+                             else self._writer.transaction()) as dbapi:
             cur = dbapi.cursor()
             try:
                 cur.execute(self._sql.head, (stream_id,))
