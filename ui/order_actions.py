@@ -20,6 +20,7 @@ from store import ConcurrencyError, StoreError
 from .actions import make_action
 from .dialogs import CARRIERS, FormDialog, NewOrderDialog, money_box, product_combo
 from .session import Session
+from .workers import run_in_background
 
 ACTIONS: list[tuple[str, str, str, str]] = [
     # key, label, shortcut, tooltip
@@ -34,15 +35,26 @@ ACTIONS: list[tuple[str, str, str, str]] = [
 ]
 
 
+class PartlyWritten(DomainError):
+    """A refusal after some of a dialog's commands were written (each command is atomic; a
+    dialog that sends several is not), so the user is told what is in the store."""
+
+    def __init__(self, stream_id: str, message: str) -> None:
+        super().__init__(message)
+        self.stream_id = stream_id
+
+
 class OrderActions(QObject):
     """Builds each command from a small form and runs it with the version the user saw."""
 
-    commandDone = Signal(str)  # stream id
+    commandDone = Signal(str)  # stream id, after a command's events were written
+    commandSettled = Signal(bool)  # after every command: written or not
 
     def __init__(self, session: Session, parent: QWidget) -> None:
         super().__init__(parent)
         self.session = session
         self.window = parent
+        self._running = False  # a command is being written on the thread pool
         self.new_order = make_action(parent, "New order…", self.create_order,
                                      QKeySequence.StandardKey.New,
                                      "Create an order with lines from the catalogue",
@@ -65,7 +77,7 @@ class OrderActions(QObject):
         return state
 
     def update_enabled(self) -> None:
-        writable = self.session.is_open and not self.session.read_only
+        writable = self.session.is_open and not self.session.read_only and not self._running
         self.new_order.setEnabled(writable)
         state = self._state() if writable else None
         allowed = order.available_actions(state) if state else frozenset()
@@ -82,15 +94,19 @@ class OrderActions(QObject):
             return
         oid = new_order_id()
 
-        def run() -> None:
-            services.commands.execute(c.CreateOrder(oid, dialog.customer.text(),
-                                                    dialog.currency.currentText()),
-                                      expected_version=0)
-            for sku, qty in dialog.chosen_lines():
-                services.commands.execute(c.AddLine(oid, sku, qty))
+        customer, currency = dialog.customer.text(), dialog.currency.currentText()
+        lines = dialog.chosen_lines()
 
-        if self._execute(run, oid):
-            self.session.select_stream(oid)
+        def run() -> None:
+            services.commands.execute(c.CreateOrder(oid, customer, currency), expected_version=0)
+            for sku, qty in lines:
+                try:
+                    services.commands.execute(c.AddLine(oid, sku, qty))
+                except DomainError as e:
+                    raise PartlyWritten(oid, f"Order {oid} was created, but the line {sku} "
+                                             f"(quantity {qty}) was refused: {e}") from e
+
+        self._execute(run, oid, lambda: self.session.select_stream(oid))
 
     def _form(self, key: str, state: dict[str, Any]) -> c.OrderCommand | None:
         oid, cur = state["order_id"], state["currency"]
@@ -167,28 +183,69 @@ class OrderActions(QObject):
         self._execute(lambda: services.commands.execute(cmd, expected_version=seen),
                       info.stream_id)
 
-    def _execute(self, fn: Callable[[], Any], stream_id: str) -> bool:
-        try:
-            fn()
-        except ConcurrencyError as e:
+    def _execute(self, fn: Callable[[], Any], stream_id: str,
+                 on_written: Callable[[], None] | None = None) -> None:
+        """Run a command's writes on the thread pool: a store another process holds locked can
+        keep a write waiting up to the busy timeout, and the window must not freeze meanwhile.
+        One command at a time; the actions are disabled until it settles."""
+        services = self.session.services
+        if services is None or self._running:
+            return
+        self._running = True
+        self.update_enabled()
+
+        def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+            try:
+                fn()
+            except (ConcurrencyError, DomainError, StoreError) as e:
+                return e  # an answer for the user, not a crash
+            return None
+
+        def done(refusal: Exception | None) -> None:
+            self._running = False
+            if self.session.services is not services:  # the store was closed meanwhile
+                self.update_enabled()
+                self.commandSettled.emit(False)
+                return
+            if refusal is None:
+                self.session.historyChanged.emit()
+                self.session.refresh_stream()
+                if on_written is not None:
+                    on_written()
+                self.commandDone.emit(stream_id)
+            else:
+                self._explain(refusal)
+            self.update_enabled()
+            self.commandSettled.emit(refusal is None)
+
+        def failed(message: str) -> None:
+            self._running = False
+            self.update_enabled()
+            QMessageBox.critical(self.window, "Command failed",
+                                 f"{message}\n\nThe command did not complete; nothing it "
+                                 "tried to write was kept.")
+            self.commandSettled.emit(False)
+
+        run_in_background(self.window, "Writing to the store…", job, done, failed,
+                          cancellable=False)
+
+    def _explain(self, refusal: Exception) -> None:
+        if isinstance(refusal, ConcurrencyError):
             answer = QMessageBox.warning(
                 self.window, "Changed by someone else",
-                f"Order {e.stream_id} was changed by another writer while you were looking "
-                f"at it: it is now at version {e.actual}, you saw version {e.expected}.\n\n"
-                "Nothing was written. Reload to see the latest version?",
+                f"Order {refusal.stream_id} was changed by another writer while you were "
+                f"looking at it: it is now at version {refusal.actual}, you saw version "
+                f"{refusal.expected}.\n\nNothing was written. Reload to see the latest version?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.Yes)
             if answer == QMessageBox.StandardButton.Yes:
                 self.session.historyChanged.emit()
                 self.session.refresh_stream()
-            return False
-        except DomainError as e:
-            QMessageBox.warning(self.window, "Refused", f"{e}\n\nNothing was written.")
-            return False
-        except StoreError as e:
-            QMessageBox.critical(self.window, "Store error", str(e))
-            return False
-        self.session.historyChanged.emit()
-        self.session.refresh_stream()
-        self.commandDone.emit(stream_id)
-        return True
+        elif isinstance(refusal, PartlyWritten):
+            self.session.historyChanged.emit()
+            self.session.select_stream(refusal.stream_id)
+            QMessageBox.warning(self.window, "Partly written", str(refusal))
+        elif isinstance(refusal, DomainError):
+            QMessageBox.warning(self.window, "Refused", f"{refusal}\n\nNothing was written.")
+        else:
+            QMessageBox.critical(self.window, "Store error", str(refusal))

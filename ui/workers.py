@@ -60,12 +60,18 @@ class Worker(QRunnable):
 
 def run_in_background(parent: QWidget, title: str, fn: Callable[..., Any],
                       on_done: Callable[[Any], None], on_error: Callable[[str], None],
-                      *, show_progress: bool = True) -> Worker:
-    """Start ``fn`` on the pool with a progress dialog that offers Cancel."""
+                      *, show_progress: bool = True, cancellable: bool = True) -> Worker:
+    """Start ``fn`` on the pool with a progress dialog (shown after 400 ms) that offers Cancel.
+
+    Work that cannot stop halfway (a command's write) passes ``cancellable=False``: its dialog
+    has no Cancel button, so it never suggests that the write did not happen.
+    """
     worker = Worker(fn)
     dialog: QProgressDialog | None = None
     if show_progress:
         dialog = QProgressDialog(title, "Cancel", 0, 0, parent)
+        if not cancellable:
+            dialog.setCancelButton(None)
         dialog.setObjectName("progressDialog")
         dialog.setWindowTitle("esaudit")
         dialog.setMinimumDuration(400)

@@ -80,7 +80,9 @@ def test_create_an_order_through_the_dialog(qtbot, opened: MainWindow) -> None: 
         accept(dialog)
 
     when_modal(fill)
-    opened.orders.new_order.trigger()
+    with qtbot.waitSignal(opened.orders.commandSettled, timeout=10_000) as settled:
+        opened.orders.new_order.trigger()
+    assert settled.args == [True]
     oid = opened.session.stream_id
     assert oid.startswith("ord-")
     row = opened.session.services.queries.order(oid)
@@ -101,7 +103,8 @@ def test_pay_through_its_action_and_invalid_actions_are_disabled(qtbot, opened: 
     assert actions["place"].isEnabled() and actions["add_line"].isEnabled()
     assert not actions["pay"].isEnabled() and not actions["ship"].isEnabled()
     assert not actions["refund"].isEnabled()
-    actions["place"].trigger()
+    with qtbot.waitSignal(opened.orders.commandSettled, timeout=10_000):
+        actions["place"].trigger()
     assert svc.queries.order("ord-ui-pay").status == "pending_payment"
     assert actions["pay"].isEnabled() and not actions["add_line"].isEnabled()
 
@@ -111,7 +114,8 @@ def test_pay_through_its_action_and_invalid_actions_are_disabled(qtbot, opened: 
         accept(dialog)
 
     when_modal(pay)
-    actions["pay"].trigger()
+    with qtbot.waitSignal(opened.orders.commandSettled, timeout=10_000):
+        actions["pay"].trigger()
     assert svc.queries.order("ord-ui-pay").status == "paid"
     assert actions["ship"].isEnabled() and not actions["pay"].isEnabled()
     assert "paid" in tree_values(find(opened, QTreeWidget, "stateView")).values()
@@ -167,7 +171,9 @@ def test_another_writer_meanwhile_gives_the_conflict_message(qtbot, opened: Main
         box.button(QMessageBox.StandardButton.Yes).click()
 
     when_modal(answer)
-    opened.orders.actions["place"].trigger()
+    with qtbot.waitSignal(opened.orders.commandSettled, timeout=10_000) as settled:
+        opened.orders.actions["place"].trigger()
+    assert settled.args == [False]
     assert seen and "changed by another writer" in seen[0]
     assert "now at version 3, you saw version 2" in seen[0]
     assert svc.store.stream("ord-ui-race").version == 3  # nothing written by us
