@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from .json_tree import fill_tree
-from .models.event_table import EventTableModel, PositionRole
+from .models.event_table import EventTableModel
 from .session import Session
 
 
@@ -31,7 +31,10 @@ class EventPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Sized on the rows in view once per stream: measuring on every change would read
+        # the top pages of a long stream that nobody scrolled to.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setResizeContentsPrecision(0)
         header.setStretchLastSection(True)
         self.table.setToolTip("Events of the selected stream; select one to inspect it")
         self.inspector = QTreeWidget(objectName="eventInspector")
@@ -52,19 +55,20 @@ class EventPanel(QWidget):
         session.eventSelected.connect(self._on_event_selected)
 
     def _on_stream_selected(self, stream_id: str) -> None:
-        services = self.session.services
-        events = services.store.read_stream(stream_id) if (services and stream_id) else []
-        self.model.set_events(events)
+        services, info = self.session.services, self.session.stream_info
+        self.model.set_stream(services.store if services and info else None, stream_id,
+                              info.version if info else 0)
         self.inspector.clear()
-        if events:
-            self.table.selectRow(len(events) - 1)
+        if self.model.rowCount():
+            self.table.scrollToBottom()
+            self.table.selectRow(self.model.rowCount() - 1)
+            self.table.resizeColumnsToContents()
 
     def _on_selection_changed(self, selected: QItemSelection, _old: QItemSelection) -> None:
         indexes = selected.indexes()
         if not indexes:
             return
-        position = self.model.data(indexes[0], PositionRole)
-        self._show(self.model.row_of_position(position))
+        self._show(indexes[0].row())
 
     def _on_event_selected(self, position: int) -> None:
         row = self.model.row_of_position(position)
@@ -74,6 +78,8 @@ class EventPanel(QWidget):
 
     def _show(self, row: int) -> None:
         e = self.model.event_at(row)
+        if e is None:
+            return
         fill_tree(self.inspector, {
             "type": e.type, "version": e.version, "position": e.position,
             "recorded_at": e.recorded_at.isoformat(), "payload": e.payload,

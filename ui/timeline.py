@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from esaudit.application.timeline import TimelineData, stream_at
+from esaudit.application.timeline import TimelineData, event_version_at
 
 from .session import Session
 
@@ -247,7 +247,8 @@ class TimelinePanel(QWidget):
 
     def stream_of(self, position: int) -> str | None:
         services = self.session.services
-        return None if services is None else stream_at(services.store, position)
+        found = None if services is None else event_version_at(services.store, position)
+        return None if found is None else found[0]
 
     def point_xy(self, position: int) -> tuple[float, float] | None:
         data = self._data

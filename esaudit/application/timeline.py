@@ -145,8 +145,8 @@ def load_timeline(store: EventStore, progress: Callable[[int, int], None] | None
     return data
 
 
-def stream_at(store: EventStore, position: int) -> str | None:
-    """The stream of the event at a position (a clicked mark), None if there is none."""
+def event_version_at(store: EventStore, position: int) -> tuple[str, int] | None:
+    """(stream id, version) of the event at a position (a clicked mark), None if none."""
     for page in store.iter_event_heads(position - 1, page_size=1, to_position=position):
-        return page[0][1]
+        return page[0][1], page[0][3]
     return None

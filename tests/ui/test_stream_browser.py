@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from store import NewEvent
 from ui.main_window import MainWindow
 from ui.models import stream_table
 
@@ -41,7 +42,7 @@ def test_a_stream_far_down_is_found_without_reading_the_pages_before_it(  # type
     target = everything[-2]
     model._pages.clear()
     assert model.row_of(target) == len(everything) - 2
-    assert not model._pages
+    assert list(model._pages) == [(len(everything) - 2) // 4]  # its own page, none before
     opened.session.select_stream(target)
     qtbot.waitUntil(lambda: bool(table.selectionModel().selectedRows()), timeout=3000)
     row = table.selectionModel().selectedRows()[0].row()
@@ -60,3 +61,13 @@ def test_a_filter_matching_one_page_needs_no_count(  # type: ignore[no-untyped-d
     assert model.rowCount() == 1 and not calls
     model.set_filter("product")
     assert model.rowCount() == queries.count_streams("product") and calls
+
+
+def test_a_list_read_before_a_stream_was_written_does_not_select_another_stream(  # type: ignore[no-untyped-def]
+        qtbot, small_pages: None, opened: MainWindow) -> None:
+    model = opened.streams.model
+    model.reload()
+    opened.session.services.store.append("aaa-new", "Thing", [NewEvent("Made", {})], 0)
+    assert model.row_of("aaa-new") == -1  # its count says row 0, where the old list has another
+    opened.session.historyChanged.emit()
+    assert model.row_of("aaa-new") == 0

@@ -1,39 +1,79 @@
-"""The selected stream's events."""
+"""The selected stream's events, a row per version."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
-from store import RecordedEvent
+from esaudit.application.timeline import event_version_at
+from store import EventStore, RecordedEvent
 
-from .base import Index, RowListModel
+from .base import Index
+from .pages import PageCache
 
-PositionRole = Qt.ItemDataRole.UserRole + 1
+PAGE = 500
+CACHED_PAGES = 20
+COLUMNS = ("Version", "Recorded (UTC)", "Type", "Actor")
 
 
-class EventTableModel(RowListModel):
-    COLUMNS = ("Version", "Recorded (UTC)", "Type", "Actor")
+class EventTableModel(QAbstractTableModel):
+    """Row ``r`` is version ``r + 1``; versions are read a page at a time when shown, so
+    selecting a stream of 200,000 events costs what selecting one of ten does."""
 
-    def set_events(self, events: list[RecordedEvent]) -> None:
-        self.set_rows(events)
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._store: EventStore | None = None
+        self._stream_id = ""
+        self._count = 0
+        self._pages: PageCache[RecordedEvent] = PageCache(self._read_page, PAGE, CACHED_PAGES)
 
-    def event_at(self, row: int) -> RecordedEvent:
-        return self._rows[row]
+    def set_stream(self, store: EventStore | None, stream_id: str, version: int) -> None:
+        """Show a stream up to ``version`` (the version the user is looking at)."""
+        self.beginResetModel()
+        self._store, self._stream_id = store, stream_id
+        self._count = version if store is not None and stream_id else 0
+        self._pages.clear()
+        self.endResetModel()
+
+    def _read_page(self, number: int) -> list[RecordedEvent]:
+        if self._store is None:
+            return []
+        first = number * PAGE + 1
+        return self._store.read_stream(self._stream_id, first,
+                                       min(first + PAGE - 1, self._count))
+
+    def event_at(self, row: int) -> RecordedEvent | None:
+        return self._pages.row(row) if 0 <= row < self._count else None
 
     def row_of_position(self, position: int) -> int:
-        for i, e in enumerate(self._rows):
-            if e.position == position:
-                return i
-        return -1
+        """The row of the event at a global position; -1 if it belongs to another stream."""
+        for row, event in self._pages.cached():
+            if event.position == position:
+                return row
+        found = None if self._store is None else event_version_at(self._store, position)
+        if found is None or found[0] != self._stream_id or found[1] > self._count:
+            return -1
+        return found[1] - 1
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        e: RecordedEvent = self._rows[index.row()]
-        if role == PositionRole:
-            return e.position
+        e = self.event_at(index.row())
+        if e is None:
+            return None
         if role == Qt.ItemDataRole.DisplayRole:
             return (e.version, e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"), e.type,
                     e.metadata.get("actor", ""))[index.column()]

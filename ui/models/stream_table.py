@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from esaudit.application.queries import Queries, SortKey, StreamRow
+
+from .pages import PageCache
 
 StreamIdRole = Qt.ItemDataRole.UserRole + 1
 PAGE = 500
@@ -27,7 +28,7 @@ class StreamTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._queries: Queries | None = None
-        self._pages: OrderedDict[int, list[StreamRow]] = OrderedDict()
+        self._pages: PageCache[StreamRow] = PageCache(self._read_page, PAGE, CACHED_PAGES)
         self._total = 0
         self._filter = ""
         self._sort: SortKey = "stream_id"
@@ -46,7 +47,7 @@ class StreamTableModel(QAbstractTableModel):
         self._pages.clear()
         self._total = 0
         if self._queries is not None:
-            first = self._read_page(0)
+            first = self._pages.page(0)
             # A short first page is the whole answer: a filter that matches a few streams
             # needs no second scan to count them.
             self._total = len(first) if len(first) < PAGE else \
@@ -57,26 +58,15 @@ class StreamTableModel(QAbstractTableModel):
         return self._total
 
     def _read_page(self, number: int) -> list[StreamRow]:
-        assert self._queries is not None
-        rows = self._queries.stream_rows(self._filter, sort=self._sort,
+        if self._queries is None:
+            return []
+        return self._queries.stream_rows(self._filter, sort=self._sort,
                                          descending=self._descending,
                                          offset=number * PAGE, limit=PAGE)
-        self._pages[number] = rows
-        while len(self._pages) > CACHED_PAGES:
-            self._pages.popitem(last=False)
-        return rows
 
     def stream_at(self, row: int) -> StreamRow | None:
         """The row's stream; None past the end (the store shrank under a stale view)."""
-        number, offset = divmod(row, PAGE)
-        page = self._pages.get(number)
-        if page is None:
-            if self._queries is None:
-                return None
-            page = self._read_page(number)
-        else:
-            self._pages.move_to_end(number)
-        return page[offset] if offset < len(page) else None
+        return self._pages.row(row)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self._total
@@ -119,12 +109,16 @@ class StreamTableModel(QAbstractTableModel):
     def row_of(self, stream_id: str) -> int:
         """The row showing a stream (-1 if the filter hides it): a page already read answers
         at once, otherwise one counting query does."""
-        for number, page in self._pages.items():
-            for offset, row in enumerate(page):
-                if row.stream_id == stream_id:
-                    return number * PAGE + offset
+        for row_number, row in self._pages.cached():
+            if row.stream_id == stream_id:
+                return row_number
         if self._queries is None:
             return -1
         found = self._queries.stream_row_number(stream_id, self._filter, sort=self._sort,
                                                 descending=self._descending)
-        return -1 if found is None or found >= self._total else found
+        if found is None or found >= self._total:
+            return -1
+        # Counted on the live store: a list read before the stream was written (its reload
+        # still to come) would show another stream at that row.
+        row = self.stream_at(found)
+        return found if row is not None and row.stream_id == stream_id else -1
