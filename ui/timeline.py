@@ -75,6 +75,7 @@ class TimelinePanel(QWidget):
         self._data: TimelineData | None = None
         # the selected stream's positions, and the loaded history they were read for
         self._highlighted: tuple[str, TimelineData | None, list[int]] = ("", None, [])
+        self._highlight_indexes = np.empty(0, dtype=np.int64)  # into the loaded data
         self._by_time = np.zeros(0, dtype=np.int64)  # event indexes in time order
         self._sorted_times = np.zeros(0)
         self._y = np.zeros(0)
@@ -106,8 +107,12 @@ class TimelinePanel(QWidget):
 
     # -- data ------------------------------------------------------------------------------
     def set_data(self, data: TimelineData | None) -> None:
-        """Show a (new or extended) history; the view stays where it was if it had data."""
+        """Show a (new or extended) history; the view stays where it was if it had data, and
+        if it showed the newest event it widens to the new newest (events just written by a
+        command come into view, as a log viewer follows its tail)."""
         had_data = self._data is not None and len(self._data) > 0
+        (x0, x1), _ = self.plot.getPlotItem().getViewBox().viewRange()
+        following = had_data and x0 <= self._sorted_times[-1] <= x1
         self._data = data
         if data is None or len(data) == 0:
             self._by_time = np.zeros(0, dtype=np.int64)
@@ -118,6 +123,9 @@ class TimelinePanel(QWidget):
         self._redraw()
         if not had_data:
             self.fit()
+        elif following and len(self._sorted_times) and self._sorted_times[-1] > x1:
+            newest = float(self._sorted_times[-1])
+            self.plot.setXRange(x0, newest + (newest - x0) * 0.03, padding=0)
 
     @property
     def data(self) -> TimelineData | None:
@@ -185,6 +193,7 @@ class TimelinePanel(QWidget):
         lo, hi = np.searchsorted(self._sorted_times, [x0, x1])
         visible = self._by_time[lo:hi]
         self.detailed = len(visible) <= DETAIL_LIMIT
+        self._draw_highlight()
         self.caption.setText(self._summary if self.detailed else
                              f"{self._summary} · {len(visible):,} in view, drawn as density: "
                              "zoom in (wheel) for single events")
@@ -236,14 +245,29 @@ class TimelinePanel(QWidget):
         data, services = self._data, self.session.services
         if data is None or services is None or not stream_id:
             self._highlighted = ("", None, [])
+            self._highlight_indexes = np.empty(0, dtype=np.int64)
             self._highlight.setData(x=[], y=[])
             return
         cached_id, cached_data, positions = self._highlighted
         if cached_id != stream_id or cached_data is not data:  # a lane toggle reads nothing
             positions = services.store.positions_of(stream_id)
             self._highlighted = (stream_id, data, positions)
-        found = data.indexes_of(positions)
-        self._highlight.setData(x=data.times[found], y=self._y[found])
+        self._highlight_indexes = data.indexes_of(positions)
+        self._draw_highlight()
+
+    def _draw_highlight(self) -> None:
+        """Ring the selected stream's events in view; a stream with more than DETAIL_LIMIT
+        there gets every k-th ringed (its extent shows, and a frame stays cheap)."""
+        data, found = self._data, self._highlight_indexes
+        if data is None or len(found) == 0:
+            self._highlight.setData(x=[], y=[])
+            return
+        (x0, x1), _ = self.plot.getPlotItem().getViewBox().viewRange()
+        times = data.times[found]
+        chosen = found[(times >= x0) & (times <= x1)]
+        if len(chosen) > DETAIL_LIMIT:
+            chosen = chosen[:: -(-len(chosen) // DETAIL_LIMIT)]
+        self._highlight.setData(x=data.times[chosen], y=self._y[chosen])
 
     def stream_of(self, position: int) -> str | None:
         services = self.session.services
@@ -280,6 +304,7 @@ class TimelinePanel(QWidget):
         self._focus.setData(x=[xy[0]] if xy else [], y=[xy[1]] if xy else [])
 
     def highlighted_count(self) -> int:
+        """Rings drawn: the selected stream's events in view (every k-th beyond DETAIL_LIMIT)."""
         return len(self._highlight.data)
 
     def set_cursor(self, seconds: float) -> None:

@@ -3,12 +3,14 @@ and a command reloads only the new events."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import ui.timeline as timeline_module
 from esaudit.application.timeline import load_timeline
+from esaudit.bootstrap import bootstrap
 from store import ANY, NewEvent, open_store
 from ui.session import Session
 from ui.timeline import TimelinePanel
@@ -90,3 +92,52 @@ def test_codes_name_every_event_whatever_page_a_new_name_first_appears_on(tmp_pa
     assert [data.event_types[c] for c in data.event_type_codes] == [row[4] for row in heads]
     assert sorted(data.event_types) == ["Made", "Noted", "OrderPlaced", "Touched"]
     assert sorted(data.stream_types) == ["Audit", "Order", "Product"]  # only names that occur
+
+
+def _long_stream_panel(qtbot, path: Path) -> tuple[TimelinePanel, Session]:  # type: ignore[no-untyped-def]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with open_store(path, synchronous="NORMAL") as st:
+        st.append("long", "Thing", [NewEvent("Ticked", {"i": i}, recorded_at=start + timedelta(
+            minutes=i)) for i in range(400)], 0)
+        st.append("other", "Thing", [NewEvent("Ticked", {}, recorded_at=start)], 0)
+    session = Session()
+    session.open(bootstrap(str(path)))
+    panel = TimelinePanel(session)
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.show()
+    panel.set_data(load_timeline(session.services.store))
+    return panel, session
+
+
+def test_a_long_selected_stream_is_ringed_in_view_and_at_most_detail_limit_times(
+        qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(timeline_module, "DETAIL_LIMIT", 50)
+    panel, session = _long_stream_panel(qtbot, tmp_path / "s.db")
+    session.select_stream("long")
+    assert panel.highlighted_count() == 50  # every 8th of 400
+    data = panel.data
+    first, last = data.index_of(101), data.index_of(130)  # versions 101..130
+    panel.plot.setXRange(float(data.times[first]), float(data.times[last]), padding=0)
+    panel.update_view()
+    assert panel.highlighted_count() == 30  # all in view, none outside
+    session.close()
+
+
+def test_a_view_showing_the_newest_event_follows_new_ones_and_another_stays(
+        qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    panel, session = _long_stream_panel(qtbot, tmp_path / "s.db")
+    store = session.services.store
+    later = datetime(2026, 3, 1, tzinfo=UTC)
+    store.append("other", "Thing", [NewEvent("Ticked", {}, recorded_at=later)], ANY)
+    panel.set_data(load_timeline(store, base=panel.data))
+    (x0, x1), _ = panel.plot.getPlotItem().getViewBox().viewRange()
+    assert x0 <= later.timestamp() <= x1  # the view followed the newest event
+
+    panel.plot.setXRange(later.timestamp() - 7200, later.timestamp() - 3600, padding=0)
+    store.append("other", "Thing", [NewEvent("Ticked", {}, recorded_at=later + timedelta(
+        days=1))], ANY)
+    panel.set_data(load_timeline(store, base=panel.data))
+    (x0, x1), _ = panel.plot.getPlotItem().getViewBox().viewRange()
+    assert x1 == pytest.approx(later.timestamp() - 3600)  # looking elsewhere: left alone
+    session.close()
