@@ -611,6 +611,13 @@ class EventStore:
             f"SELECT position FROM events WHERE stream_id = {mark} ORDER BY version",
             [stream_id])]
 
+    def first_version_after(self, stream_id: str, instant: datetime) -> int | None:
+        """The lowest version of a stream recorded after an instant (None if none is)."""
+        mark = self._sql.mark
+        rows = self._read(f"SELECT min(version) FROM events WHERE stream_id = {mark} "
+                          f"AND recorded_at > {mark}", [stream_id, us_from_instant(instant)])
+        return rows[0][0] if rows and rows[0][0] is not None else None
+
     def head_position(self) -> int:
         with self.read_connection() as conn:
             return int(conn.execute(

@@ -73,8 +73,9 @@ class OrderActions(QObject):
         services, info = self.session.services, self.session.stream_info
         if services is None or info is None or info.stream_type != ORDER:
             return None
-        state, _, _ = services.commands.load(info.stream_id)
-        return state
+        # The replayer, not the handler: it shares the states a long replay remembered with
+        # the replay panel, which asks for the same stream at the same moment.
+        return services.replayer.replay(info.stream_id).state
 
     def update_enabled(self) -> None:
         writable = self.session.is_open and not self.session.read_only and not self._running

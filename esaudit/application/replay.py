@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,9 +27,25 @@ class Replayed:
         return {"stream_id": self.stream_id, "version": self.version, "state": self.state}
 
 
+MEMO_EVERY = 1_000  # a long fold remembers its state every this many events
+MEMO_STREAMS = 8  # streams whose remembered states are kept
+
+
 class Replayer:
+    """States of streams at versions; a long fold leaves states behind in memory.
+
+    Snapshots make replays short for streams written through commands, but an imported
+    history has none: replaying its 200k-event stream once remembers the state every
+    MEMO_EVERY events, so the next version asked for (a slider moving) folds at most that
+    many. Versions are immutable, so a remembered state never goes stale. States handed out
+    are shared: callers read them, never change them (folds copy before they mutate).
+    """
+
     def __init__(self, store: EventStore) -> None:
         self.store = store
+        self._memo: OrderedDict[str, tuple[list[int], list[dict[str, Any] | None]]] = \
+            OrderedDict()
+        self._lock = threading.Lock()  # the app replays on the GUI thread and on workers
 
     def replay(self, stream_id: str, version: int | None = None, *, at: datetime | None = None,
                use_snapshots: bool = True) -> Replayed:
@@ -49,16 +68,47 @@ class Replayer:
             snap = self.store.load_snapshot(stream_id, target)
             if snap is not None:
                 state, start, snap_version = snap.state, snap.version, snap.version
+            remembered = self._recall(stream_id, target)
+            if remembered is not None and remembered[0] > start:
+                start, state = remembered
+                snap_version = None
         events = (self.store.read_payloads(stream_id, start + 1, target)
                   if target > start else [])
-        state = fold(info.stream_type, events, state)
+        if use_snapshots and len(events) >= MEMO_EVERY:
+            for k in range(0, len(events), MEMO_EVERY):
+                chunk = events[k:k + MEMO_EVERY]
+                state = fold(info.stream_type, chunk, state)
+                self._remember(stream_id, chunk[-1][0], state)
+        else:
+            state = fold(info.stream_type, events, state)
         return Replayed(stream_id, info.stream_type, target, state, snap_version)
 
+    def _recall(self, stream_id: str, version: int) -> tuple[int, dict[str, Any] | None] | None:
+        with self._lock:
+            memo = self._memo.get(stream_id)
+            if memo is None:
+                return None
+            self._memo.move_to_end(stream_id)
+            versions, states = memo
+            i = bisect.bisect_right(versions, version) - 1
+            return (versions[i], states[i]) if i >= 0 else None
+
+    def _remember(self, stream_id: str, version: int, state: dict[str, Any] | None) -> None:
+        with self._lock:
+            versions, states = self._memo.setdefault(stream_id, ([], []))
+            self._memo.move_to_end(stream_id)
+            i = bisect.bisect_left(versions, version)
+            if i == len(versions) or versions[i] != version:
+                versions.insert(i, version)
+                states.insert(i, state)
+            while len(self._memo) > MEMO_STREAMS:
+                self._memo.popitem(last=False)
+
     def version_at(self, stream_id: str, at: datetime) -> int:
-        """The last version of the unbroken prefix of events recorded at or before ``at``."""
-        version = 0
-        for e in self.store.read_stream(stream_id, until=at):
-            if e.version != version + 1:
-                break
-            version = e.version
-        return version
+        """The last version of the unbroken prefix of events recorded at or before ``at``:
+        the version before the first one recorded later (versions are contiguous)."""
+        info = self.store.stream(stream_id)
+        if info is None:
+            return 0
+        later = self.store.first_version_after(stream_id, at)
+        return info.version if later is None else later - 1

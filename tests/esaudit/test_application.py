@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from esaudit.application import replay as replay_module
 from esaudit.application.compare import row_view
 from esaudit.application.readmodels import order_summary
 from esaudit.bootstrap import Services, bootstrap
@@ -196,3 +197,49 @@ def test_an_idle_catch_up_takes_no_write_lock(sqlite_services: Services) -> None
     assert sqlite_services.projector.catch_up() == 1  # only the order read model reads it
     assert {s.lag for s in sqlite_services.projector.status()} == {0}
     assert sqlite_services.queries.order("ord-1").status == "delivered"
+
+
+def test_replay_at_an_instant_stops_at_the_first_event_recorded_later(services: Services) -> None:
+    minutes = [1, 5, 3, 7]  # an imported history need not be in time order
+    services.store.append("imp", "Thing", [
+        NewEvent("Set", {"n": i}, recorded_at=T0 + timedelta(minutes=m))
+        for i, m in enumerate(minutes)], 0)
+    expected = {0: 0, 1: 1, 2: 1, 3: 1, 4: 1, 5: 3, 6: 3, 7: 4, 8: 4}
+    assert {m: services.replayer.version_at("imp", T0 + timedelta(minutes=m))
+            for m in expected} == expected
+    assert services.replayer.version_at("missing", T0) == 0
+
+
+def test_a_long_fold_is_remembered_and_later_replays_fold_from_there(
+    services: Services, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    services.store.append("long", "Thing", [
+        NewEvent("Set", {"n": i, f"k{i % 7}": i}) for i in range(2_500)], 0)
+    replayer = services.replayer
+    reads: list[tuple[int, int | None]] = []
+    original = services.store.read_payloads
+
+    def spy(stream_id: str, from_version: int = 1, to_version: int | None = None, **kw):  # type: ignore[no-untyped-def]
+        reads.append((from_version, to_version))
+        return original(stream_id, from_version, to_version, **kw)
+
+    monkeypatch.setattr(services.store, "read_payloads", spy)
+    assert replayer.replay("long").version == 2_500
+    assert reads == [(1, 2_500)]
+    for version in (1_500, 2_000, 999, 2_500, 2_222):
+        reads.clear()
+        remembered = replayer.replay("long", version)
+        start = reads[0][0] - 1 if reads else version  # folded from here (nothing to read)
+        assert version - start < 1_000 and start in (0, 1_000, 2_000, 2_500)
+        assert remembered.state == replayer.replay("long", version, use_snapshots=False).state
+
+
+def test_states_are_remembered_for_the_last_few_streams_only(
+    services: Services, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(replay_module, "MEMO_EVERY", 2)
+    for k in range(replay_module.MEMO_STREAMS + 3):
+        services.store.append(f"s-{k}", "Thing", [NewEvent("Set", {"n": n}) for n in range(5)], 0)
+        services.replayer.replay(f"s-{k}")
+    kept = list(services.replayer._memo)
+    assert kept == [f"s-{k}" for k in range(3, replay_module.MEMO_STREAMS + 3)]
