@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox, QSpinBox, QWidget
 
 from esaudit.application.handlers import new_order_id
+from esaudit.application.replay import QUICK_FOLD
 from esaudit.domain import commands as c
 from esaudit.domain import order
 from esaudit.domain.errors import DomainError
@@ -55,6 +56,7 @@ class OrderActions(QObject):
         self.session = session
         self.window = parent
         self._running = False  # a command is being written on the thread pool
+        self._replaying: tuple[str, int] | None = None  # a long replay for the actions
         self.new_order = make_action(parent, "New order…", self.create_order,
                                      QKeySequence.StandardKey.New,
                                      "Create an order with lines from the catalogue",
@@ -75,7 +77,22 @@ class OrderActions(QObject):
             return None
         # The replayer, not the handler: it shares the states a long replay remembered with
         # the replay panel, which asks for the same stream at the same moment.
-        return services.replayer.replay(info.stream_id).state
+        replayer = services.replayer
+        if replayer.events_to_fold(info.stream_id, info.version) <= QUICK_FOLD:
+            return replayer.replay(info.stream_id, info.version).state
+        seen = (info.stream_id, info.version)
+        if self._replaying != seen:  # a long fold: the actions wait for it off this thread
+            self._replaying = seen
+
+            def settled(_result: object) -> None:
+                self._replaying = None
+                current = self.session.stream_info
+                if current is not None and (current.stream_id, current.version) == seen:
+                    self.update_enabled()  # quick now: the replay remembered the state
+
+            run_in_background(self.window, "", lambda progress, cancelled: replayer.replay(
+                *seen), settled, settled, show_progress=False)
+        return None
 
     def update_enabled(self) -> None:
         writable = self.session.is_open and not self.session.read_only and not self._running

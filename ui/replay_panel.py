@@ -18,10 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from esaudit.application.replay import QUICK_FOLD, Replayed
 from esaudit.domain.errors import DomainError
 
 from .json_tree import fill_tree
 from .session import Session
+from .workers import run_in_background
 
 
 class ReplayPanel(QWidget):
@@ -70,6 +72,7 @@ class ReplayPanel(QWidget):
         session.streamSelected.connect(self._on_stream_selected)
         self._set_enabled(False)
         self.last_ms = 0.0
+        self._request = 0  # the newest replay asked for; older answers are dropped
 
     def _set_enabled(self, on: bool) -> None:
         for w in (self.slider, self.spin, self.at_edit, self.at_button):
@@ -78,6 +81,7 @@ class ReplayPanel(QWidget):
     def _on_stream_selected(self, stream_id: str) -> None:
         info = self.session.stream_info
         if not stream_id or info is None:
+            self._request += 1  # a replay still running answers for nothing shown
             self._set_enabled(False)
             self.state_view.clear()
             self.info.setText("Select a stream to replay it")
@@ -94,23 +98,51 @@ class ReplayPanel(QWidget):
         self._on_version_changed(info.version)
 
     def _on_version_changed(self, version: int) -> None:
-        services = self.session.services
-        if services is None or not self.session.stream_id:
+        """Replay at once when the fold is short (snapshots, remembered states); a long one
+        (an imported stream without snapshots) runs on the pool and the newest request wins."""
+        services, stream_id = self.session.services, self.session.stream_id
+        if services is None or not stream_id:
             return
+        self._request += 1
+        request = self._request
         started = time.perf_counter()
-        try:
-            result = services.replayer.replay(self.session.stream_id, version)
-        except DomainError as e:
-            self.info.setText(f"Cannot replay: {e}")
-            self.state_view.clear()
+        replayer = services.replayer
+        pending = replayer.events_to_fold(stream_id, version)
+        if pending <= QUICK_FOLD:
+            try:
+                result = replayer.replay(stream_id, version)
+            except DomainError as e:
+                self._failed(str(e))
+                return
+            self._show(result, started)
             return
+        self.info.setText(f"Replaying {pending:,} events of {stream_id} to version "
+                          f"{version:,}…")
+
+        def done(result: Replayed) -> None:
+            if request == self._request:
+                self._show(result, started)
+
+        def failed(message: str) -> None:
+            if request == self._request:
+                self._failed(message)
+
+        run_in_background(self, "", lambda progress, cancelled: replayer.replay(
+            stream_id, version), done, failed, show_progress=False)
+
+    def _failed(self, message: str) -> None:
+        self.info.setText(f"Cannot replay: {message}")
+        self.state_view.clear()
+
+    def _show(self, result: Replayed, started: float) -> None:
         self.last_ms = (time.perf_counter() - started) * 1000
         fill_tree(self.state_view, result.state or {})
         origin = (f", from the snapshot at {result.snapshot_version}"
                   if result.snapshot_version else "")
-        head = self.session.stream_info.version if self.session.stream_info else version
-        self.info.setText(f"{result.stream_type} {result.stream_id} at version {version} of "
-                          f"{head}{origin}  ·  {self.last_ms:.1f} ms")
+        info = self.session.stream_info
+        head = info.version if info else result.version
+        self.info.setText(f"{result.stream_type} {result.stream_id} at version "
+                          f"{result.version} of {head}{origin}  ·  {self.last_ms:.1f} ms")
 
     def replay_at(self, instant: datetime) -> None:
         services = self.session.services

@@ -126,6 +126,7 @@ class TimelinePanel(QWidget):
         elif following and len(self._sorted_times) and self._sorted_times[-1] > x1:
             newest = float(self._sorted_times[-1])
             self.plot.setXRange(x0, newest + (newest - x0) * 0.03, padding=0)
+            self.update_view()  # now, not after the pan/zoom debounce: the data just changed
 
     @property
     def data(self) -> TimelineData | None:

@@ -29,6 +29,7 @@ class Replayed:
 
 MEMO_EVERY = 1_000  # a long fold remembers its state every this many events
 MEMO_STREAMS = 8  # streams whose remembered states are kept
+QUICK_FOLD = 5_000  # events an interactive caller folds at once (~15 ms); more go to a worker
 
 
 class Replayer:
@@ -46,6 +47,7 @@ class Replayer:
         self._memo: OrderedDict[str, tuple[list[int], list[dict[str, Any] | None]]] = \
             OrderedDict()
         self._lock = threading.Lock()  # the app replays on the GUI thread and on workers
+        self._long_fold = threading.Lock()
 
     def replay(self, stream_id: str, version: int | None = None, *, at: datetime | None = None,
                use_snapshots: bool = True) -> Replayed:
@@ -61,27 +63,51 @@ class Replayer:
                                  f"not {version}")
         if at is not None:
             target = self.version_at(stream_id, at)
-        state: dict[str, Any] | None = None
-        start = 0
-        snap_version = None
-        if use_snapshots and target > 0:
-            snap = self.store.load_snapshot(stream_id, target)
-            if snap is not None:
-                state, start, snap_version = snap.state, snap.version, snap.version
-            remembered = self._recall(stream_id, target)
-            if remembered is not None and remembered[0] > start:
-                start, state = remembered
-                snap_version = None
-        events = (self.store.read_payloads(stream_id, start + 1, target)
-                  if target > start else [])
-        if use_snapshots and len(events) >= MEMO_EVERY:
+        if not use_snapshots:
+            events = self.store.read_payloads(stream_id, 1, target) if target else []
+            return Replayed(stream_id, info.stream_type, target,
+                            fold(info.stream_type, events), None)
+        start, state, snap_version = self._start(stream_id, target)
+        if target - start < MEMO_EVERY:
+            events = self.store.read_payloads(stream_id, start + 1, target) \
+                if target > start else []
+            return Replayed(stream_id, info.stream_type, target,
+                            fold(info.stream_type, events, state), snap_version)
+        with self._long_fold:  # a second caller waiting here then folds from the first's states
+            start, state, snap_version = self._start(stream_id, target)
+            events = self.store.read_payloads(stream_id, start + 1, target) \
+                if target > start else []
             for k in range(0, len(events), MEMO_EVERY):
                 chunk = events[k:k + MEMO_EVERY]
                 state = fold(info.stream_type, chunk, state)
                 self._remember(stream_id, chunk[-1][0], state)
-        else:
-            state = fold(info.stream_type, events, state)
+            if not events:
+                state = fold(info.stream_type, events, state)
         return Replayed(stream_id, info.stream_type, target, state, snap_version)
+
+    def events_to_fold(self, stream_id: str, version: int | None = None) -> int:
+        """How many events a replay to ``version`` (default: the head) would fold from the
+        nearest snapshot or remembered state: a caller decides from it whether the replay is
+        quick enough for the GUI thread."""
+        info = self.store.stream(stream_id)
+        if info is None:
+            return 0
+        target = info.version if version is None else min(max(version, 0), info.version)
+        return target - self._start(stream_id, target)[0]
+
+    def _start(self, stream_id: str, target: int,
+               ) -> tuple[int, dict[str, Any] | None, int | None]:
+        """(version, state, snapshot version) to fold from: the nearest snapshot or remembered
+        state at or below ``target``."""
+        if target == 0:
+            return 0, None, None
+        snap = self.store.load_snapshot(stream_id, target)
+        start, state, snap_version = (snap.version, snap.state, snap.version) if snap \
+            else (0, None, None)
+        remembered = self._recall(stream_id, target)
+        if remembered is not None and remembered[0] > start:
+            return remembered[0], remembered[1], None
+        return start, state, snap_version
 
     def _recall(self, stream_id: str, version: int) -> tuple[int, dict[str, Any] | None] | None:
         with self._lock:

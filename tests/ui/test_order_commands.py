@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton, QTableView, QWidget
+from PySide6.QtCore import QThread, QTimer
+from PySide6.QtWidgets import (
+    QApplication,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QTableView,
+    QTreeWidget,
+    QWidget,
+)
 
 from esaudit.domain import commands as c
 from ui.dialogs import NewOrderDialog
@@ -79,3 +87,45 @@ def test_a_refused_line_after_the_order_was_created_says_what_was_written(
     row = opened.session.services.queries.order(oid)
     assert (row.customer, row.line_count) == ("Partial Pat", 1)
     assert opened.streams.model.row_of(oid) >= 0
+
+
+def test_a_long_stream_without_snapshots_replays_off_the_gui_thread(
+    qtbot, opened: MainWindow, monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from esaudit.application import replay as replay_module
+    from store import NewEvent
+    from ui import order_actions, replay_panel
+    from ui.json_tree import tree_values
+
+    for module in (replay_module, replay_panel, order_actions):
+        monkeypatch.setattr(module, "QUICK_FOLD", 1_000)
+    line = {"sku": "SKU-1001", "qty": 1, "unit_price_cents": 100}
+    opened.session.services.store.append("ord-imported", "Order", [NewEvent(
+        "OrderCreated", {"order_id": "ord-imported", "customer": "Ivy", "currency": "EUR"})] + [
+        NewEvent("LineAdded", line) for _ in range(2_999)], 0)  # no snapshots, like an import
+    opened.session.historyChanged.emit()
+    folds: list[tuple[bool, int]] = []  # (on the GUI thread, events folded)
+    original = replay_module.fold
+
+    def spy(stream_type, events, state=None):  # type: ignore[no-untyped-def]
+        events = list(events)
+        folds.append((QThread.currentThread() is QApplication.instance().thread(),
+                      len(events)))
+        return original(stream_type, events, state)
+
+    monkeypatch.setattr(replay_module, "fold", spy)
+    _select(qtbot, opened, "ord-imported")
+    place = opened.orders.actions["place"]
+    assert "Replaying 3,000 events" in opened.replay.info.text()
+    assert not place.isEnabled()  # until the state is known
+    qtbot.waitUntil(lambda: place.isEnabled(), timeout=20_000)
+    qtbot.waitUntil(lambda: "at version 3000 of 3000" in opened.replay.info.text(),
+                    timeout=20_000)
+    assert tree_values(opened.findChild(QTreeWidget, "stateView"))[
+        "lines.SKU-1001.qty"] == "2999"
+    assert sum(n for gui, n in folds if not gui) == 3_000  # folded once, on the pool
+    assert all(n == 0 for gui, n in folds if gui)
+    folds.clear()
+    opened.replay.slider.setValue(2_500)  # from a remembered state: quick, on this thread
+    assert "at version 2500 of 3000" in opened.replay.info.text()
+    assert folds == [(True, 500)]
