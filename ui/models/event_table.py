@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from esaudit.application.timeline import event_version_at
 from store import EventStore, RecordedEvent
 
-from .base import Index
+from .base import Index, TableModel
 from .pages import PageCache
 
 PAGE = 500
 CACHED_PAGES = 20
-COLUMNS = ("Version", "Recorded (UTC)", "Type", "Actor")
 
 
-class EventTableModel(QAbstractTableModel):
+class EventTableModel(TableModel):
     """Row ``r`` is version ``r + 1``; versions are read a page at a time when shown, so
     selecting a stream of 200,000 events costs what selecting one of ten does."""
+
+    COLUMNS = ("Version", "Recorded (UTC)", "Type", "Actor")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -56,17 +57,8 @@ class EventTableModel(QAbstractTableModel):
             return -1
         return found[1] - 1
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self._count
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+    def row_total(self) -> int:
+        return self._count
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from esaudit.application.queries import Queries, SortKey, StreamRow
 
+from .base import Index, TableModel
 from .pages import PageCache
 
 StreamIdRole = Qt.ItemDataRole.UserRole + 1
@@ -17,13 +18,14 @@ COLUMNS: list[tuple[str, SortKey]] = [
     ("Stream", "stream_id"), ("Type", "stream_type"), ("Version", "version"),
     ("Status", "status"), ("Last event (UTC)", "last_at"),
 ]
-Index = QModelIndex | QPersistentModelIndex
 
 
-class StreamTableModel(QAbstractTableModel):
+class StreamTableModel(TableModel):
     """A row for every matching stream from the start (the scroll bar tells the truth about
     100k streams), but only the pages the view paints are read, and only the last
     CACHED_PAGES are kept. Jumping to a stream counts its row instead of reading up to it."""
+
+    COLUMNS = tuple(title for title, _key in COLUMNS)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -68,17 +70,8 @@ class StreamTableModel(QAbstractTableModel):
         """The row's stream; None past the end (the store shrank under a stale view)."""
         return self._pages.row(row)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self._total
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][0]
-        return None
+    def row_total(self) -> int:
+        return self._total
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
