@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDockWidget,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QTableView,
@@ -19,19 +17,7 @@ from esaudit.application.audit import ProjectionAudit
 from esaudit.application.verify import VerificationReport
 
 from .models.audit_tables import FindingsTableModel, MismatchTableModel
-
-
-def _table(name: str, model: FindingsTableModel | MismatchTableModel) -> QTableView:
-    view = QTableView(objectName=name)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    return view
+from .tables import row_table
 
 
 def _page(summary: QLabel, table: QTableView) -> QWidget:
@@ -59,9 +45,9 @@ class AuditDock(QDockWidget):
                                     objectName="auditSummary")
         for label in (self.verify_summary, self.audit_summary):
             label.setWordWrap(True)
-        self.findings_view = _table("findingsTable", self.findings)
+        self.findings_view = row_table(self.findings, "findingsTable")
         self.findings_view.setToolTip("Double-click a finding to show its event on the timeline")
-        self.mismatch_view = _table("mismatchTable", self.mismatches)
+        self.mismatch_view = row_table(self.mismatches, "mismatchTable")
         self.mismatch_view.setToolTip("Double-click a mismatch to compare the order's read model "
                                       "with its replayed history")
         self.findings_view.doubleClicked.connect(self._on_finding)

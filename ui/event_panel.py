@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QSplitter,
-    QTableView,
     QTreeWidget,
     QVBoxLayout,
     QWidget,
@@ -16,6 +13,7 @@ from PySide6.QtWidgets import (
 from .json_tree import fill_tree
 from .models.event_table import EventTableModel
 from .session import Session
+from .tables import row_table
 
 
 class EventPanel(QWidget):
@@ -23,19 +21,10 @@ class EventPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.model = EventTableModel(self)
-        self.table = QTableView(objectName="eventTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        # Sized on the rows in view once per stream: measuring on every change would read
-        # the top pages of a long stream that nobody scrolled to.
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setResizeContentsPrecision(0)
-        header.setStretchLastSection(True)
+        self.table = row_table(self.model, "eventTable")
+        # Sized on the rows in view once per stream: measuring more would read pages of a
+        # long stream that nobody scrolled to.
+        self.table.horizontalHeader().setResizeContentsPrecision(0)
         self.table.setToolTip("Events of the selected stream; select one to inspect it")
         self.inspector = QTreeWidget(objectName="eventInspector")
         self.inspector.setHeaderLabels(["Field", "Value"])

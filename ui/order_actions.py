@@ -78,8 +78,9 @@ class OrderActions(QObject):
         # The replayer, not the handler: it shares the states a long replay remembered with
         # the replay panel, which asks for the same stream at the same moment.
         replayer = services.replayer
-        if replayer.events_to_fold(info.stream_id, info.version) <= QUICK_FOLD:
-            return replayer.replay(info.stream_id, info.version).state
+        quick = replayer.replay_within(info.stream_id, info.version, QUICK_FOLD)
+        if quick is not None:
+            return quick.state
         seen = (info.stream_id, info.version)
         if self._replaying != seen:  # a long fold: the actions wait for it off this thread
             self._replaying = seen

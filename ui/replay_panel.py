@@ -107,17 +107,16 @@ class ReplayPanel(QWidget):
         request = self._request
         started = time.perf_counter()
         replayer = services.replayer
-        pending = replayer.events_to_fold(stream_id, version)
-        if pending <= QUICK_FOLD:
-            try:
-                result = replayer.replay(stream_id, version)
-            except DomainError as e:
-                self._failed(str(e))
-                return
-            self._show(result, started)
+        try:
+            quick = replayer.replay_within(stream_id, version, QUICK_FOLD)
+        except DomainError as e:
+            self._failed(str(e))
             return
-        self.info.setText(f"Replaying {pending:,} events of {stream_id} to version "
-                          f"{version:,}…")
+        if quick is not None:
+            self._show(quick, started)
+            return
+        self.info.setText(f"Replaying {replayer.events_to_fold(stream_id, version):,} events "
+                          f"of {stream_id} to version {version:,}…")
 
         def done(result: Replayed) -> None:
             if request == self._request:

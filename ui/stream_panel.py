@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QTableView,
@@ -15,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from .models.stream_table import StreamIdRole, StreamTableModel
 from .session import Session
+from .tables import row_table
 
 
 def stream_table_view(model: StreamTableModel, name: str) -> QTableView:
@@ -22,19 +21,10 @@ def stream_table_view(model: StreamTableModel, name: str) -> QTableView:
     sortable. Columns are fitted to the first 100 rows once, when a store opens, then left to
     the user: fitting on every reset read all cached rows on each filter keystroke (over half
     the keystroke at 100k streams)."""
-    table = QTableView(objectName=name)
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table = row_table(model, name)
     table.setSortingEnabled(True)
     table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-    table.verticalHeader().hide()
-    table.verticalHeader().setDefaultSectionSize(22)
-    table.setAlternatingRowColors(True)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
-    header.setResizeContentsPrecision(100)
+    table.horizontalHeader().setResizeContentsPrecision(100)
     return table
 
 

@@ -52,6 +52,18 @@ class Replayer:
     def replay(self, stream_id: str, version: int | None = None, *, at: datetime | None = None,
                use_snapshots: bool = True) -> Replayed:
         """Replay to ``version`` (default: the head) or to the last event at or before ``at``."""
+        replayed = self._replay(stream_id, version, at, use_snapshots, None)
+        assert replayed is not None
+        return replayed
+
+    def replay_within(self, stream_id: str, version: int | None, most: int) -> Replayed | None:
+        """The replay if it folds at most ``most`` events from the nearest snapshot or
+        remembered state, else None without reading them: an interactive caller replays at
+        once when it is quick and hands the long ones to a worker, deciding on one look."""
+        return self._replay(stream_id, version, None, True, most)
+
+    def _replay(self, stream_id: str, version: int | None, at: datetime | None,
+                use_snapshots: bool, most: int | None) -> Replayed | None:
         info = self.store.stream(stream_id)
         if info is None:
             raise UnknownStream(f"no stream {stream_id!r} in the store")
@@ -68,6 +80,8 @@ class Replayer:
             return Replayed(stream_id, info.stream_type, target,
                             fold(info.stream_type, events), None)
         start, state, snap_version = self._start(stream_id, target)
+        if most is not None and target - start > most:
+            return None
         if target - start < MEMO_EVERY:
             events = self.store.read_payloads(stream_id, start + 1, target) \
                 if target > start else []
@@ -81,14 +95,11 @@ class Replayer:
                 chunk = events[k:k + MEMO_EVERY]
                 state = fold(info.stream_type, chunk, state)
                 self._remember(stream_id, chunk[-1][0], state)
-            if not events:
-                state = fold(info.stream_type, events, state)
         return Replayed(stream_id, info.stream_type, target, state, snap_version)
 
     def events_to_fold(self, stream_id: str, version: int | None = None) -> int:
         """How many events a replay to ``version`` (default: the head) would fold from the
-        nearest snapshot or remembered state: a caller decides from it whether the replay is
-        quick enough for the GUI thread."""
+        nearest snapshot or remembered state (what a "replaying…" message tells)."""
         info = self.store.stream(stream_id)
         if info is None:
             return 0

@@ -10,15 +10,17 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class TableModel(QAbstractTableModel):
-    """Counts and header titles of a flat table; subclasses set COLUMNS, row_total and data."""
+    """Counts and header titles of a flat table; subclasses set COLUMNS, keep ``_total`` (the
+    rows there are, read or not) and implement data()."""
 
     COLUMNS: tuple[str, ...] = ()
 
-    def row_total(self) -> int:
-        raise NotImplementedError
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._total = 0
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self.row_total()
+        return 0 if parent.isValid() else self._total
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.COLUMNS)
@@ -40,7 +42,5 @@ class RowListModel(TableModel):
     def set_rows(self, rows: list[Any]) -> None:
         self.beginResetModel()
         self._rows = rows
+        self._total = len(rows)
         self.endResetModel()
-
-    def row_total(self) -> int:
-        return len(self._rows)

@@ -26,14 +26,13 @@ class EventTableModel(TableModel):
         super().__init__(parent)
         self._store: EventStore | None = None
         self._stream_id = ""
-        self._count = 0
         self._pages: PageCache[RecordedEvent] = PageCache(self._read_page, PAGE, CACHED_PAGES)
 
     def set_stream(self, store: EventStore | None, stream_id: str, version: int) -> None:
         """Show a stream up to ``version`` (the version the user is looking at)."""
         self.beginResetModel()
         self._store, self._stream_id = store, stream_id
-        self._count = version if store is not None and stream_id else 0
+        self._total = version if store is not None and stream_id else 0
         self._pages.clear()
         self.endResetModel()
 
@@ -42,10 +41,10 @@ class EventTableModel(TableModel):
             return []
         first = number * PAGE + 1
         return self._store.read_stream(self._stream_id, first,
-                                       min(first + PAGE - 1, self._count))
+                                       min(first + PAGE - 1, self._total))
 
     def event_at(self, row: int) -> RecordedEvent | None:
-        return self._pages.row(row) if 0 <= row < self._count else None
+        return self._pages.row(row) if 0 <= row < self._total else None
 
     def row_of_position(self, position: int) -> int:
         """The row of the event at a global position; -1 if it belongs to another stream."""
@@ -53,12 +52,9 @@ class EventTableModel(TableModel):
             if event.position == position:
                 return row
         found = None if self._store is None else event_version_at(self._store, position)
-        if found is None or found[0] != self._stream_id or found[1] > self._count:
+        if found is None or found[0] != self._stream_id or found[1] > self._total:
             return -1
         return found[1] - 1
-
-    def row_total(self) -> int:
-        return self._count
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -31,7 +31,6 @@ class StreamTableModel(TableModel):
         super().__init__(parent)
         self._queries: Queries | None = None
         self._pages: PageCache[StreamRow] = PageCache(self._read_page, PAGE, CACHED_PAGES)
-        self._total = 0
         self._filter = ""
         self._sort: SortKey = "stream_id"
         self._descending = False
@@ -69,9 +68,6 @@ class StreamTableModel(TableModel):
     def stream_at(self, row: int) -> StreamRow | None:
         """The row's stream; None past the end (the store shrank under a stale view)."""
         return self._pages.row(row)
-
-    def row_total(self) -> int:
-        return self._total
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
