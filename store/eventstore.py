@@ -43,6 +43,7 @@ from .hashing import (
 )
 from .records import (
     ANY,
+    MAX_NAME,
     EventPayload,
     ExpectedVersion,
     NewEvent,
@@ -78,6 +79,8 @@ def open_store(
 
 
 def _name(value: object, what: str) -> str:
+    if type(value) is str and 0 < len(value) <= MAX_NAME and not value.isspace():
+        return value  # every append checks three names: the common case without a call
     problem = name_problem(value, what)
     if problem:
         raise InvalidEvent(f"{problem}, not {value!r}")
@@ -404,12 +407,14 @@ class EventStore:
                 cur.execute(sql.insert_event, rows[0])
             else:
                 cur.executemany(sql.insert_event, rows)
-            last_at = max(r[5] for r in rows)
+            single = len(rows) == 1
+            last_at = rows[0][5] if single else max(r[5] for r in rows)
             if head:
                 cur.execute(sql.update_stream, (rows[-1][3], previous, last_at, stream_id))
             else:
                 cur.execute(sql.insert_stream, (stream_id, stream_type, rows[-1][3], previous,
-                                                min(r[5] for r in rows), last_at))
+                                                last_at if single else min(r[5] for r in rows),
+                                                last_at))
         finally:
             cur.close()
         return [_row_to_event(r) for r in rows]

@@ -120,7 +120,7 @@ def _orjson_exact(value: Any) -> bool:
 
 def instant_from_us(us: int) -> datetime:
     """A timezone-aware UTC datetime from integer microseconds since the epoch."""
-    return _EPOCH + timedelta(microseconds=us)
+    return _EPOCH + timedelta(0, 0, us)  # positional: a third cheaper than the keyword
 
 
 def us_from_instant(instant: datetime) -> int:

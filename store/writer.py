@@ -32,9 +32,12 @@ class Writer:
         self._timeout = busy_timeout_s
         self._thread_lock = threading.Lock()
         self._kept: Any = None  # SQLite: the pooled connection taken out for good
+        self._dbapi: Any = None  # ...and its driver connection
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self)
+    def transaction(self) -> Writer | _PooledTransaction:
+        """SQLite: the writer itself, whose thread lock makes its one transaction exclusive
+        (no object per append); PostgreSQL: a transaction on a checked-out connection."""
+        return self if self._sqlite else _PooledTransaction(self)
 
     def close(self) -> None:
         """Give the kept connection back; waits for a transaction in flight to end first."""
@@ -44,63 +47,68 @@ class Writer:
             if self._kept is not None:
                 self._kept.close()
                 self._kept = None
+                self._dbapi = None
         finally:
             self._thread_lock.release()
 
-    def _begin(self) -> tuple[Any, Any]:
-        if not self._sqlite:
-            pooled = self._engine.raw_connection()
-            dbapi = pooled.dbapi_connection
-            try:
-                with dbapi.cursor() as cur:
-                    cur.execute(self._lock_sql, (self._lock_key,))
-            except BaseException:
-                _rollback(dbapi)
-                pooled.close()
-                raise
-            return dbapi, pooled
+    def __enter__(self) -> Any:
         if not self._thread_lock.acquire(timeout=self._timeout):
             raise StoreBusy(f"another thread held the store's writer for more than "
                             f"{self._timeout:g} s")
         try:
-            if self._kept is None:
+            dbapi = self._dbapi
+            if dbapi is None:
                 self._kept = self._engine.raw_connection()
-            dbapi = self._kept.dbapi_connection
+                dbapi = self._dbapi = self._kept.dbapi_connection
             dbapi.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._thread_lock.release()
             raise
-        return dbapi, None
+        return dbapi
 
-    def _end(self, pooled: Any) -> None:
-        if pooled is None:
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            _finish(self._dbapi, kind is None)
+        finally:
             self._thread_lock.release()
-        else:
-            pooled.close()
 
 
-class _Transaction:
+class _PooledTransaction:
     __slots__ = ("_dbapi", "_pooled", "_writer")
 
     def __init__(self, writer: Writer) -> None:
         self._writer = writer
 
     def __enter__(self) -> Any:
-        self._dbapi, self._pooled = self._writer._begin()
-        return self._dbapi
+        writer = self._writer
+        pooled = writer._engine.raw_connection()
+        dbapi = pooled.dbapi_connection
+        try:
+            with dbapi.cursor() as cur:
+                cur.execute(writer._lock_sql, (writer._lock_key,))
+        except BaseException:
+            _rollback(dbapi)
+            pooled.close()
+            raise
+        self._dbapi, self._pooled = dbapi, pooled
+        return dbapi
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         try:
-            if kind is None:
-                try:
-                    self._dbapi.commit()
-                except BaseException:
-                    _rollback(self._dbapi)
-                    raise
-            else:
-                _rollback(self._dbapi)
+            _finish(self._dbapi, kind is None)
         finally:
-            self._writer._end(self._pooled)
+            self._pooled.close()
+
+
+def _finish(dbapi: Any, commit: bool) -> None:
+    if commit:
+        try:
+            dbapi.commit()
+        except BaseException:
+            _rollback(dbapi)
+            raise
+    else:
+        _rollback(dbapi)
 
 
 def _rollback(dbapi: Any) -> None:

@@ -102,7 +102,23 @@ def test_invalid_input_is_refused_before_writing(store_target: str) -> None:
             st.append("", "T", [ev()])
         with pytest.raises(InvalidEvent):
             st.append("s", "T", [])
+        for name in (" \t\u2003", "x" * 201, 7, None):
+            with pytest.raises(InvalidEvent):
+                st.append(name, "T", [ev()])  # type: ignore[arg-type]
+            with pytest.raises(InvalidEvent):
+                st.append("s", name, [ev()])  # type: ignore[arg-type]
+            with pytest.raises(InvalidEvent):
+                st.append("s", "T", [NewEvent(name, {})])  # type: ignore[arg-type]
         assert st.head_position() == 0
+
+        class Name(str):
+            pass
+
+        st.append(Name("n"), Name("T"), [ev(), NewEvent(Name("E"), {})])
+        st.append("x" * 200, "T", [ev()])
+        assert [e.version for e in st.read_stream("n")] == [1, 2]
+        assert st.head_position() == 3
+        assert len(st.read_stream("x" * 200)) == 1
         st.append("s", "T", [ev()])
         with pytest.raises(StreamTypeMismatch):
             st.append("s", "Other", [ev()])
