@@ -36,8 +36,10 @@ from .errors import (
 )
 from .hashing import (
     ChainHasher,
-    canonical_json,
+    canonical_json_marked,
+    cold_sha256,
     decode_json,
+    fast_loads,
     instant_from_us,
     us_from_instant,
 )
@@ -51,6 +53,7 @@ from .records import (
     Snapshot,
     StoreStats,
     StreamInfo,
+    is_unicode_text,
     name_problem,
 )
 from .writer import Writer
@@ -79,7 +82,8 @@ def open_store(
 
 
 def _name(value: object, what: str) -> str:
-    if type(value) is str and 0 < len(value) <= MAX_NAME and not value.isspace():
+    if (type(value) is str and 0 < len(value) <= MAX_NAME and not value.isspace()
+            and value.isascii()):
         return value  # every append checks three names: the common case without a call
     problem = name_problem(value, what)
     if problem:
@@ -88,17 +92,28 @@ def _name(value: object, what: str) -> str:
 
 
 def _json_object(value: object, what: str) -> str:
+    return _json_text(value, what)[0]
+
+
+def _json_text(value: object, what: str) -> tuple[str, Callable[[str], Any]]:
+    """The canonical text of a payload or metadata object, and how to read it back exactly."""
     if not value and type(value) is dict:  # most metadata
-        return "{}"
+        return "{}", decode_json
     if not isinstance(value, dict):
         if hasattr(value, "keys"):
             value = dict(value)  # type: ignore[call-overload]
         else:
             raise InvalidEvent(f"{what} must be a JSON object, not {type(value).__name__}")
     try:
-        return canonical_json(value)
+        text, by_orjson = canonical_json_marked(value)
     except (TypeError, ValueError) as e:
         raise InvalidEvent(f"{what} is not valid JSON: {e}") from e
+    if by_orjson:  # orjson refuses lone surrogates, so its text is always valid UTF-8
+        return text, fast_loads
+    if not is_unicode_text(text):
+        raise InvalidEvent(f"{what} holds a lone surrogate, which JSON text in UTF-8 cannot "
+                           "carry")
+    return text, decode_json
 
 
 _RAW_EVENT_COLUMNS = ("position", "stream_id", "stream_type", "version", "type", "recorded_at",
@@ -163,7 +178,7 @@ class EventStore:
         self.read_only = read_only
         self._sql = AppendSql.for_backend(backend.name)
         self._batch = threading.local()  # .conn: the open batch's connection on this thread
-        self._hasher = ChainHasher()
+        self._hasher = ChainHasher(cold_sha256)
         self._writer = Writer(self._engine, backend.name, self._sql.lock, APPEND_LOCK_KEY,
                               backend.busy_timeout_s)
 
@@ -303,8 +318,8 @@ class EventStore:
             raise InvalidEvent(f"expected version must be ANY or an int >= 0, "
                                f"not {expected_version!r}")
         prepared = [
-            (_name(e.type, "event type"), _json_object(e.payload, "payload"),
-             _json_object(e.metadata, "metadata"),
+            (_name(e.type, "event type"), *_json_text(e.payload, "payload"),
+             *_json_text(e.metadata, "metadata"),
              None if e.recorded_at is None else us_from_instant(e.recorded_at))
             for e in events
         ]
@@ -376,7 +391,9 @@ class EventStore:
 
     def _append_in(
         self, dbapi: Any, stream_id: str, stream_type: str,
-        prepared: Sequence[tuple[str, str, str, int | None]], expected: ExpectedVersion,
+        prepared: Sequence[tuple[str, str, Callable[[str], Any], str, Callable[[str], Any],
+                                 int | None]],
+        expected: ExpectedVersion,
     ) -> list[RecordedEvent]:
         sql = self._sql
         cur = dbapi.cursor()
@@ -395,7 +412,7 @@ class EventStore:
             now = time.time_ns() // 1000
             hasher = self._hasher
             rows = []
-            for offset, (type_, payload, meta, at) in enumerate(prepared, start=1):
+            for offset, (type_, payload, _, meta, _, at) in enumerate(prepared, start=1):
                 version = current + offset
                 recorded = now if at is None else at
                 digest = hasher.hash_text(previous, stream_id, version, type_,
@@ -417,7 +434,11 @@ class EventStore:
                                                 last_at))
         finally:
             cur.close()
-        return [_row_to_event(r) for r in rows]
+        # Read back from the texts just written (what a read would return), each with the
+        # decoder its encoder chose; positional arguments, the cheapest way to build them.
+        return [RecordedEvent(r[0], stream_id, stream_type, r[3], r[4], instant_from_us(r[5]),
+                              read_payload(r[6]), {} if r[7] == "{}" else read_meta(r[7]), r[8])
+                for r, (_, _, read_payload, _, read_meta, _) in zip(rows, prepared, strict=True)]
 
     # -- reads -----------------------------------------------------------------------------
     def read_stream(

@@ -15,7 +15,20 @@ def name_problem(value: object, what: str) -> str | None:
     """Why a stream id, stream type or event type cannot be stored, or None if it can."""
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
         return f"{what} must be a non-empty string of at most {MAX_NAME} characters"
+    if not is_unicode_text(value):
+        return f"{what} holds a lone surrogate, which no database can store as text"
     return None
+
+
+def is_unicode_text(value: str) -> bool:
+    """Whether a string is valid Unicode text (no lone surrogates), so UTF-8 can carry it."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class EventPayload(NamedTuple):

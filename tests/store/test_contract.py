@@ -55,6 +55,25 @@ def test_append_and_read_back(store_target: str) -> None:
         assert [e.stream_id for e in st.iter_events()] == ["o-1", "o-1", "p-1", "o-1"]
 
 
+def test_append_returns_exactly_what_a_read_returns(store_target: str) -> None:
+    """The returned events are read back from the stored texts, each with the decoder that
+    suits how it was written: numbers past 64 bits, floats and odd strings survive exactly."""
+    payloads = [
+        {"u64": 2**64 - 1, "i64": -(2**63), "z": [1, {"a": None, "b": True}], "s": "é\u2028"},
+        {"beyond": 2**70, "negative_beyond": -(2**64) - 5, "long": 10**19},
+        {"f": 1.5, "tiny": 5e-324, "mixed": [2**65, 0.1, "x"]},
+    ]
+    with open_store(store_target) as st:
+        returned = st.append("o-1", "Order", [
+            NewEvent("A", payload, {"n": 2**64 + i}) for i, payload in enumerate(payloads)])
+        returned += st.append("o-1", "Order", [NewEvent("B", payloads[1])])
+        read = st.read_stream("o-1")
+    assert returned == read
+    assert read[1].payload["beyond"] == 2**70 and type(read[1].payload["beyond"]) is int
+    assert read[2].metadata == {"n": 2**64 + 2}
+    assert type(read[3].payload["long"]) is int
+
+
 def test_recorded_at_keeps_microseconds_and_utc(store_target: str) -> None:
     at = datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=timezone_plus(2))
     with open_store(store_target) as st:
@@ -98,11 +117,16 @@ def test_invalid_input_is_refused_before_writing(store_target: str) -> None:
             st.append("s", "T", [NewEvent("E", ["not", "an", "object"])])  # type: ignore[arg-type]
         with pytest.raises(InvalidEvent):
             st.append("s", "T", [NewEvent("", {})])
+        for odd in ({"lone": "\ud800"}, {"\udfff": 1}, {"f": 1.5, "deep": ["\ud800"]}):
+            with pytest.raises(InvalidEvent, match="lone surrogate"):
+                st.append("s", "T", [ev(), NewEvent("E", odd)])
+            with pytest.raises(InvalidEvent, match="lone surrogate"):
+                st.append("s", "T", [NewEvent("E", {}, odd)])
         with pytest.raises(InvalidEvent):
             st.append("", "T", [ev()])
         with pytest.raises(InvalidEvent):
             st.append("s", "T", [])
-        for name in (" \t\u2003", "x" * 201, 7, None):
+        for name in (" \t\u2003", "x" * 201, 7, None, "a\udc80"):
             with pytest.raises(InvalidEvent):
                 st.append(name, "T", [ev()])  # type: ignore[arg-type]
             with pytest.raises(InvalidEvent):
