@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -48,6 +49,10 @@ class ComparePanel(QWidget):
         self.run.setToolTip("Show what changed (Ctrl+D)")
         self.run.setShortcut("Ctrl+D")
         self.counts = QLabel("", objectName="diffCounts")
+        # Wrapped, and never the reason the side panel widens: a 200-character stream id
+        # is one word, which a wrapping label would otherwise make its minimum width.
+        self.counts.setWordWrap(True)
+        self.counts.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.model = DiffTableModel(self)
         self.view = QTableView(objectName="diffView")
         self.view.setModel(self.model)
@@ -56,19 +61,23 @@ class ComparePanel(QWidget):
         self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.view.setToolTip("Changed (yellow), added (green) and removed (red) paths")
 
+        # Two rows: on one, the side panel needed ~460 px and squeezed the event table.
         top = QHBoxLayout()
         top.addWidget(self.mode)
-        self.a_label, self.b_label = QLabel("A"), QLabel("B")
-        for w in (self.a_label, self.version_a, self.b_label, self.version_b):
-            top.addWidget(w)
-        self.other.setMinimumWidth(120)
-        top.addWidget(self.other, 4)  # an id needs the room the version boxes leave
-        top.addWidget(self.pick)
         top.addStretch(1)
         top.addWidget(self.run)
+        what = QHBoxLayout()
+        self.a_label, self.b_label = QLabel("A"), QLabel("B")
+        for w in (self.a_label, self.version_a, self.b_label, self.version_b):
+            what.addWidget(w)
+        self.other.setMinimumWidth(120)
+        what.addWidget(self.other, 4)  # an id needs the room the version boxes leave
+        what.addWidget(self.pick)
+        what.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addLayout(what)
         layout.addWidget(self.counts)
         layout.addWidget(self.view, 1)
 

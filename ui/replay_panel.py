@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QTreeWidget,
@@ -45,6 +46,10 @@ class ReplayPanel(QWidget):
         self.at_button.setToolTip("Replay the stream as it was at the instant on the left")
         self.at_button.clicked.connect(self._on_at_clicked)
         self.info = QLabel("Select a stream to replay it", objectName="replayInfo")
+        # Wrapped, and never the reason the side panel widens: a 200-character stream id
+        # is one word, which a wrapping label would otherwise make its minimum width.
+        self.info.setWordWrap(True)
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.info.setProperty("muted", True)
         self.state_view = QTreeWidget(objectName="stateView")
         self.state_view.setHeaderLabels(["Field", "Value"])

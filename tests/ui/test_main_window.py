@@ -261,3 +261,21 @@ def test_two_streams_are_compared_by_picking_the_other_with_the_mouse(  # type: 
     assert (changed["order_id"].old, changed["order_id"].new) == (first, second)
     assert compare.counts.text().startswith(f"{first} → {second}:")
     assert opened.session.stream_id == first  # picking did not change the selection
+
+
+def test_the_event_table_shows_every_column_at_the_default_layout(
+        qtbot, opened: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """At 1440 px the side panel's controls must not squeeze the event table into a
+    horizontal scroll (a one-row compare bar and an unwrapped label once asked ~460 px)."""
+    assert opened.tabs.minimumSizeHint().width() <= 400
+    select(qtbot, opened, opened.streams.model.stream_at(0).stream_id)
+    table = find(opened, QTableView, "eventTable")
+    qtbot.waitUntil(lambda: table.model().rowCount() > 0)
+    qtbot.wait(50)
+    header = table.horizontalHeader()
+    assert header.length() <= table.viewport().width()
+    assert not table.horizontalScrollBar().isVisible()
+    long_id = "ord-" + "x" * 120
+    opened.tabs.widget(0).info.setText(f"Order {long_id} at version 6 of 6")
+    opened.tabs.widget(1).counts.setText(" ".join(["3 changed, 1 added, 0 removed"] * 6))
+    assert opened.tabs.minimumSizeHint().width() <= 400

@@ -80,14 +80,14 @@ class StreamTableModel(TableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 4:
-                return row.last_at.strftime("%Y-%m-%d %H:%M:%S")
+                return row.last_at.strftime("%Y-%m-%d %H:%M")  # seconds: the tooltip
             return (row.stream_id, row.stream_type, row.version, row.status or "")[col]
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             who = f"\nCustomer: {row.customer}" if row.customer else ""
             return f"{row.stream_id} ({row.stream_type}), version {row.version}{who}\n" \
-                   f"Head hash: {row.head_hash}"
+                   f"Last event: {row.last_at:%Y-%m-%d %H:%M:%S} UTC\nHead hash: {row.head_hash}"
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
