@@ -45,7 +45,6 @@ from .hashing import (
 )
 from .records import (
     ANY,
-    MAX_NAME,
     EventPayload,
     ExpectedVersion,
     NewEvent,
@@ -82,9 +81,6 @@ def open_store(
 
 
 def _name(value: object, what: str) -> str:
-    if (type(value) is str and 0 < len(value) <= MAX_NAME and not value.isspace()
-            and value.isascii()):
-        return value  # every append checks three names: the common case without a call
     problem = name_problem(value, what)
     if problem:
         raise InvalidEvent(f"{problem}, not {value!r}")

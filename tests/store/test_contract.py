@@ -136,7 +136,7 @@ def test_invalid_input_is_refused_before_writing(store_target: str) -> None:
         assert st.head_position() == 0
 
         class Name(str):
-            pass
+            """A str subclass: a name need not be exactly ``str`` to be stored."""
 
         st.append(Name("n"), Name("T"), [ev(), NewEvent(Name("E"), {})])
         st.append("x" * 200, "T", [ev()])

@@ -55,3 +55,15 @@ def when_modal(handler: Callable[[QWidget], None]) -> None:
         handler(widget)
 
     QTimer.singleShot(0, poll)
+
+
+def new_order_through_dialog(qtbot, win: MainWindow,  # type: ignore[no-untyped-def]
+                             fill: Callable[[QWidget], None]) -> tuple[bool, str]:
+    """Trigger New Order, let ``fill`` answer the dialog; whether it was all written, and the
+    order the window then shows (an ``ord-`` id)."""
+    when_modal(fill)
+    with qtbot.waitSignal(win.orders.commandSettled, timeout=10_000) as settled:
+        win.orders.new_order.trigger()
+    oid = win.session.stream_id
+    assert oid.startswith("ord-")
+    return settled.args[0], oid

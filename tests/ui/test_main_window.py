@@ -24,7 +24,7 @@ from ui.main_window import MainWindow
 from ui.models.diff_table import KindRole
 from ui.stream_picker import StreamPickerDialog
 
-from .conftest import when_modal
+from .conftest import new_order_through_dialog, when_modal
 
 
 def find(win: MainWindow, cls: type, name: str):  # type: ignore[no-untyped-def]
@@ -79,12 +79,8 @@ def test_create_an_order_through_the_dialog(qtbot, opened: MainWindow) -> None: 
         dialog.add_line()
         accept(dialog)
 
-    when_modal(fill)
-    with qtbot.waitSignal(opened.orders.commandSettled, timeout=10_000) as settled:
-        opened.orders.new_order.trigger()
-    assert settled.args == [True]
-    oid = opened.session.stream_id
-    assert oid.startswith("ord-")
+    written, oid = new_order_through_dialog(qtbot, opened, fill)
+    assert written is True
     row = opened.session.services.queries.order(oid)
     assert (row.customer, row.line_count, row.status) == ("Grace Hopper Test", 1, "draft")
     assert opened.streams.model.row_of(oid) >= 0

@@ -19,7 +19,7 @@ from esaudit.domain import commands as c
 from ui.dialogs import NewOrderDialog
 from ui.main_window import MainWindow
 
-from .conftest import when_modal
+from .conftest import new_order_through_dialog, when_modal
 from .test_main_window import accept
 
 
@@ -77,12 +77,8 @@ def test_a_refused_line_after_the_order_was_created_says_what_was_written(
         when_modal(lambda box: (messages.append(box.text()),
                                 box.button(QMessageBox.StandardButton.Ok).click()))
 
-    when_modal(fill)
-    with qtbot.waitSignal(opened.orders.commandSettled, timeout=10_000) as settled:
-        opened.orders.new_order.trigger()
-    assert settled.args == [False]
-    oid = opened.session.stream_id
-    assert oid.startswith("ord-")
+    written, oid = new_order_through_dialog(qtbot, opened, fill)
+    assert written is False
     assert messages and f"Order {oid} was created, but the line SKU-NOT-SOLD" in messages[0]
     row = opened.session.services.queries.order(oid)
     assert (row.customer, row.line_count) == ("Partial Pat", 1)
