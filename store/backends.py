@@ -169,7 +169,11 @@ class AppendSql:
     lock: str
     read_payloads: str
     insert_event: str
+    insert_next_event: str
+    """SQLite: the event at the next position SQLite allocates (max + 1, as the read finds)."""
     update_stream: str
+    advance_stream: str
+    """Moves a head only from the state a cached head remembers (else no row changes)."""
     insert_stream: str
     delete_snapshot: str
     stream: str
@@ -190,8 +194,14 @@ class AppendSql:
             lock=f"SELECT pg_advisory_xact_lock({m})",
             insert_event="INSERT INTO events (position, stream_id, stream_type, version, type, "
                          f"recorded_at, payload, metadata, hash) VALUES ({', '.join([m] * 9)})",
+            insert_next_event="INSERT INTO events (stream_id, stream_type, version, type, "
+                              "recorded_at, payload, metadata, hash) VALUES "
+                              f"({', '.join([m] * 8)})",
             update_stream=f"UPDATE streams SET version = {m}, head_hash = {m}, "
                           f"last_at = {greatest}(last_at, {m}) WHERE stream_id = {m}",
+            advance_stream=f"UPDATE streams SET version = {m}, head_hash = {m}, "
+                           f"last_at = {greatest}(last_at, {m}) WHERE stream_id = {m} "
+                           f"AND version = {m} AND head_hash = {m} AND stream_type = {m}",
             insert_stream="INSERT INTO streams (stream_id, stream_type, version, head_hash, "
                           f"first_at, last_at) VALUES ({', '.join([m] * 6)})",
             stream="SELECT stream_id, stream_type, version, head_hash, first_at, last_at "

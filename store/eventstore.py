@@ -161,6 +161,13 @@ def _row_to_stream(row: Sequence[Any]) -> StreamInfo:
                       first_at=instant_from_us(row[4]), last_at=instant_from_us(row[5]))
 
 
+_MAX_CACHED_HEADS = 100_000
+
+
+class _StaleHead(Exception):
+    """A remembered stream head no longer matches the database; nothing was written."""
+
+
 class EventStore:
     """Append, read and snapshot event streams on SQLite or PostgreSQL.
 
@@ -175,6 +182,11 @@ class EventStore:
         self._sql = AppendSql.for_backend(backend.name)
         self._batch = threading.local()  # .conn: the open batch's connection on this thread
         self._hasher = ChainHasher(cold_sha256)
+        # SQLite: stream id -> (version, head hash, stream type) as this store last wrote it.
+        # It only saves the append's read; see _append_known for why it can never be trusted
+        # wrongly. PostgreSQL stores are shared by design, and keep reading.
+        self._heads: dict[str, tuple[int, str, str]] = {}
+        self._remember_heads = backend.name == "sqlite"
         self._writer = Writer(self._engine, backend.name, self._sql.lock, APPEND_LOCK_KEY,
                               backend.busy_timeout_s)
 
@@ -304,8 +316,11 @@ class EventStore:
         """Append events atomically; all are stored or none (ConcurrencyError on a mismatch)."""
         if self.read_only:
             raise StoreReadOnly("append")
-        _name(stream_id, "stream id")
-        _name(stream_type, "stream type")
+        heads = self._heads
+        known = heads.get(stream_id) if type(stream_id) is str else None
+        if known is None or type(stream_type) is not str or known[2] != stream_type:
+            _name(stream_id, "stream id")  # a remembered stream's were checked when it began
+            _name(stream_type, "stream type")
         if not events:
             raise InvalidEvent("append needs at least one event")
         if expected_version is not ANY and (
@@ -321,13 +336,33 @@ class EventStore:
         ]
         batch = getattr(self._batch, "conn", None)
         if batch is not None:  # an error other than a refusal aborts the whole batch
+            if known is not None:
+                heads.pop(stream_id, None)
             with self._guard():
                 return self._append_in(batch, stream_id, stream_type, prepared,
                                        expected_version)
         try:
+            if (known is not None and len(prepared) == 1 and known[2] == stream_type
+                    and (expected_version is ANY or expected_version == known[0])):
+                try:
+                    with self._writer.transaction() as dbapi:
+                        recorded = self._append_known(dbapi, stream_id, stream_type,
+                                                      prepared[0], known)
+                except _StaleHead:
+                    heads.pop(stream_id, None)
+                else:
+                    heads[stream_id] = (recorded.version, recorded.hash, stream_type)
+                    return [recorded]
             with self._writer.transaction() as dbapi:
-                return self._append_in(dbapi, stream_id, stream_type, prepared, expected_version)
+                written = self._append_in(dbapi, stream_id, stream_type, prepared,
+                                          expected_version)
+            if self._remember_heads:
+                if len(heads) >= _MAX_CACHED_HEADS:
+                    heads.clear()
+                heads[stream_id] = (written[-1].version, written[-1].hash, stream_type)
+            return written
         except Exception as e:
+            heads.pop(stream_id, None)
             if is_integrity_error(e):
                 # Only reachable if a writer bypassed the lock: the unique (stream, version)
                 # key still refuses the duplicate, and the caller learns the truth.
@@ -384,6 +419,47 @@ class EventStore:
             yield pooled.dbapi_connection
         finally:
             pooled.close()
+
+    def _append_known(
+        self, dbapi: Any, stream_id: str, stream_type: str,
+        prepared: tuple[str, str, Callable[[str], Any], str, Callable[[str], Any], int | None],
+        known: tuple[int, str, str],
+    ) -> RecordedEvent:
+        """One event onto a head this store remembers, without reading it first.
+
+        The memory is checked where it matters, inside the transaction: the event's (stream,
+        version) key is unique, and the stream row moves only if it still holds the version,
+        hash and type remembered. Either check failing (another writer, a rolled-back batch,
+        an edited row) raises _StaleHead and the caller appends again with the read. So what
+        commits here is exactly what the read path would have committed: the same head, and
+        the position SQLite allocates, max + 1, is the one the read would have found.
+        """
+        sql = self._sql
+        type_, payload, read_payload, meta, read_meta, at = prepared
+        current, previous, _ = known
+        version = current + 1
+        recorded = time.time_ns() // 1000 if at is None else at
+        digest = self._hasher.hash_text(previous, stream_id, version, type_,
+                                        self._hasher.iso(recorded), payload, meta)
+        cur = dbapi.cursor()
+        try:
+            try:
+                cur.execute(sql.insert_next_event, (stream_id, stream_type, version, type_,
+                                                    recorded, payload, meta, digest))
+            except Exception as e:
+                if is_integrity_error(e):
+                    raise _StaleHead from e
+                raise
+            position = cur.lastrowid
+            cur.execute(sql.advance_stream, (version, digest, recorded, stream_id, current,
+                                             previous, stream_type))
+            if cur.rowcount != 1:
+                raise _StaleHead
+        finally:
+            cur.close()
+        return RecordedEvent(position, stream_id, stream_type, version, type_,
+                             instant_from_us(recorded), read_payload(payload),
+                             {} if meta == "{}" else read_meta(meta), digest)
 
     def _append_in(
         self, dbapi: Any, stream_id: str, stream_type: str,

@@ -321,6 +321,84 @@ def test_concurrent_writers_in_threads_keep_versions_contiguous(store_target: st
         assert positions == sorted(set(positions))
 
 
+def test_an_append_after_another_writer_lands_on_the_stored_head(store_target: str) -> None:
+    """Two store objects on one database (two processes, in effect): whatever one of them
+    remembers of a stream, each append goes on the head the database holds."""
+    with open_store(store_target) as first, open_store(store_target) as second:
+        first.append("o-1", "Order", [ev("A")], 0)
+        second.append("o-1", "Order", [ev("B")], 1)
+        [c] = first.append("o-1", "Order", [ev("C")], ANY)
+        assert (c.version, c.position) == (3, 3)
+        second.append("o-1", "Order", [ev("D")], 3)
+        with pytest.raises(ConcurrencyError) as refused:
+            first.append("o-1", "Order", [ev("E")], 3)
+        assert (refused.value.expected, refused.value.actual) == (3, 4)
+        second.append("o-1", "Order", [ev("F")], 4)
+        [g] = first.append("o-1", "Order", [ev("G")], 5)  # first last saw version 4
+        assert g.version == 6
+        events = first.read_stream("o-1")
+        assert [e.type for e in events] == ["A", "B", "C", "D", "F", "G"]
+        assert [e.hash for e in events] == independent_chain(
+            [(e.stream_id, e.version, e.type, e.recorded_at, e.payload, e.metadata)
+             for e in events])
+        assert first.stream("o-1").head_hash == second.stream("o-1").head_hash == g.hash
+
+
+def test_a_rolled_back_batch_leaves_the_stream_where_it_was(store_target: str) -> None:
+    with open_store(store_target) as st:
+        st.append("o-1", "Order", [ev("A")], 0)
+        with pytest.raises(RuntimeError), st.batch():
+            st.append("o-1", "Order", [ev("B")], 1)
+            st.append("o-1", "Order", [ev("C")], 2)
+            raise RuntimeError("abandon the batch")
+        [b] = st.append("o-1", "Order", [ev("B2")], 1)
+        assert (b.version, b.position) == (2, 2)
+        assert [e.type for e in st.read_stream("o-1")] == ["A", "B2"]
+        with st.batch():
+            st.append("o-1", "Order", [ev("D")], 2)
+        [e] = st.append("o-1", "Order", [ev("E")], 3)
+        assert st.stream("o-1").head_hash == e.hash
+        assert [x.version for x in st.read_stream("o-1")] == [1, 2, 3, 4]
+
+
+def test_single_event_writers_on_two_stores_never_fork_a_stream(store_target: str) -> None:
+    """Threads of two store objects race single-event appends on one stream: every refusal
+    is a real conflict, and the stream stays one chain."""
+    with open_store(store_target) as a, open_store(store_target) as b:
+        a.append("hot", "T", [ev()], 0)
+        written: list[int] = []
+        lock = threading.Lock()
+
+        def writer(st, k: int) -> None:
+            for i in range(20):
+                if i % 2:
+                    st.append("hot", "T", [ev(writer=k)], ANY)
+                    with lock:
+                        written.append(k)
+                    continue
+                seen = st.stream("hot").version
+                try:
+                    st.append("hot", "T", [ev(writer=k)], seen)
+                except ConcurrencyError as e:
+                    assert e.actual > seen
+                else:
+                    with lock:
+                        written.append(k)
+
+        threads = [threading.Thread(target=writer, args=(st, k))
+                   for k, st in enumerate((a, b, a, b))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        events = b.read_stream("hot")
+        assert [e.version for e in events] == list(range(1, len(written) + 2))
+        assert [e.hash for e in events] == independent_chain(
+            [(e.stream_id, e.version, e.type, e.recorded_at, e.payload, e.metadata)
+             for e in events])
+        assert a.stream("hot").head_hash == events[-1].hash
+
+
 def test_a_follower_never_skips_a_position(store_target: str) -> None:
     """Readers tailing positions while writers race see every event exactly once, in order."""
     with open_store(store_target) as st:
