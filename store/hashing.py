@@ -99,6 +99,28 @@ def canonical_json_fast(value: Any) -> str | None:
         return None
 
 
+def canonical_json_parsed(value: dict[str, Any] | list[Any]) -> str | None:
+    """``canonical_json_fast`` for an object or array orjson has just parsed from JSON text.
+
+    Such a value holds only dicts with string keys, lists, strings, integers of at most 64
+    bits, booleans and None, which orjson writes exactly as the recipe does, and floats (orjson
+    also reads integers beyond 64 bits as floats), where it may not. So the only question is
+    whether it holds a float: a cheaper walk than ``_orjson_exact``'s, and the importer walks a
+    million payloads. Property-tested against the recipe.
+    """
+    if _holds_float(value):
+        return None
+    return _orjson_dumps(value, option=OPT_SORT_KEYS).decode()
+
+
+def _holds_float(value: dict[str, Any] | list[Any]) -> bool:
+    for item in value.values() if type(value) is dict else value:  # type: ignore[union-attr]
+        kind = type(item)
+        if kind is float or ((kind is dict or kind is list) and _holds_float(item)):
+            return True
+    return False
+
+
 _INT_MIN, _INT_END = -(2**63), 2**64
 
 

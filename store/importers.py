@@ -35,7 +35,7 @@ from .bulk import ImportRejected, ImportRow
 from .hashing import (
     ChainHasher,
     canonical_json,
-    canonical_json_fast,
+    canonical_json_parsed,
     decode_json,
     fast_loads,
     iso_from_us,
@@ -237,8 +237,8 @@ def _plain_line(source: str, line: int, raw: bytes) -> tuple | None:
         us = (instant - _EPOCH) // _ONE_US
     except (ValueError, OverflowError):
         return None
-    payload_json = canonical_json_fast(payload)
-    metadata_json = canonical_json_fast(metadata)
+    payload_json = canonical_json_parsed(payload)
+    metadata_json = canonical_json_parsed(metadata)
     if payload_json is None or metadata_json is None:
         return None
     iso = at if _is_envelope_instant(at) else iso_from_us(us)
@@ -285,7 +285,7 @@ def _jsonl_block(source: str, first_line: int, block: bytes, hasher: ChainHasher
     hash chained from the previous row of its stream in ``chains``."""
     rows = []
     for number, raw in enumerate(block.split(b"\n"), start=first_line):
-        row = _jsonl_row(source, number, raw)
+        row = _plain_line(source, number, raw) or _jsonl_row(source, number, raw)
         if row is not None:
             sid = row[2]
             chained = chains[sid] = hasher.hash_text(chains.get(sid, ""), sid, row[4], row[5],

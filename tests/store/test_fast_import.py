@@ -11,6 +11,7 @@ import math
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from store.hashing import (
     ChainHasher,
     canonical_json,
     canonical_json_fast,
+    canonical_json_parsed,
     chain_hash,
     decode_json,
     envelope_bytes,
@@ -47,6 +49,20 @@ def test_fast_canonical_json_equals_the_recipe_or_declines(value: dict) -> None:
     assert fast is None or fast == exact
     if not _unsure(value):
         assert fast == exact  # it only declines for floats and integers beyond 64 bits
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_text, _json_values, max_size=6) | st.lists(_json_values, max_size=4))
+def test_canonical_json_of_parsed_text_equals_the_recipe_or_declines(value: dict | list) -> None:
+    """What the importer uses on the objects orjson parsed from a line: it may only decline
+    where a float (or an integer orjson read as one) makes orjson's text uncertain."""
+    text = json.dumps(value)
+    parsed = orjson.loads(text)
+    exact = canonical_json(json.loads(text))
+    fast = canonical_json_parsed(parsed)
+    assert fast is None or fast == exact
+    if not _unsure(value):
+        assert fast == exact
 
 
 def _unsure(value: object) -> bool:
