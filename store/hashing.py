@@ -196,11 +196,12 @@ class ChainHasher:
     (property-tested); names are remembered for the hasher's lifetime, so use one per job.
     """
 
-    __slots__ = ("_days", "_names", "_sha256")
+    __slots__ = ("_days", "_last", "_names", "_sha256")
 
     def __init__(self, sha256: Callable[[bytes], Any] = _sha256) -> None:
         self._names: dict[str, str] = {}
         self._days: dict[int, str] = {}
+        self._last: tuple[int | None, str] = (None, "")
         self._sha256 = sha256
 
     def name_json(self, name: str) -> str:
@@ -212,15 +213,17 @@ class ChainHasher:
         return text
 
     def iso(self, us: int) -> str:
-        day, rest = divmod(us, 86_400_000_000)
-        date = self._days.get(day)
-        if date is None:
-            date = self._days[day] = iso_from_us(day * 86_400_000_000)[:11]
-        seconds, fraction = divmod(rest, 1_000_000)
-        minutes, seconds = divmod(seconds, 60)
-        # table lookups, not format specs: ``:02d`` costs more than the rest of the hash
-        micros = str(fraction + 1_000_000)[1:]
-        return f"{date}{_HOUR_MINUTE[minutes]}{_TWO_DIGITS[seconds]}.{micros}Z"
+        seconds, fraction = divmod(us, 1_000_000)
+        last = self._last  # (whole second, its text): events come in runs of the same second
+        if seconds != last[0]:
+            day, rest = divmod(seconds, 86_400)
+            date = self._days.get(day)
+            if date is None:
+                date = self._days[day] = iso_from_us(day * 86_400_000_000)[:11]
+            # table lookups, not format specs: ``:02d`` costs more than the rest of the hash
+            last = self._last = (seconds,
+                                 f"{date}{_HOUR_MINUTE[rest // 60]}{_TWO_DIGITS[rest % 60]}.")
+        return f"{last[1]}{str(fraction + 1_000_000)[1:]}Z"
 
     def hash_text(self, previous_hash: str, stream_id: str, version: int, type_: str,
                   recorded_at: str, payload_json: str, metadata_json: str) -> str:

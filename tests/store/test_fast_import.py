@@ -116,6 +116,18 @@ def test_chain_hasher_equals_the_documented_recipe(events: list[tuple]) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.integers(-(2**55), 2**55), st.lists(st.integers(-2_000_001, 2_000_001), max_size=12))
+def test_chain_hasher_instants_in_runs_of_a_second(base: int, steps: list[int]) -> None:
+    """The hasher remembers the last second's text: runs within a second, across second and
+    day boundaries and before 1970 must all read as the recipe's."""
+    hasher = ChainHasher()
+    us = base
+    for step in [0, *steps]:
+        us += step
+        assert hasher.iso(us) == iso_from_us(us)
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
        st.integers(-14 * 60, 14 * 60))
 def test_instant_text_is_reused_only_when_it_is_the_envelope_form(moment: datetime,
