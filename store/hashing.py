@@ -192,8 +192,9 @@ class ChainHasher:
     ``hash_text(previous, stream_id, version, type, iso(recorded_at_us), payload, metadata)``.
 
     The same recipe, with the work that repeats done once: the JSON text of each stream id and
-    event type, and the date part of each day's instants. Byte-identical to the plain functions
-    (property-tested); names are remembered for the hasher's lifetime, so use one per job.
+    event type, the date part of each day's instants and the text of the last whole second.
+    Byte-identical to the plain functions (property-tested); names are remembered for the
+    hasher's lifetime, so use one per job.
     """
 
     __slots__ = ("_days", "_last", "_names", "_sha256")

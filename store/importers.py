@@ -285,6 +285,7 @@ def _jsonl_block(source: str, first_line: int, block: bytes, hasher: ChainHasher
     hash chained from the previous row of its stream in ``chains``."""
     rows = []
     for number, raw in enumerate(block.split(b"\n"), start=first_line):
+        # The plain path straight away (almost every line); _jsonl_row judges the rest.
         row = _plain_line(source, number, raw) or _jsonl_row(source, number, raw)
         if row is not None:
             sid = row[2]

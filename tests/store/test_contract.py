@@ -39,6 +39,19 @@ def independent_chain(rows: list[tuple]) -> list[str]:
     return out
 
 
+def chain_of(events: list) -> list[str]:
+    """``independent_chain`` of events as a read returns them."""
+    return independent_chain([(e.stream_id, e.version, e.type, e.recorded_at, e.payload,
+                               e.metadata) for e in events])
+
+
+def run_all(threads: list[threading.Thread]) -> None:
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_append_and_read_back(store_target: str) -> None:
     with open_store(store_target) as st:
         first = st.append("o-1", "Order", [ev("Created", n=1), ev("Changed", n=2)], 0)
@@ -176,8 +189,7 @@ def test_hash_chain_matches_independent_recomputation(store_target: str) -> None
         st.append("o-1", "Order", [NewEvent("C", {"nested": {"b": 1, "a": True}},
                                             {"actor": "x", "command": "Do"})], 2)
         events = st.read_stream("o-1")
-        expected = independent_chain([(e.stream_id, e.version, e.type, e.recorded_at, e.payload,
-                                       e.metadata) for e in events])
+        expected = chain_of(events)
         assert [e.hash for e in events] == expected
         assert st.stream("o-1").head_hash == expected[-1]
         assert st.stream("o-2").head_hash != expected[0]  # the stream id is hashed in
@@ -305,11 +317,7 @@ def test_concurrent_writers_in_threads_keep_versions_contiguous(store_target: st
                     with lock:
                         successes.append(k)
 
-        threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_all([threading.Thread(target=writer, args=(k,)) for k in range(4)])
         events = st.read_stream("hot")
         assert [e.version for e in events] == list(range(1, len(events) + 1))
         assert len(events) == 1 + 2 * len(successes)
@@ -338,9 +346,7 @@ def test_an_append_after_another_writer_lands_on_the_stored_head(store_target: s
         assert g.version == 6
         events = first.read_stream("o-1")
         assert [e.type for e in events] == ["A", "B", "C", "D", "F", "G"]
-        assert [e.hash for e in events] == independent_chain(
-            [(e.stream_id, e.version, e.type, e.recorded_at, e.payload, e.metadata)
-             for e in events])
+        assert [e.hash for e in events] == chain_of(events)
         assert first.stream("o-1").head_hash == second.stream("o-1").head_hash == g.hash
 
 
@@ -385,17 +391,11 @@ def test_single_event_writers_on_two_stores_never_fork_a_stream(store_target: st
                     with lock:
                         written.append(k)
 
-        threads = [threading.Thread(target=writer, args=(st, k))
-                   for k, st in enumerate((a, b, a, b))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_all([threading.Thread(target=writer, args=(st, k))
+                 for k, st in enumerate((a, b, a, b))])
         events = b.read_stream("hot")
         assert [e.version for e in events] == list(range(1, len(written) + 2))
-        assert [e.hash for e in events] == independent_chain(
-            [(e.stream_id, e.version, e.type, e.recorded_at, e.payload, e.metadata)
-             for e in events])
+        assert [e.hash for e in events] == chain_of(events)
         assert a.stream("hot").head_hash == events[-1].hash
 
 
