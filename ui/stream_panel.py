@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
     QLabel,
@@ -28,15 +30,29 @@ def stream_table_view(model: StreamTableModel, name: str) -> QTableView:
     return table
 
 
+def stream_filter_box(parent: QWidget, name: str, placeholder: str, tip: str,
+                      apply: Callable[[], None]) -> QLineEdit:
+    """The filter box over a stream list: ``apply`` runs once per pause in typing (150 ms),
+    not per keystroke, since each run is a query over every stream."""
+    box = QLineEdit(parent, objectName=name)
+    box.setPlaceholderText(placeholder)
+    box.setClearButtonEnabled(True)
+    box.setToolTip(tip)
+    debounce = QTimer(box, singleShot=True, interval=150)
+    debounce.timeout.connect(apply)
+    box.textChanged.connect(debounce.start)
+    return box
+
+
 class StreamPanel(QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.model = StreamTableModel(self)
-        self.filter = QLineEdit(objectName="streamFilter")
-        self.filter.setPlaceholderText("Filter by id, customer, type or status  (Ctrl+F)")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.setToolTip("Words must all match: e.g. 'grace paid' or 'ord-3f'")
+        self.filter = stream_filter_box(self, "streamFilter",
+                                        "Filter by id, customer, type or status  (Ctrl+F)",
+                                        "Words must all match: e.g. 'grace paid' or 'ord-3f'",
+                                        self._apply_filter)
         self.table = stream_table_view(self.model, "streamTable")
         self.table.setToolTip("Every stream in the store; click one to inspect and replay it")
         self.count = QLabel(objectName="streamCount")
@@ -48,10 +64,6 @@ class StreamPanel(QWidget):
         layout.addWidget(self.table)
         layout.addWidget(self.count)
 
-        # One query per pause in typing, not per keystroke.
-        self._debounce = QTimer(self, singleShot=True, interval=150)
-        self._debounce.timeout.connect(self._apply_filter)
-        self.filter.textChanged.connect(self._debounce.start)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         session.storeOpened.connect(self._on_store_opened)
         session.storeClosed.connect(lambda: self.model.set_queries(None))

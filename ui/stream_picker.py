@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
 from esaudit.application.queries import Queries
 
 from .models.stream_table import StreamIdRole, StreamTableModel
-from .stream_panel import stream_table_view
+from .stream_panel import stream_filter_box, stream_table_view
 
 
 class StreamPickerDialog(QDialog):
@@ -21,10 +20,10 @@ class StreamPickerDialog(QDialog):
         self.setObjectName("streamPicker")
         self.resize(660, 480)
         self.model = StreamTableModel(self)
-        self.filter = QLineEdit(objectName="pickerFilter")
-        self.filter.setPlaceholderText("Filter by id, customer, type or status")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.setToolTip("Words must all match")
+        self.filter = stream_filter_box(self, "pickerFilter",
+                                        "Filter by id, customer, type or status",
+                                        "Words must all match",
+                                        lambda: self.model.set_filter(self.filter.text()))
         self.table = stream_table_view(self.model, "pickerTable")
         self.table.setToolTip("Double-click a stream to choose it")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
@@ -36,9 +35,6 @@ class StreamPickerDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.buttons)
 
-        self._debounce = QTimer(self, singleShot=True, interval=150)
-        self._debounce.timeout.connect(lambda: self.model.set_filter(self.filter.text()))
-        self.filter.textChanged.connect(self._debounce.start)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.table.doubleClicked.connect(lambda _index: self.accept())

@@ -341,10 +341,14 @@ class _SecondHalf:
                              sorted(stream_ids), stream_type, keep))
         try:
             proc = start_worker(_WORKER, stdin=subprocess.PIPE)
+        except OSError:
+            return None
+        try:
             assert proc.stdin is not None
             proc.stdin.write(job)
             proc.stdin.close()
-        except OSError:
+        except OSError:  # it died before reading its job: not left running
+            stop_worker(proc)
             return None
         return cls(proc)
 
