@@ -25,6 +25,7 @@ class EventPanel(QWidget):
         # Sized on the rows in view once per stream: measuring more would read pages of a
         # long stream that nobody scrolled to.
         self.table.horizontalHeader().setResizeContentsPrecision(0)
+        self.table.resizeColumnsToContents()  # no stream yet: at least the titles show whole
         self.table.setToolTip("Events of the selected stream; select one to inspect it")
         self.inspector = QTreeWidget(objectName="eventInspector")
         self.inspector.setHeaderLabels(["Field", "Value"])

@@ -275,3 +275,15 @@ def test_the_event_table_shows_every_column_at_the_default_layout(
     opened.tabs.widget(0).info.setText(f"Order {long_id} at version 6 of 6")
     opened.tabs.widget(1).counts.setText(" ".join(["3 changed, 1 added, 0 removed"] * 6))
     assert opened.tabs.minimumSizeHint().width() <= 400
+
+
+def test_the_empty_event_table_shows_its_column_titles_whole(opened: MainWindow) -> None:
+    """Before any stream is selected the columns had Qt's default width, which cut
+    "Recorded (UTC)" down to "ecorded (UTC"."""
+    table = find(opened, QTableView, "eventTable")
+    assert table.model().rowCount() == 0
+    header = table.horizontalHeader()
+    metrics = header.fontMetrics()
+    for column in range(table.model().columnCount()):
+        title = str(table.model().headerData(column, Qt.Orientation.Horizontal))
+        assert header.sectionSize(column) >= metrics.horizontalAdvance(title), title
