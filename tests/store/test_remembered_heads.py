@@ -7,7 +7,15 @@ import sqlite3
 
 import pytest
 
-from store import ANY, ConcurrencyError, NewEvent, StreamTypeMismatch, open_store
+from store import (
+    ANY,
+    ConcurrencyError,
+    InvalidEvent,
+    NewEvent,
+    StoreBusy,
+    StreamTypeMismatch,
+    open_store,
+)
 from store.hashing import chain_hash, envelope_bytes, us_from_instant
 
 
@@ -43,3 +51,34 @@ def test_a_deleted_stream_row_is_not_resurrected_from_memory(sqlite_target: str)
             st.append("o-1", "Order", [NewEvent("B", {})], ANY)
         with sqlite3.connect(sqlite_target) as raw:
             assert raw.execute("SELECT count(*) FROM events").fetchone() == (1,)
+
+
+def test_a_refused_event_on_a_remembered_stream_leaves_it_as_it_was(sqlite_target: str) -> None:
+    with open_store(sqlite_target) as st:
+        [first] = st.append("o-1", "Order", [NewEvent("A", {})], 0)
+        for bad in (NewEvent("", {}), NewEvent("B", {"at": object()}),
+                    NewEvent("B", {}, {"why": {1, 2}})):
+            with pytest.raises(InvalidEvent):
+                st.append("o-1", "Order", [bad], ANY)
+        assert st.stream("o-1").version == 1
+        [e] = st.append("o-1", "Order", [NewEvent("B", {})], 1)
+        assert (e.version, e.position) == (2, 2)
+        assert e.hash == chain_hash(first.hash, envelope_bytes(
+            "o-1", 2, "B", us_from_instant(e.recorded_at), "{}", "{}"))
+
+
+def test_a_remembered_stream_waits_for_another_writer_and_gives_up_cleanly(
+        sqlite_target: str) -> None:
+    with open_store(sqlite_target, busy_timeout_s=0.2) as st:
+        st.append("o-1", "Order", [NewEvent("A", {})], 0)
+        raw = sqlite3.connect(sqlite_target, isolation_level=None)
+        raw.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(StoreBusy):
+                st.append("o-1", "Order", [NewEvent("B", {})], 1)
+        finally:
+            raw.execute("ROLLBACK")
+            raw.close()
+        assert st.stream("o-1").version == 1
+        [e] = st.append("o-1", "Order", [NewEvent("B", {})], 1)
+        assert e.version == 2
