@@ -38,7 +38,7 @@ def stream_filter_box(parent: QWidget, name: str, placeholder: str, tip: str,
     box.setPlaceholderText(placeholder)
     box.setClearButtonEnabled(True)
     box.setToolTip(tip)
-    debounce = QTimer(box, singleShot=True, interval=150)
+    debounce = QTimer(box, singleShot=True, interval=150, objectName=f"{name}Debounce")
     debounce.timeout.connect(apply)
     box.textChanged.connect(debounce.start)
     return box
