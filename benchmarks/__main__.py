@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from esaudit.application.replay import Replayer
@@ -28,7 +29,7 @@ from esaudit.bootstrap import bootstrap
 from esaudit.domain import commands as c
 from esaudit.domain import order
 from store import ANY, NewEvent, open_store
-from store.hashing import iso_from_us
+from store.hashing import iso_from_us, us_from_instant
 
 
 def median_of(runs: int, fn: Callable[[], float]) -> float:
@@ -148,15 +149,27 @@ def bench_replay(n: int, runs: int, folder: Path) -> tuple[float, float]:
     return paired_medians(runs, ours, baseline)
 
 
+HISTORY_SPAN_US = 7 * 86_400_000_000
+
+
 def write_history_jsonl(path: Path, n: int, streams: int) -> None:
-    """n events spread over ``streams`` order-like streams, in the export format."""
+    """n events spread over ``streams`` order-like streams, in the export format.
+
+    Their instants rise through one week in file order, each at its own microsecond (about
+    1.7 events per second), as a shop's history would: a file where every event shares a few
+    instants would flatter whatever remembers the last second's text (hashing, parsing).
+    """
     per = max(n // streams, 1)
+    start = us_from_instant(datetime(2026, 1, 1, tzinfo=UTC))
+    i = 0
     with path.open("w", encoding="utf-8") as fh:
         for v in range(1, per + 1):
             for s in range(streams):
+                at = start + i * HISTORY_SPAN_US // n + (i * 7919) % 1000
+                i += 1
                 fh.write(json.dumps({
                     "stream_id": f"ord-{s:06d}", "stream_type": "Order", "version": v,
-                    "type": "LineAdded", "recorded_at": f"2026-01-01T00:{v % 60:02d}:00.000001Z",
+                    "type": "LineAdded", "recorded_at": iso_from_us(at),
                     "payload": {"sku": f"SKU-{v}", "qty": 1, "unit_price_cents": 100 + v},
                     "metadata": {"actor": "bench"}}) + "\n")
 
