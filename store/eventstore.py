@@ -34,6 +34,7 @@ from .errors import (
     StoreReadOnly,
     StreamTypeMismatch,
 )
+from .gcpause import collector_paused
 from .hashing import (
     ChainHasher,
     canonical_json_marked,
@@ -684,7 +685,7 @@ class EventStore:
         """Store a whole file of new streams in one transaction: all of it, or nothing."""
         if self.read_only:
             raise StoreReadOnly("import")
-        with self.write_transaction(lock=True) as conn:
+        with collector_paused(), self.write_transaction(lock=True) as conn:
             return import_rows(conn, self._backend.name, rows, progress, cancelled)
 
     def stream(self, stream_id: str) -> StreamInfo | None:

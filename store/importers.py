@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .bulk import ImportRejected, ImportRow
+from .gcpause import collector_paused
 from .hashing import (
     ChainHasher,
     canonical_json,
@@ -311,7 +312,7 @@ def serve_jsonl_blocks(source: str, block_bytes: int) -> None:
     0)`` at the first bad line. marshal, not pickle: four times faster on a million tuples."""
     out = sys.stdout.buffer
     hasher, chains = ChainHasher(), {}
-    with open(source, "rb") as fh:
+    with collector_paused(), open(source, "rb") as fh:
         for first_line, block in _blocks(fh, block_bytes):
             try:
                 message: tuple[Any, ...] = (_jsonl_block(source, first_line, block, hasher,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from store import EventStore, open_store
+from store.gcpause import collector_paused
 from store.hashing import ChainHasher
 from store.worker import start_worker, stop_worker
 
@@ -231,19 +232,20 @@ def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None =
         if progress:  # both halves advance together: the first half's share stands for both
             progress(pos if half is None else min(pos * total // mid, total), total)
 
-    try:
-        walker.walk(store.iter_raw_events(to_position=mid, stream_ids=stream_ids,
-                                          stream_types=types), report, cancelled)
-        listed = dict(_listed_heads(store, stream_ids, stream_type))  # while the half runs
-        later = half.result() if half is not None else None
-    finally:
-        if half is not None:
-            half.stop()
-    if later is not None:
-        walker.join(later)
-    elif half is not None:  # the second process failed: check the second half here
-        walker.walk(store.iter_raw_events(mid, to_position=total, stream_ids=stream_ids,
-                                          stream_types=types), report, cancelled)
+    with collector_paused():
+        try:
+            walker.walk(store.iter_raw_events(to_position=mid, stream_ids=stream_ids,
+                                              stream_types=types), report, cancelled)
+            listed = dict(_listed_heads(store, stream_ids, stream_type))  # while the half runs
+            later = half.result() if half is not None else None
+        finally:
+            if half is not None:
+                half.stop()
+        if later is not None:
+            walker.join(later)
+        elif half is not None:  # the second process failed: check the second half here
+            walker.walk(store.iter_raw_events(mid, to_position=total, stream_ids=stream_ids,
+                                              stream_types=types), report, cancelled)
     chains, findings, checked = walker.chains, walker.findings, walker.checked
 
     for sid, (version, head) in listed.items():
@@ -373,7 +375,7 @@ def serve_second_half() -> None:
     """The second process: walk the positions it was given, its walker's state to stdout."""
     path, after, to, stream_ids, stream_type, keep = marshal.loads(sys.stdin.buffer.read())
     walker = _Walker(keep, joining=True)
-    with open_store(path, read_only=True) as store:
+    with collector_paused(), open_store(path, read_only=True) as store:
         walker.walk(store.iter_raw_events(after, to_position=to, stream_ids=stream_ids,
                                           stream_types=[stream_type] if stream_type else None))
     sys.stdout.buffer.write(marshal.dumps(walker.state()))
