@@ -14,6 +14,7 @@ import numpy as np
 
 from esaudit.domain.events import ORDER, ORDER_EVENT_TYPES, PRODUCT, PRODUCT_EVENT_TYPES
 from store import EventStore
+from store.gcpause import collector_paused
 
 STREAM_TYPES = (ORDER, PRODUCT)
 EVENT_TYPES = ORDER_EVENT_TYPES + PRODUCT_EVENT_TYPES
@@ -117,25 +118,26 @@ def load_timeline(store: EventStore, progress: Callable[[int, int], None] | None
     kinds = (_Names(data.stream_types, data._codes["stream_type"], STREAM_TYPES),
              _Names(data.event_types, data._codes["event_type"], EVENT_TYPES))
     parts: list[tuple[np.ndarray, ...]] = []
-    for page in store.iter_event_codes(kinds[0].candidates, kinds[1].candidates,
-                                       after_position=data.last_position,
-                                       page_size=page_size):
-        if cancelled and cancelled():
-            raise Cancelled("loading the timeline was cancelled")
-        block = np.array(page, dtype=np.int64)
-        positions = block[:, 0]
-        unknown = positions[(block[:, 2] == 0) | (block[:, 3] == 0)]
-        names: tuple[dict[int, str], dict[int, str]] = ({}, {})
-        if len(unknown):  # a name met for the first time: read it, then it has a code
-            for heads in store.iter_event_heads(int(unknown[0]) - 1,
-                                                to_position=int(unknown[-1])):
-                for position, _sid, stream_type, _version, type_, _at in heads:
-                    names[0][position], names[1][position] = stream_type, type_
-        parts.append((positions, block[:, 1] / 1e6,
-                      kinds[0].decode(block[:, 2], names[0], positions),
-                      kinds[1].decode(block[:, 3], names[1], positions)))
-        if progress:
-            progress(int(positions[-1]), total)
+    with collector_paused():  # a million row tuples, no cycles: see store.gcpause
+        for page in store.iter_event_codes(kinds[0].candidates, kinds[1].candidates,
+                                           after_position=data.last_position,
+                                           page_size=page_size):
+            if cancelled and cancelled():
+                raise Cancelled("loading the timeline was cancelled")
+            block = np.array(page, dtype=np.int64)
+            positions = block[:, 0]
+            unknown = positions[(block[:, 2] == 0) | (block[:, 3] == 0)]
+            names: tuple[dict[int, str], dict[int, str]] = ({}, {})
+            if len(unknown):  # a name met for the first time: read it, then it has a code
+                for heads in store.iter_event_heads(int(unknown[0]) - 1,
+                                                    to_position=int(unknown[-1])):
+                    for position, _sid, stream_type, _version, type_, _at in heads:
+                        names[0][position], names[1][position] = stream_type, type_
+            parts.append((positions, block[:, 1] / 1e6,
+                          kinds[0].decode(block[:, 2], names[0], positions),
+                          kinds[1].decode(block[:, 3], names[1], positions)))
+            if progress:
+                progress(int(positions[-1]), total)
     if parts:
         columns = ("positions", "times", "stream_type_codes", "event_type_codes")
         for k, name in enumerate(columns):
