@@ -14,7 +14,7 @@ from esaudit.application.timeline import TimelineData, event_version_at
 
 from .session import Session
 
-DETAIL_LIMIT = 20_000  # visible events drawn one by one; beyond, a density image
+DETAIL_LIMIT = 5_000  # visible events drawn one by one; beyond, a density image
 PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3",
            "#8C8C8C", "#CCB974", "#64B5CD", "#2F4B7C", "#A05195", "#F95D6A", "#00A6A6")
 
