@@ -34,7 +34,7 @@ def test_the_collector_is_off_inside_and_back_on_after_even_on_an_error() -> Non
 def test_a_collector_that_was_off_stays_off() -> None:
     gc.disable()
     with collector_paused():
-        pass
+        assert not gc.isenabled()
     assert not gc.isenabled()
 
 
