@@ -32,6 +32,8 @@ from esaudit.domain import order
 from store import ANY, NewEvent, open_store
 from store.hashing import iso_from_us, us_from_instant
 
+ROOT = Path(__file__).resolve().parent.parent  # where ``-m benchmarks.app`` is found
+
 
 def median_of(runs: int, fn: Callable[[], float]) -> float:
     return statistics.median(fn() for _ in range(runs))
@@ -308,7 +310,7 @@ def bench_app(source: Path, folder: Path) -> dict[str, float]:
         import_history(st, source)
     bootstrap(path).close()  # read models caught up, as in a store that is in use
     out = subprocess.run([sys.executable, "-m", "benchmarks.app", str(path)], check=True,
-                         capture_output=True, text=True).stdout
+                         capture_output=True, text=True, cwd=ROOT).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 

@@ -182,8 +182,8 @@ class EventStore:
         self.read_only = read_only
         self._sql = AppendSql.for_backend(backend.name)
         self._batch = threading.local()  # .conn: the open batch's connection on this thread
-        # The thread with a batch open, if any: one test tells append it need not look for its
-        # own thread's batch (a threading.local lookup cost as much as the rest of the check).
+        # The thread with a batch open, if any: while it is None, append need not look for a
+        # batch of its own thread (the threading.local lookup cost as much as the rest).
         self._batch_thread: int | None = None
         self._hasher = ChainHasher(cold_sha256)
         # SQLite: stream id -> (version, head hash, stream type) as this store last wrote it.

@@ -72,8 +72,7 @@ def decode_json(text: str | bytes, fallback: Callable[[Any], Any] = json.loads) 
 
 def canonical_json(value: Any) -> str:
     """The canonical JSON text of a value (encode as UTF-8 for the canonical bytes)."""
-    text = canonical_json_fast(value)
-    return _dumps(value) if text is None else text
+    return canonical_json_marked(value)[0]
 
 
 def canonical_json_marked(value: Any) -> tuple[str, bool]:

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 from esaudit.application.diff import count_by_kind
 from esaudit.domain.errors import DomainError
 
+from .labels import side_label
 from .models.diff_table import DiffTableModel
 from .session import Session
 from .stream_picker import StreamPickerDialog
@@ -48,11 +48,7 @@ class ComparePanel(QWidget):
         self.run = QPushButton("Compare", objectName="compareButton")
         self.run.setToolTip("Show what changed (Ctrl+D)")
         self.run.setShortcut("Ctrl+D")
-        self.counts = QLabel("", objectName="diffCounts")
-        # Wrapped, and never the reason the side panel widens: a 200-character stream id
-        # is one word, which a wrapping label would otherwise make its minimum width.
-        self.counts.setWordWrap(True)
-        self.counts.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.counts = side_label("", "diffCounts")
         self.model = DiffTableModel(self)
         self.view = QTableView(objectName="diffView")
         self.view.setModel(self.model)

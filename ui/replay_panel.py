@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QSlider,
     QSpinBox,
     QTreeWidget,
@@ -23,6 +22,7 @@ from esaudit.application.replay import QUICK_FOLD, Replayed
 from esaudit.domain.errors import DomainError
 
 from .json_tree import fill_tree
+from .labels import side_label
 from .session import Session
 from .workers import run_in_background
 
@@ -45,11 +45,7 @@ class ReplayPanel(QWidget):
         self.at_button = QPushButton("Replay at time", objectName="replayAtButton")
         self.at_button.setToolTip("Replay the stream as it was at the instant on the left")
         self.at_button.clicked.connect(self._on_at_clicked)
-        self.info = QLabel("Select a stream to replay it", objectName="replayInfo")
-        # Wrapped, and never the reason the side panel widens: a 200-character stream id
-        # is one word, which a wrapping label would otherwise make its minimum width.
-        self.info.setWordWrap(True)
-        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.info = side_label("Select a stream to replay it", "replayInfo")
         self.info.setProperty("muted", True)
         self.state_view = QTreeWidget(objectName="stateView")
         self.state_view.setHeaderLabels(["Field", "Value"])
@@ -153,8 +149,10 @@ class ReplayPanel(QWidget):
         if services is None or not self.session.stream_id:
             return
         version = services.replayer.version_at(self.session.stream_id, instant)
-        self.slider.setValue(version)
-        self._on_version_changed(version)
+        if self.slider.value() == version:
+            self._on_version_changed(version)  # the slider stays put and would not replay
+        else:
+            self.slider.setValue(version)  # replays through valueChanged, once
 
     def _on_at_clicked(self) -> None:
         secs = self.at_edit.dateTime().toSecsSinceEpoch()

@@ -74,7 +74,7 @@ class Replayer:
             raise InvalidCommand(f"stream {stream_id} has versions 1..{info.version}, "
                                  f"not {version}")
         if at is not None:
-            target = self.version_at(stream_id, at)
+            target = self._version_at(info.version, stream_id, at)
         if not use_snapshots:
             events = self.store.read_payloads(stream_id, 1, target) if target else []
             return Replayed(stream_id, info.stream_type, target,
@@ -145,7 +145,8 @@ class Replayer:
         """The last version of the unbroken prefix of events recorded at or before ``at``:
         the version before the first one recorded later (versions are contiguous)."""
         info = self.store.stream(stream_id)
-        if info is None:
-            return 0
+        return 0 if info is None else self._version_at(info.version, stream_id, at)
+
+    def _version_at(self, head: int, stream_id: str, at: datetime) -> int:
         later = self.store.first_version_after(stream_id, at)
-        return info.version if later is None else later - 1
+        return head if later is None else later - 1

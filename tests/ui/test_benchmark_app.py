@@ -4,34 +4,16 @@ it fails here, not in the middle of a ten-minute ``make bench``."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from benchmarks.__main__ import write_history_jsonl
-from esaudit.application.transfer import import_history
-from esaudit.bootstrap import bootstrap
-from store import open_store
-
-ROOT = Path(__file__).resolve().parents[2]
+from benchmarks.__main__ import bench_app, write_history_jsonl
 
 
 def test_the_app_benchmark_measures_a_store_it_opened(tmp_path: Path) -> None:
     events, streams = 2_000, 200
     source = tmp_path / "history.jsonl"
     write_history_jsonl(source, events, streams)
-    store = tmp_path / "app.db"
-    with open_store(store, synchronous="NORMAL") as st:
-        import_history(st, source)
-    bootstrap(store).close()
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.app", str(store)], cwd=ROOT, check=True,
-        capture_output=True, text=True, timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    ).stdout
-    figures = json.loads(out.strip().splitlines()[-1])
+    figures = bench_app(source, tmp_path)
     assert figures["events"] == events
     assert figures["open_s"] > 0
     assert 0 < figures["frame_median_ms"] <= figures["frame_max_ms"]
