@@ -31,11 +31,15 @@ class Services:
         self.store.close()
 
 
-def bootstrap(target: str | Path, *, read_only: bool = False, snapshot_every: int = 100,
-              synchronous: str = "FULL", actor: str | None = None,
+def bootstrap(target: str | Path, *, read_only: bool = False, create: bool = True,
+              snapshot_every: int = 100, synchronous: str = "FULL", actor: str | None = None,
               catch_up: bool = True) -> Services:
-    """Open the store and build the services; read models catch up unless read-only."""
-    store = open_store(target, read_only=read_only, synchronous=synchronous)
+    """Open the store and build the services; read models catch up unless read-only.
+
+    ``create=False`` refuses a target that holds no store instead of making an empty one:
+    only the jobs that create (seeding, importing, a new order, a new store) pass True.
+    """
+    store = open_store(target, read_only=read_only, create=create, synchronous=synchronous)
     try:
         projector = Projector(store)
         if not read_only:

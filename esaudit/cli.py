@@ -41,13 +41,14 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def default_target() -> str:
+def default_target(create: bool = False) -> str:
     env = os.environ.get("ESAUDIT_DB")
     if env:
         return env
     from platformdirs import user_data_dir
     folder = Path(user_data_dir("esaudit", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
     return str(folder / "esaudit.db")
 
 
@@ -456,6 +457,14 @@ COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
 }
 
 
+def _creates(args: argparse.Namespace) -> bool:
+    """Whether a command may create the store it names: only seed, import and ``order
+    create``; every other command refuses a missing store (``no store at PATH``) instead of
+    answering for an empty one."""
+    return args.command in ("seed", "import") or (
+        args.command == "order" and args.action == "create")
+
+
 def _run_gui(args: argparse.Namespace) -> int:
     from ui.app import run_app
     return run_app(target=args.db, read_only=args.read_only,
@@ -469,8 +478,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command in (None, "gui"):
             return _run_gui(args)
-        target = args.db or default_target()
-        svc = bootstrap(target, read_only=args.read_only)
+        creates = _creates(args)
+        target = args.db or default_target(creates)
+        svc = bootstrap(target, read_only=args.read_only, create=creates)
         try:
             return COMMANDS[args.command](svc, args)
         finally:

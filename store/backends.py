@@ -133,6 +133,21 @@ def postgres_backend(url: str, *, read_only: bool) -> Backend:
     return Backend("postgresql", engine, engine.url.render_as_string(hide_password=True), _pg_lock)
 
 
+def sqlite_path(target: str | Path) -> Path | None:
+    """The file a target names if it is a SQLite store (a path or ``sqlite:///PATH``), resolved;
+    None for a server URL."""
+    text_target = str(target)
+    if "://" not in text_target:
+        return Path(text_target).expanduser().resolve()
+    scheme, rest = text_target.split("://", 1)
+    if not scheme.startswith("sqlite"):
+        return None
+    path = rest[1:] if rest.startswith("/") else rest
+    if not path or path == ":memory:":
+        return None
+    return Path(path).expanduser().resolve()
+
+
 def backend_for(
     target: str | Path, *, read_only: bool, synchronous: str = "FULL", busy_timeout_s: float = 30.0
 ) -> Backend:

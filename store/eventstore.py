@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,6 +23,7 @@ from .backends import (
     backend_for,
     is_driver_error,
     is_integrity_error,
+    sqlite_path,
     translate,
 )
 from .bulk import ImportRow, ImportSummary, import_rows
@@ -56,6 +58,7 @@ from .records import (
     is_unicode_text,
     name_problem,
 )
+from .sqlite_look import look
 from .writer import Writer
 
 _EVENT_COLUMNS = (
@@ -66,19 +69,61 @@ _EVENT_COLUMNS = (
 
 
 def open_store(
-    target: str | Path, *, read_only: bool = False, synchronous: str = "FULL",
-    busy_timeout_s: float = 30.0,
+    target: str | Path, *, read_only: bool = False, create: bool = True,
+    synchronous: str = "FULL", busy_timeout_s: float = 30.0,
 ) -> EventStore:
-    """Open (and on first writable open, create) the store at a path or SQLAlchemy URL."""
+    """Open the store at a path or SQLAlchemy URL; with ``create`` (and not read-only) a
+    missing or empty target becomes a new store, without it that is refused (``no store at``).
+
+    A SQLite file is looked at without any write first (store.sqlite_look), so a file that is
+    not an esaudit store is refused and left exactly as it was, side files included.
+    """
+    path = sqlite_path(target)
+    if path is not None:
+        _recognise(path, read_only=read_only, create=create)
     backend = backend_for(target, read_only=read_only, synchronous=synchronous,
                           busy_timeout_s=busy_timeout_s)
     store = EventStore(backend, read_only=read_only)
     try:
-        store._prepare_schema()
+        store._prepare_schema(create=create)
     except BaseException:
         store.close()
         raise
     return store
+
+
+def _recognise(path: Path, *, read_only: bool, create: bool) -> None:
+    """Refuse a SQLite file that is missing (unless it may be created), not a database, a
+    database of someone else's, or written by a newer esaudit; never writes to it."""
+    if not path.exists():
+        if read_only or not create:
+            raise StoreOpenError(f"no store at {path}")
+        return
+    try:
+        found = look(path)
+    except sqlite3.Error as e:
+        raise translate(e, str(path)) from e
+    version = found.meta.get("schema_version")
+    if version is not None:
+        if int(version) > s.SCHEMA_VERSION:
+            raise SchemaTooNew(int(version), s.SCHEMA_VERSION)
+        return
+    _refuse_unless_creatable(str(path), found.tables, read_only=read_only, create=create)
+
+
+def _refuse_unless_creatable(label: str, tables: Iterable[str], *, read_only: bool,
+                             create: bool) -> None:
+    """A database without esaudit's schema may become a store only if it is empty and this
+    open is one that creates."""
+    foreign = set(tables) - set(s.metadata.tables)
+    if foreign:
+        raise StoreOpenError(f"{label} is a database but not an esaudit store "
+                             f"(it has tables: {', '.join(sorted(foreign)[:5])})")
+    if read_only:
+        raise StoreOpenError(f"{label} holds no esaudit store (opened read-only, so it was "
+                             "not created)")
+    if not create:
+        raise StoreOpenError(f"no store at {label}")
 
 
 def _name(value: object, what: str) -> str:
@@ -220,7 +265,7 @@ class EventStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _prepare_schema(self) -> None:
+    def _prepare_schema(self, *, create: bool = True) -> None:
         with self._guard():
             with self._engine.connect() as conn:
                 tables = set(inspect(conn).get_table_names())
@@ -235,15 +280,8 @@ class EventStore:
                     raise SchemaTooNew(version, s.SCHEMA_VERSION)
                 self._backend.adopt()
                 return
-            if self.read_only:
-                raise StoreOpenError(f"{self.label} holds no esaudit store (opened read-only, "
-                                     "so it was not created)")
-            foreign = tables - set(s.metadata.tables)
-            if foreign:
-                raise StoreOpenError(
-                    f"{self.label} is a database but not an esaudit store "
-                    f"(it has tables: {', '.join(sorted(foreign)[:5])})"
-                )
+            _refuse_unless_creatable(self.label, tables, read_only=self.read_only,
+                                     create=create)
             with self.write_transaction(lock=True) as conn:
                 s.metadata.create_all(conn)
                 exists = conn.execute(

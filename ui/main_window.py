@@ -242,10 +242,14 @@ class MainWindow(QMainWindow):
         self.rebuild_action.setEnabled(False)
 
     # -- stores ----------------------------------------------------------------------------
-    def open_target(self, target: str, read_only: bool = False) -> None:
-        """Open a store off the GUI thread: bootstrap, catch up read models, load the timeline."""
+    def open_target(self, target: str, read_only: bool = False, create: bool = False) -> None:
+        """Open a store off the GUI thread: bootstrap, catch up read models, load the timeline.
+
+        Only File > New store creates (``create``): opening a path that holds no store is
+        refused with a message, and no file is made.
+        """
         def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
-            services = bootstrap(target, read_only=read_only)
+            services = bootstrap(target, read_only=read_only, create=create)
             try:
                 data = load_timeline(services.store, progress, cancelled)
             except BaseException:
@@ -281,7 +285,7 @@ class MainWindow(QMainWindow):
                 QMessageBox.warning(self, "New store", f"{path} already exists; open it "
                                     "instead, esaudit never overwrites a store.")
                 return
-            self.open_target(path)
+            self.open_target(path, create=True)
 
     def connect_dialog(self) -> None:
         url, ok = QInputDialog.getText(self, "Connect to PostgreSQL", "Store URL:",
