@@ -1,7 +1,8 @@
 """`make bench`: esaudit figures next to a raw sqlite3 baseline measured in the same run.
 
 Each figure prints what it measured and its ratio to the baseline; medians of several runs.
-Sizes default to issue 8's; ``--quick`` divides them by 10 for a smoke run.
+Sizes default to the figures' targets (10k appends, a 200k-event replay, 1M events to import and
+verify, 100k orders to seed); ``--quick`` divides them by 10 for a smoke run.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def median_of(runs: int, fn: Callable[[], float]) -> float:
 
 def paired_medians(runs: int, ours: Callable[[], float], baseline: Callable[[], float]
                    ) -> tuple[float, float]:
-    """Medians of runs taken in turns (ours, baseline, ours, ...), so a slow spell of this
-    VM's disk or CPU falls on both sides of a ratio instead of on one."""
+    """Medians of runs taken in turns (ours, baseline, ours, ...), so a slow spell of the
+    machine's disk or CPU falls on both sides of a ratio instead of on one."""
     pairs = [(ours(), baseline()) for _ in range(runs)]
     return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
@@ -69,13 +70,14 @@ def bench_append(n: int, runs: int, folder: Path) -> tuple[float, float]:
     The baseline writes the very rows esaudit wrote just before it (read back from that store:
     same positions, times, payloads and hashes) into the same tables, the event row and the
     stream's head row (upserted), one transaction each. Only the same bytes make the same disk
-    work: a constant placeholder hash was ~20 us per commit cheaper to write on this VM's disk
-    than real ones. The baseline does not hash, read the head, check the expected version or
-    allocate positions; esaudit does all of that inside its transaction.
+    work: a constant placeholder hash is ~20 us per commit cheaper to write than real ones (on
+    the reference machine's disk). The baseline does not hash, read the head, check the
+    expected version or allocate positions; esaudit does all of that inside its transaction.
 
-    The two sides take turns in blocks of 500 commits, each on its own file: this VM's fsync
-    time drifts by a third within a minute, and whole runs taken in turns still left one side
-    in a slow spell the other missed (ratios from 0.67x to 0.80x for the same code).
+    The two sides take turns in blocks of 500 commits, each on its own file: fsync time on a
+    virtual machine drifts by a third within a minute, and whole runs taken in turns can still
+    leave one side in a slow spell the other misses (ratios from 0.67x to 0.80x for the same
+    code).
     """
     payload = {"sku": "SKU-1", "qty": 1, "unit_price_cents": 100}
     events = [NewEvent("LineAdded", payload)]

@@ -80,7 +80,7 @@ def sqlite_backend(
         )
 
     # No rollback on return to the pool: every use ends its own transaction (the connection
-    # is in autocommit mode outside an explicit BEGIN), and the reset cost ~10% of an append.
+    # is in autocommit mode outside an explicit BEGIN), and the reset would cost ~10% of an append.
     engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4,
                            max_overflow=16, pool_reset_on_return=None)
 

@@ -228,7 +228,8 @@ class EventStore:
         self._sql = AppendSql.for_backend(backend.name)
         self._batch = threading.local()  # .conn: the open batch's connection on this thread
         # The thread with a batch open, if any: while it is None, append need not look for a
-        # batch of its own thread (the threading.local lookup cost as much as the rest).
+        # batch of its own thread (a threading.local lookup costs as much as the rest of
+        # choosing the append's path).
         self._batch_thread: int | None = None
         self._hasher = ChainHasher(cold_sha256)
         # SQLite: stream id -> (version, head hash, stream type) as this store last wrote it.
@@ -487,8 +488,9 @@ class EventStore:
         with the read. So what commits here is exactly what the read path would have
         committed: the same head, and the position SQLite allocates, max + 1, is the one the
         read would have found. SQLite only (the writer is the SQLite one). A durable append
-        runs it between two fsyncs, with the CPU's caches cold, so it is one flat method from
-        the event to the returned record: every call saved here counted about double.
+        runs it between two fsyncs, with the CPU's caches cold, where every function call
+        costs about twice its warm time: so it is one flat method from the event to the
+        returned record, with no layers between them.
         """
         type_ = _name(event.type, "event type")
         payload, read_payload = _json_text(event.payload, "payload")
@@ -709,7 +711,7 @@ class EventStore:
         """What a read model needs of each event: no metadata decoded, no datetime built.
 
         Catching a read model up on a seeded store walks ~700k events; building a whole
-        ``RecordedEvent`` for each was a third of that walk.
+        ``RecordedEvent`` for each would be a third of that walk.
         """
         filters = _filters(self._sql.mark, to_position, None, stream_types, None, None, None)
         for page in self._pages(_PAYLOAD_COLUMNS, filters, after_position, page_size):

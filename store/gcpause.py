@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Run a bulk job (import, verify) without the cyclic collector.
+    """Run a bulk job (import, verify, the timeline's load) without the cyclic collector.
 
     Such a job makes millions of row tuples that form no cycles: reference counting frees
     them, and the collector only re-scans the ones alive at each pass, ~0.45 s of a

@@ -242,8 +242,9 @@ def _cold_sha256() -> Callable[[bytes], Any]:
 
     A durable append hashes one event right after the previous commit's fsync put the thread
     to sleep, with its caches cold. OpenSSL's EVP path is faster warm (0.44 vs 0.93 us for an
-    envelope) but walks far more code: measured between fsyncs on this VM it cost ~10 us per
-    append against ~3 us for the built-in one. Bulk paths (import, verify) keep OpenSSL.
+    envelope) but walks far more code: measured between fsyncs on the reference machine it
+    costs ~10 us per append against ~3 us for the built-in one. Bulk paths (import, verify)
+    keep OpenSSL.
     """
     for module in ("_sha2", "_sha256"):  # the module's name since 3.12, and before
         try:

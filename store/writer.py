@@ -2,10 +2,11 @@
 
 SQLite serializes writers anyway (``BEGIN IMMEDIATE``), so a store object keeps one connection
 for them behind a thread lock instead of checking a pooled one out and back in per append: that
-round trip through the pool was a fifth of a durable append's own work. Other processes still
-meet this one at SQLite's write lock and wait up to the busy timeout, as before; threads of this
-process wait on the thread lock for the same timeout. PostgreSQL connections can drop and are
-checked out per transaction (the pool pings them), under the transaction-scoped advisory lock.
+round trip through the pool would be a fifth of a durable append's own work. Other processes
+meet this one at SQLite's write lock and wait up to the busy timeout, as they would for any
+writer; threads of this process wait on the thread lock for the same timeout. PostgreSQL
+connections can drop and are checked out per transaction (the pool pings them), under the
+transaction-scoped advisory lock.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ class ComparePanel(QWidget):
         self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.view.setToolTip("Changed (yellow), added (green) and removed (red) paths")
 
-        # Two rows: on one, the side panel needed ~460 px and squeezed the event table.
+        # Two rows: on one, the side panel would need ~460 px and squeeze the event table.
         top = QHBoxLayout()
         top.addWidget(self.mode)
         top.addStretch(1)

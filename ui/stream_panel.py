@@ -21,8 +21,8 @@ from .tables import row_table
 def stream_table_view(model: StreamTableModel, name: str) -> QTableView:
     """The stream list as the browser and the stream picker show it: whole rows, one at a time,
     sortable. Columns are fitted to the first 100 rows once, when a store opens, then left to
-    the user: fitting on every reset read all cached rows on each filter keystroke (over half
-    the keystroke at 100k streams)."""
+    the user: fitting on every reset would read all cached rows on each filter keystroke (over
+    half the keystroke's time at 100k streams)."""
     table = row_table(model, name)
     table.setSortingEnabled(True)
     table.sortByColumn(0, Qt.SortOrder.AscendingOrder)

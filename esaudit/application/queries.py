@@ -93,7 +93,7 @@ class Queries:
 
         def like(column: Any, pattern: str) -> Any:
             # SQLite's LIKE already ignores ASCII case, and its lower() folds nothing more:
-            # wrapping every column in lower() tripled the cost of a 100k-stream scan.
+            # wrapping every column in lower() would triple the cost of a 100k-stream scan.
             return column.like(pattern) if sqlite else column.ilike(pattern)
 
         for word in (text or "").split():

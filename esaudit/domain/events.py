@@ -92,7 +92,7 @@ def event_type(event: DomainEvent) -> str:
 
 def event_payload(event: DomainEvent) -> dict[str, Any]:
     """The event's fields as a payload (events hold only JSON scalars: a shallow copy is whole,
-    and ``asdict``'s deep copy was a tenth of a seeded command)."""
+    and ``asdict``'s deep copy would cost a tenth of a seeded command)."""
     return {name: getattr(event, name) for name in _field_names(type(event))}
 
 

@@ -1,6 +1,6 @@
 """The Order aggregate: a state machine folded from its events, S' = evolve(S, E).
 
-State is a plain JSON-friendly dict (the projected state of the issue), so that the same value
+State is a plain JSON-friendly dict (the order's projected state), so that the same value
 is what snapshots store, replay shows and diffs compare. ``evolve`` never checks rules: history
 is a fact. ``decide`` checks every rule before a single event exists.
 """

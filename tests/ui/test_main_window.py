@@ -262,7 +262,7 @@ def test_two_streams_are_compared_by_picking_the_other_with_the_mouse(  # type: 
 def test_the_event_table_shows_every_column_at_the_default_layout(
         qtbot, opened: MainWindow) -> None:  # type: ignore[no-untyped-def]
     """At 1440 px the side panel's controls must not squeeze the event table into a
-    horizontal scroll (a one-row compare bar and an unwrapped label once asked ~460 px)."""
+    horizontal scroll (a one-row compare bar or an unwrapped label would ask ~460 px)."""
     assert opened.tabs.minimumSizeHint().width() <= 400
     select(qtbot, opened, opened.streams.model.stream_at(0).stream_id)
     table = find(opened, QTableView, "eventTable")
@@ -278,8 +278,8 @@ def test_the_event_table_shows_every_column_at_the_default_layout(
 
 
 def test_the_empty_event_table_shows_its_column_titles_whole(opened: MainWindow) -> None:
-    """Before any stream is selected the columns had Qt's default width, which cut
-    "Recorded (UTC)" down to "ecorded (UTC"."""
+    """Before any stream is selected the columns are already as wide as their titles: Qt's
+    default width cuts "Recorded (UTC)" down to "ecorded (UTC"."""
     table = find(opened, QTableView, "eventTable")
     assert table.model().rowCount() == 0
     header = table.horizontalHeader()
