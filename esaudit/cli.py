@@ -380,13 +380,19 @@ def cmd_audit_projections(svc: Services, args: argparse.Namespace) -> int:
     if args.json:
         print_json(audit.as_json())
     else:
-        verdict = "read models match history" if audit.ok else \
-            f"{len(audit.mismatches)} mismatching field(s)"
+        problems = [f"{len(audit.mismatches)} mismatching field(s)"] if audit.mismatches else []
+        if audit.unprojectable:
+            problems.append(f"{len(audit.unprojectable)} stream(s) a read model cannot hold")
+        verdict = "; ".join(problems) or "read models match history"
         print(f"audited {audit.orders_checked} orders: {verdict}")
         if audit.mismatches:
             print_table(["order", "field", "read model", "replayed"],
                         [(m.order_id, m.path, m.read_model, m.replayed)
                          for m in audit.mismatches])
+        if audit.unprojectable:
+            print_table(["read model", "stream", "from version", "why it cannot be held"],
+                        [(u.projection, u.stream_id, u.version, u.reason)
+                         for u in audit.unprojectable])
     return EXIT_OK if audit.ok else EXIT_FINDING
 
 

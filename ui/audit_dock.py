@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from esaudit.application.audit import ProjectionAudit
+from esaudit.application.audit import ProjectionAudit, ProjectionMismatch
 from esaudit.application.verify import VerificationReport
 
 from .models.audit_tables import FindingsTableModel, MismatchTableModel
@@ -81,13 +81,19 @@ class AuditDock(QDockWidget):
         self._reveal()
 
     def show_audit(self, audit: ProjectionAudit) -> None:
-        self.mismatches.set_rows(list(audit.mismatches))
+        held = [ProjectionMismatch(u.stream_id, f"(cannot be held from version {u.version})",
+                                   f"no {u.projection} row", u.reason)
+                for u in audit.unprojectable]
+        self.mismatches.set_rows([*audit.mismatches, *held])
         if audit.ok:
             text = f"✔ {audit.orders_checked:,} orders: every read-model row matches its history."
         else:
             orders = len({m.order_id for m in audit.mismatches})
-            text = (f"✖ {len(audit.mismatches):,} field(s) of {orders:,} order(s) differ from "
-                    f"the replayed history ({audit.orders_checked:,} orders checked).")
+            parts = [f"{len(audit.mismatches):,} field(s) of {orders:,} order(s) differ from "
+                     "the replayed history"] if audit.mismatches else []
+            if held:
+                parts.append(f"{len(held):,} stream(s) cannot be held by a read model")
+            text = f"✖ {'; '.join(parts)} ({audit.orders_checked:,} orders checked)."
         self.audit_summary.setText(text)
         self.audit_summary.setProperty("verdict", "ok" if audit.ok else "bad")
         self.audit_summary.style().polish(self.audit_summary)

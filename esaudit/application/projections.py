@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol
@@ -16,7 +15,8 @@ from store.hashing import canonical_json, decode_json
 
 from ..domain import order, product
 from ..domain.events import ORDER, PRODUCT
-from .readmodels import order_summary, product_catalogue, read_models
+from .readmodel_rows import insert_fitting
+from .readmodels import order_summary, product_catalogue, read_models, unprojectable
 
 Progress = Callable[[int, int], None]  # (done, total)
 BATCH = 10_000
@@ -50,40 +50,60 @@ class OrderSummaryProjection:
 
     def reset(self, conn: Connection) -> None:
         conn.execute(delete(order_summary))
+        forget_unprojectable(conn, self.name)
 
     def apply(self, conn: Connection, events: Sequence[EventPayload]) -> None:
         mine = [e for e in events if e.stream_type == ORDER]
         if not mine:
             return
         ids = sorted({e.stream_id for e in mine})
+        held = Unprojectable(conn, self.name, ids)
         states: dict[str, tuple[dict[str, Any] | None, int, int]] = {i: (None, 0, 0) for i in ids}
         for chunk in _chunks(ids, 500):
             for row in conn.execute(select(order_summary)
                                     .where(order_summary.c.order_id.in_(chunk))):
                 states[row.order_id] = (row_to_order_state(row), row.version, row.updated_at)
         for e in mine:
+            if e.stream_id in held:
+                continue
             state, _, _ = states[e.stream_id]
-            # An unreadable imported event leaves the row as it was; the projection audit
-            # then reports the stream instead of the whole read model stopping.
-            with suppress(KeyError, TypeError, ValueError):
+            try:
                 state = order.evolve(state, e.type, e.payload)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                held.add(e.stream_id, e.version, _fold_failure(e, exc))
+                continue
             states[e.stream_id] = (state, e.version, e.recorded_at_us)
         for chunk in _chunks(ids, 500):
             conn.execute(delete(order_summary).where(order_summary.c.order_id.in_(chunk)))
-        rows = [
-            {
-                "order_id": oid, "customer": s["customer"], "currency": s["currency"],
-                "status": s["status"], "total_cents": s["total_cents"],
-                "paid_cents": s["paid_cents"], "refunded_cents": s["refunded_cents"],
-                "line_count": len(s["lines"]),
-                "lines": canonical_json(s["lines"]),
-                "carrier": s["carrier"], "tracking_no": s["tracking_no"],
-                "cancel_reason": s["cancel_reason"], "version": version, "updated_at": at,
-            }
-            for oid, (s, version, at) in states.items() if s is not None
-        ]
-        if rows:
-            conn.execute(insert(order_summary), rows)
+        rows = []
+        for oid, (st, version, at) in states.items():
+            if st is None or oid in held:
+                continue
+            try:
+                rows.append(_order_row(oid, st, version, at))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                held.add(oid, version, f"its state cannot be written as a row: "
+                                       f"{type(exc).__name__} {exc}")
+        refused = insert_fitting(conn, order_summary, rows, key=lambda r: r["order_id"])
+        for oid, reason in refused.items():
+            held.add(oid, states[oid][1], reason)
+        held.save()
+
+
+def _order_row(oid: str, s: dict[str, Any], version: int, at: int) -> dict[str, Any]:
+    return {
+        "order_id": oid, "customer": s["customer"], "currency": s["currency"],
+        "status": s["status"], "total_cents": s["total_cents"],
+        "paid_cents": s["paid_cents"], "refunded_cents": s["refunded_cents"],
+        "line_count": len(s["lines"]),
+        "lines": canonical_json(s["lines"]),
+        "carrier": s["carrier"], "tracking_no": s["tracking_no"],
+        "cancel_reason": s["cancel_reason"], "version": version, "updated_at": at,
+    }
+
+
+def _fold_failure(e: EventPayload, exc: Exception) -> str:
+    return f"event {e.version} ({e.type}) cannot be folded: {type(exc).__name__} {exc}"
 
 
 class ProductCatalogueProjection:
@@ -92,10 +112,15 @@ class ProductCatalogueProjection:
 
     def reset(self, conn: Connection) -> None:
         conn.execute(delete(product_catalogue))
+        forget_unprojectable(conn, self.name)
 
     def apply(self, conn: Connection, events: Sequence[EventPayload]) -> None:
-        for e in events:
-            if e.stream_type != PRODUCT:
+        mine = [e for e in events if e.stream_type == PRODUCT]
+        if not mine:
+            return
+        held = Unprojectable(conn, self.name, sorted({e.stream_id for e in mine}))
+        for e in mine:
+            if e.stream_id in held:
                 continue
             row = conn.execute(select(product_catalogue)
                                .where(product_catalogue.c.stream_id == e.stream_id)).first()
@@ -103,15 +128,51 @@ class ProductCatalogueProjection:
                      if row else None)
             try:
                 state = product.evolve(state, e.type, e.payload)
-            except (KeyError, TypeError, ValueError):
+                values = {"sku": state["sku"], "stream_id": e.stream_id, "name": state["name"],
+                          "price_cents": state["price_cents"], "version": e.version,
+                          "updated_at": e.recorded_at_us}
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                held.add(e.stream_id, e.version, _fold_failure(e, exc))
                 continue
-            if row:
-                conn.execute(delete(product_catalogue)
-                             .where(product_catalogue.c.stream_id == e.stream_id))
-            conn.execute(insert(product_catalogue).values(
-                sku=state["sku"], stream_id=e.stream_id, name=state["name"],
-                price_cents=state["price_cents"], version=e.version,
-                updated_at=e.recorded_at_us))
+            conn.execute(delete(product_catalogue)
+                         .where(product_catalogue.c.stream_id == e.stream_id))
+            refused = insert_fitting(conn, product_catalogue, [values],
+                                     key=lambda r: r["stream_id"])
+            for sid, reason in refused.items():
+                held.add(sid, e.version, reason)
+        held.save()
+
+
+class Unprojectable:
+    """The streams of one batch that a read model cannot hold: those recorded earlier, and
+    those this batch finds (written with the batch, in its transaction)."""
+
+    def __init__(self, conn: Connection, projection: str, stream_ids: Sequence[str]) -> None:
+        self._conn = conn
+        self._projection = projection
+        self._known: set[str] = set()
+        self._new: dict[str, tuple[int, str]] = {}
+        for chunk in _chunks(stream_ids, 500):
+            self._known.update(conn.execute(select(unprojectable.c.stream_id).where(
+                unprojectable.c.projection == projection,
+                unprojectable.c.stream_id.in_(chunk))).scalars())
+
+    def __contains__(self, stream_id: str) -> bool:
+        return stream_id in self._known or stream_id in self._new
+
+    def add(self, stream_id: str, version: int, reason: str) -> None:
+        if stream_id not in self:
+            self._new[stream_id] = (version, reason[:1000])
+
+    def save(self) -> None:
+        if self._new:
+            self._conn.execute(insert(unprojectable), [
+                {"projection": self._projection, "stream_id": sid, "version": version,
+                 "reason": reason} for sid, (version, reason) in self._new.items()])
+
+
+def forget_unprojectable(conn: Connection, projection: str) -> None:
+    conn.execute(delete(unprojectable).where(unprojectable.c.projection == projection))
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
@@ -141,7 +202,10 @@ class Projector:
         self.store.create_tables(read_models)
 
     def tables_exist(self) -> bool:
-        return self.store.has_tables(list(read_models.tables))
+        """Whether the read models a query needs are there (rm_unprojectable may be missing
+        from a store whose read models were made before it existed)."""
+        return self.store.has_tables([t for t in read_models.tables
+                                      if t != unprojectable.name])
 
     @staticmethod
     def _lock_key(name: str) -> int:

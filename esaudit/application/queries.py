@@ -13,7 +13,7 @@ from store import EventStore
 from store.hashing import instant_from_us
 from store.schema import streams
 
-from .readmodels import order_summary, product_catalogue
+from .readmodels import order_summary, product_catalogue, unprojectable
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,16 @@ class StreamRow:
     first_at: datetime
     last_at: datetime
     head_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnprojectableStream:
+    """A stream a read model holds no row for, and why (see projections.Unprojectable)."""
+
+    projection: str
+    stream_id: str
+    version: int
+    reason: str
 
 
 SortKey = Literal["stream_id", "stream_type", "version", "status", "last_at"]
@@ -196,6 +206,19 @@ class Queries:
         with self.store.read_connection() as conn:
             rows = conn.execute(select(product_catalogue).order_by(product_catalogue.c.sku))
             return [Product(r.sku, r.name, r.price_cents, r.version) for r in rows]
+
+    def unprojectable(self, projection: str | None = None) -> list[UnprojectableStream]:
+        """The streams read models cannot hold, in id order (none in a store whose read
+        models predate the record of them)."""
+        if not self.has_read_models or not self.store.has_tables([unprojectable.name]):
+            return []
+        query = select(unprojectable).order_by(unprojectable.c.stream_id,
+                                               unprojectable.c.projection)
+        if projection is not None:
+            query = query.where(unprojectable.c.projection == projection)
+        with self.store.read_connection() as conn:
+            return [UnprojectableStream(r.projection, r.stream_id, r.version, r.reason)
+                    for r in conn.execute(query)]
 
     def stream_types(self) -> list[str]:
         with self.store.read_connection() as conn:

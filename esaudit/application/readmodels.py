@@ -42,3 +42,14 @@ product_catalogue = Table(
     Column("version", Integer, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
 )
+
+unprojectable = Table(
+    "rm_unprojectable",
+    read_models,
+    Column("projection", String(64), primary_key=True),
+    Column("stream_id", String(200), primary_key=True),
+    Column("version", Integer, nullable=False),  # the event from which the stream cannot be held
+    Column("reason", Text, nullable=False),
+)
+"""Streams a read model cannot hold (a value beyond its columns, an event its fold cannot
+read): the read model has no row for them, and the projection audit reports each one."""

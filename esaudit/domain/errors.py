@@ -11,6 +11,11 @@ class InvalidTransition(DomainError):
     """A command is not allowed in the order's current status or breaks a business rule."""
 
 
+class OutOfRange(InvalidTransition):
+    """A command's value lies outside the range the domain allows (a quantity, an amount, a
+    name's length): refused like a rule, before anything is written."""
+
+
 class InvalidCommand(DomainError, ValueError):
     """A command is malformed (negative quantity, empty name, bad amount): an input error."""
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from .errors import InvalidCommand
+from .errors import InvalidCommand, OutOfRange
+
+_MOST_DIGITS = 36
 
 
 def parse_money(text: str | int | Decimal) -> int:
@@ -15,6 +17,9 @@ def parse_money(text: str | int | Decimal) -> int:
         raise InvalidCommand(f"not an amount: {text!r} (write it like 12.50)") from None
     if not amount.is_finite():
         raise InvalidCommand(f"not an amount: {text!r}")
+    if amount and amount.adjusted() > _MOST_DIGITS:
+        # Refused before int() turns "1e999999999" into a billion digits.
+        raise OutOfRange(f"amount {str(text).strip()[:40]} is out of any range a command allows")
     cents = amount * 100
     if cents != cents.to_integral_value():
         raise InvalidCommand(f"{text!r} has fractions of a cent")

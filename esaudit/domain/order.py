@@ -14,6 +14,16 @@ from typing import Any
 from . import commands as c
 from . import events as e
 from .errors import InvalidCommand, InvalidTransition
+from .limits import (
+    MAX_LONG_TEXT_CHARS,
+    MAX_NAME_CHARS,
+    MAX_PRICE_CENTS,
+    MAX_QTY,
+    MAX_REASON_CHARS,
+    MAX_TOTAL_CENTS,
+    in_range,
+    text_within,
+)
 
 State = dict[str, Any]
 
@@ -130,15 +140,24 @@ def decide(state: State | None, cmd: c.OrderCommand) -> list[e.OrderEvent]:
         if not _CURRENCY.match(currency):
             raise InvalidCommand(f"currency must be a three-letter code such as EUR, "
                                  f"not {cmd.currency!r}")
-        return [e.OrderCreated(_text(cmd.order_id, "order id"), _text(cmd.customer, "customer"),
-                               currency)]
+        customer = text_within(_text(cmd.customer, "customer"), MAX_LONG_TEXT_CHARS, "customer")
+        return [e.OrderCreated(_text(cmd.order_id, "order id"), customer, currency)]
     s = _require(state, cmd.order_id)
     if isinstance(cmd, c.AddLine):
         _status(s, (DRAFT,), "change lines")
         price = cmd.unit_price_cents
-        if not isinstance(price, int) or isinstance(price, bool) or price < 0:
-            raise InvalidCommand(f"unit price must be zero or more cents, not {price!r}")
-        return [e.LineAdded(_text(cmd.sku, "sku"), _positive(cmd.qty, "quantity"), price)]
+        if not isinstance(price, int) or isinstance(price, bool):
+            raise InvalidCommand(f"unit price must be a whole number of cents, not {price!r}")
+        in_range(price, 0, MAX_PRICE_CENTS, "unit price", money=True)
+        qty = in_range(_positive(cmd.qty, "quantity"), 1, MAX_QTY, "quantity")
+        sku = text_within(_text(cmd.sku, "sku"), MAX_NAME_CHARS, "sku")
+        old = s["lines"].get(sku)
+        if old is not None:
+            in_range(old["qty"] + qty, 1, MAX_QTY, f"quantity of the {sku} line")
+        total = s["total_cents"] + qty * price + (
+            old["qty"] * (price - old["unit_price_cents"]) if old is not None else 0)
+        in_range(total, 0, MAX_TOTAL_CENTS, "order total", money=True)
+        return [e.LineAdded(sku, qty, price)]
     if isinstance(cmd, c.RemoveLine):
         _status(s, (DRAFT,), "change lines")
         if cmd.sku not in s["lines"]:
@@ -155,23 +174,28 @@ def decide(state: State | None, cmd: c.OrderCommand) -> list[e.OrderEvent]:
         if amount > owed_cents(s):
             raise InvalidTransition(f"payment of {amount} cents exceeds the {owed_cents(s)} "
                                     f"cents still owed on order {s['order_id']}")
-        return [e.PaymentReceived(amount, _text(cmd.method, "payment method"))]
+        return [e.PaymentReceived(amount, text_within(_text(cmd.method, "payment method"),
+                                                      MAX_NAME_CHARS, "payment method"))]
     if isinstance(cmd, c.ShipOrder):
         _status(s, (PAID,), "ship")
-        return [e.OrderShipped(_text(cmd.carrier, "carrier"),
-                               _text(cmd.tracking_no, "tracking number"))]
+        return [e.OrderShipped(
+            text_within(_text(cmd.carrier, "carrier"), MAX_NAME_CHARS, "carrier"),
+            text_within(_text(cmd.tracking_no, "tracking number"), MAX_NAME_CHARS,
+                        "tracking number"))]
     if isinstance(cmd, c.DeliverOrder):
         _status(s, (SHIPPED,), "mark delivered")
         return [e.OrderDelivered()]
     if isinstance(cmd, c.CancelOrder):
         _status(s, CANCELLABLE, "cancel")
-        return [e.OrderCancelled(_text(cmd.reason, "reason"))]
+        return [e.OrderCancelled(text_within(_text(cmd.reason, "reason"), MAX_REASON_CHARS,
+                                             "reason"))]
     if isinstance(cmd, c.IssueRefund):
         amount = _positive(cmd.amount_cents, "refund amount (cents)")
         if amount > refundable_cents(s):
             raise InvalidTransition(f"refund of {amount} cents exceeds the "
                                     f"{refundable_cents(s)} cents paid and not yet refunded")
-        return [e.RefundIssued(amount, cmd.reason.strip() if cmd.reason else "")]
+        reason = cmd.reason.strip() if cmd.reason else ""
+        return [e.RefundIssued(amount, text_within(reason, MAX_REASON_CHARS, "reason"))]
     raise InvalidCommand(f"not an order command: {cmd!r}")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from . import commands as c
 from . import events as e
 from .errors import InvalidCommand, InvalidTransition
+from .limits import MAX_LONG_TEXT_CHARS, MAX_NAME_CHARS, MAX_PRICE_CENTS, in_range, text_within
 
 State = dict[str, Any]
 
@@ -26,9 +27,9 @@ def evolve(state: State | None, type_: str, p: Mapping[str, Any]) -> State:
 
 
 def _price(value: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidCommand(f"price must be zero or more cents, not {value!r}")
-    return value
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidCommand(f"price must be a whole number of cents, not {value!r}")
+    return in_range(value, 0, MAX_PRICE_CENTS, "price", money=True)
 
 
 def decide(state: State | None, cmd: c.ProductCommand) -> list[e.ProductEvent]:
@@ -37,7 +38,10 @@ def decide(state: State | None, cmd: c.ProductCommand) -> list[e.ProductEvent]:
             raise InvalidTransition(f"product {cmd.sku} is already registered")
         if not cmd.sku.strip() or not cmd.name.strip():
             raise InvalidCommand("a product needs a sku and a name")
-        return [e.ProductRegistered(cmd.sku.strip(), cmd.name.strip(), _price(cmd.price_cents))]
+        return [e.ProductRegistered(
+            text_within(cmd.sku.strip(), MAX_NAME_CHARS, "sku"),
+            text_within(cmd.name.strip(), MAX_LONG_TEXT_CHARS, "product name"),
+            _price(cmd.price_cents))]
     if state is None:
         raise InvalidTransition(f"product {cmd.sku} does not exist")
     return [e.PriceChanged(_price(cmd.price_cents))]
