@@ -21,7 +21,7 @@ from store.importers import FORMATS
 from .application.audit import audit_projections
 from .application.diff import count_by_kind
 from .application.seed import seed as run_seed
-from .application.transfer import Selection, export_history, import_history
+from .application.transfer import Selection, export_selection, import_history
 from .application.verify import load_heads, verify
 from .bootstrap import Services, bootstrap
 from .domain import commands as c
@@ -187,10 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     selection_args(s)
     s.add_argument("--versions", metavar="A:B",
                    help="show each selected stream's state at A and B and the diff")
+    s.add_argument("--json", action="store_true",
+                   help="print what was written: path, format, events, streams, digest")
 
     s = sub.add_parser("export", help="write events as JSONL (or CSV) for import elsewhere")
     s.add_argument("file", metavar="FILE.jsonl")
     selection_args(s)
+    s.add_argument("--json", action="store_true",
+                   help="print what was written: path, format, events, streams, digest")
 
     s = sub.add_parser("import", help="import a history file, all or nothing")
     s.add_argument("file", metavar="FILE")
@@ -412,29 +416,47 @@ def _stderr_progress(label: str) -> Callable[[int, int], None] | None:
     return show
 
 
+def _file_digest(path: Path) -> str:
+    import hashlib
+    with open(path, "rb") as fh:
+        return "sha256:" + hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 def cmd_report(svc: Services, args: argparse.Namespace) -> int:
     from .application.report import build_report, parse_versions
     from .reporting.writers import check_report_path, write_report
-    check_report_path(Path(args.out))
+    suffix = check_report_path(Path(args.out))
     versions = parse_versions(args.versions) if args.versions else None
     data = build_report(svc.store, _selection(args), versions,
                         progress=_stderr_progress("report"))
     write_report(svc.store, data, Path(args.out))
     if sys.stderr.isatty():
         sys.stderr.write("\n")
+    findings = len(data.integrity.findings) if data.integrity else 0
+    if args.json:
+        print_json({"path": args.out, "format": "html" if suffix == ".htm" else suffix[1:],
+                    "events": data.events_total, "streams": len(data.streams),
+                    "digest": _file_digest(Path(args.out)),
+                    "integrity": "clean" if data.integrity and data.integrity.ok
+                    else findings})
+        return EXIT_OK
     integrity = "clean" if data.integrity and data.integrity.ok else \
-        f"{len(data.integrity.findings) if data.integrity else 0} integrity finding(s)"
+        f"{findings} integrity finding(s)"
     print(f"wrote {args.out}: {data.events_total} events in {len(data.streams)} streams, "
           f"{integrity}")
     return EXIT_OK
 
 
 def cmd_export(svc: Services, args: argparse.Namespace) -> int:
-    n = export_history(svc.store, Path(args.file), _selection(args),
-                       progress=_stderr_progress("export"))
+    summary = export_selection(svc.store, Path(args.file), _selection(args),
+                               progress=_stderr_progress("export"))
     if sys.stderr.isatty():
         sys.stderr.write("\n")
-    print(f"exported {n} events to {args.file}")
+    if args.json:
+        print_json({"path": args.file, "format": summary.format, "events": summary.events,
+                    "streams": summary.streams, "digest": _file_digest(Path(args.file))})
+    else:
+        print(f"exported {summary.events} events to {args.file}")
     return EXIT_OK
 
 

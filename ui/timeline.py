@@ -37,8 +37,9 @@ class TimelinePanel(QWidget):
         super().__init__(parent)
         self.session = session
         pg.setConfigOptions(antialias=True, background="w", foreground="#333")
-        self.plot = pg.PlotWidget(objectName="timeline",
-                                  axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        # PlotWidget hands its keywords to the PlotItem it holds, so the name is set here
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.plot.setObjectName("timeline")
         self.plot.setToolTip("Drag to pan, wheel to zoom; click a mark to select its event; "
                              "drag the red line to replay the selected stream at that instant")
         self.plot.showGrid(x=True, y=False, alpha=0.15)

@@ -24,6 +24,7 @@ from .timeline import Cancelled
 
 Progress = Callable[[int, int], None]  # (done, total)
 EXPORT_FORMATS = {".jsonl": write_jsonl, ".ndjson": write_jsonl, ".csv": write_csv}
+EXPORT_FORMAT_NAMES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,19 @@ def atomic_output(path: Path) -> Iterator[IO[str]]:
         os.fsync(fh.fileno())
 
 
-def export_history(store: EventStore, path: Path, selection: Selection | None = None, *,
-                   progress: Progress | None = None,
-                   cancelled: Callable[[], bool] | None = None) -> int:
-    """Write the selection as JSONL or CSV (from the extension); returns the event count."""
+@dataclass(frozen=True)
+class ExportSummary:
+    """What an export wrote: its format (``jsonl`` or ``csv``), events and distinct streams."""
+
+    format: str
+    events: int
+    streams: int
+
+
+def export_selection(store: EventStore, path: Path, selection: Selection | None = None, *,
+                     progress: Progress | None = None,
+                     cancelled: Callable[[], bool] | None = None) -> ExportSummary:
+    """Write the selection as JSONL or CSV (from the extension); what was written."""
     path = Path(path)
     writer = EXPORT_FORMATS.get(path.suffix.lower())
     if writer is None:
@@ -93,9 +103,25 @@ def export_history(store: EventStore, path: Path, selection: Selection | None = 
         raise ValueError(f"folder {path.parent} does not exist")
     selection = selection or Selection()
     total = store.head_position()
+    streams: set[str] = set()
+
+    def rows() -> Iterator[RawRow]:
+        add = streams.add
+        for row in selection.raw_rows(store, cancelled):
+            add(row[1])
+            yield row
+
     with atomic_output(path) as fh:
-        return writer(selection.raw_rows(store, cancelled), fh,
-                      (lambda n: progress(n, total)) if progress else None)
+        n = writer(rows(), fh, (lambda n: progress(n, total)) if progress else None)
+    return ExportSummary(EXPORT_FORMAT_NAMES[path.suffix.lower()], n, len(streams))
+
+
+def export_history(store: EventStore, path: Path, selection: Selection | None = None, *,
+                   progress: Progress | None = None,
+                   cancelled: Callable[[], bool] | None = None) -> int:
+    """Write the selection as JSONL or CSV (from the extension); returns the event count."""
+    return export_selection(store, path, selection, progress=progress,
+                            cancelled=cancelled).events
 
 
 def import_history(store: EventStore, path: Path, fmt: str | None = None, *,

@@ -120,3 +120,78 @@ def test_import_is_refused_read_only(seeded: Path, tmp_path: Path) -> None:
     ok(seeded, "export", str(file), "--type", "Product")
     result = run(seeded, "import", str(file), read_only=True)
     assert result.returncode == 2 and "read-only" in result.stderr
+
+
+SUMMARY_KEYS = ["path", "format", "events", "streams", "digest"]
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("name, fmt", [("r.html", "html"), ("r.htm", "html"),
+                                       ("r.pdf", "pdf"), ("r.csv", "csv"),
+                                       ("r.json", "json")])
+def test_report_json_summarises_the_written_file(seeded: Path, tmp_path: Path, name: str,
+                                                 fmt: str) -> None:
+    out = tmp_path / name
+    summary = json.loads(ok(seeded, "report", "--out", str(out), "--type", "Product",
+                            "--json"))
+    products = json.loads(ok(seeded, "streams", "--type", "Product", "--json"))
+    assert list(summary) == [*SUMMARY_KEYS, "integrity"]
+    assert summary == {"path": str(out), "format": fmt,
+                       "events": sum(s["version"] for s in products),
+                       "streams": len(products), "digest": _sha256(out),
+                       "integrity": "clean"}
+    assert summary["events"] > 0
+
+
+def test_report_json_counts_integrity_findings(seeded: Path, tmp_path: Path) -> None:
+    oid, _ = _an_order(seeded)
+    import sqlite3
+    with sqlite3.connect(seeded) as conn:  # an edited payload, hash left as it was
+        conn.execute("UPDATE events SET payload=? WHERE stream_id=? AND version=1",
+                     ('{"edited":true}', oid))
+    findings = json.loads(run(seeded, "verify", "--json").stdout)["findings"]
+    assert len(findings) >= 1
+    out = tmp_path / "r.json"
+    summary = json.loads(ok(seeded, "report", "--out", str(out), "--json"))
+    assert summary["integrity"] == len(findings)
+    assert summary["digest"] == _sha256(out)
+    assert summary["events"] == len(json.loads(out.read_text("utf-8"))["events"])
+
+
+def test_report_without_json_keeps_its_line(seeded: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.csv"
+    line = ok(seeded, "report", "--out", str(out), "--type", "Product")
+    products = json.loads(ok(seeded, "streams", "--type", "Product", "--json"))
+    assert line == (f"wrote {out}: {sum(s['version'] for s in products)} events in "
+                    f"{len(products)} streams, clean\n")
+
+
+@pytest.mark.parametrize("name, fmt", [("o.jsonl", "jsonl"), ("o.ndjson", "jsonl"),
+                                       ("o.csv", "csv")])
+def test_export_json_summarises_the_written_file(seeded: Path, tmp_path: Path, name: str,
+                                                 fmt: str) -> None:
+    file = tmp_path / name
+    summary = json.loads(ok(seeded, "export", str(file), "--type", "Order", "--json"))
+    orders = json.loads(ok(seeded, "streams", "--type", "Order", "--json"))
+    assert list(summary) == SUMMARY_KEYS
+    assert summary == {"path": str(file), "format": fmt,
+                       "events": sum(s["version"] for s in orders), "streams": len(orders),
+                       "digest": _sha256(file)}
+    lines = file.read_text("utf-8").splitlines()
+    assert len(lines) == summary["events"] + (fmt == "csv")  # CSV: one header row
+    assert ok(seeded, "export", str(file), "--type", "Order") == \
+        f"exported {summary['events']} events to {file}\n"
+
+
+def test_export_json_counts_only_the_selected_streams(seeded: Path, tmp_path: Path) -> None:
+    oid, version = _an_order(seeded)
+    file = tmp_path / "one.jsonl"
+    summary = json.loads(ok(seeded, "export", str(file), "--stream", oid,
+                            "--stream", "product-SKU-1001", "--json"))
+    sku = json.loads(ok(seeded, "events", "product-SKU-1001", "--json"))
+    assert (summary["events"], summary["streams"]) == (version + len(sku), 2)
+    assert summary["digest"] == _sha256(file)
