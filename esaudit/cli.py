@@ -53,12 +53,16 @@ def default_target(create: bool = False) -> str:
 
 
 def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant; one without a zone is read as UTC, and stderr says so."""
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(f"not an ISO 8601 instant: {text!r} (e.g. 2026-01-31T12:00:00Z)"
                          ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if value.tzinfo is not None:
+        return value
+    print(f"esaudit: note: {text.strip()} has no time zone; read as UTC", file=sys.stderr)
+    return value.replace(tzinfo=UTC)
 
 
 def _money(text: str) -> int:
@@ -281,9 +285,16 @@ def cmd_streams(svc: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_events(svc: Services, args: argparse.Namespace) -> int:
-    if svc.store.stream(args.stream) is None:
+    info = svc.store.stream(args.stream)
+    if info is None:
         raise InvalidCommand(f"no stream {args.stream!r} in the store")
+    if args.to_version is not None and args.from_version > args.to_version:
+        raise UsageError(f"--from {args.from_version} comes after --to {args.to_version}")
     events = svc.store.read_stream(args.stream, args.from_version, args.to_version)
+    if not events and not args.json:
+        print(f"no events: {args.stream} has versions 1..{info.version}, none from "
+              f"{args.from_version}")
+        return EXIT_OK
     if args.json:
         print_json([{"position": e.position, "stream_id": e.stream_id,
                      "stream_type": e.stream_type, "version": e.version, "type": e.type,
@@ -305,7 +316,10 @@ def cmd_replay(svc: Services, args: argparse.Namespace) -> int:
         origin = (f" (from the snapshot at version {result.snapshot_version})"
                   if result.snapshot_version else "")
         print(f"{result.stream_id} ({result.stream_type}) at version {result.version}{origin}")
-        print_table(["field", "value"], flatten(result.state))
+        if result.note:
+            print(result.note)
+        else:
+            print_table(["field", "value"], flatten(result.state))
     return EXIT_OK
 
 

@@ -8,12 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from store.hashing import iso_from_us, us_from_instant
-
-
-def iso(instant: datetime) -> str:
-    """The same fixed-width UTC text the hash layout uses."""
-    return iso_from_us(us_from_instant(instant))
+from store.hashing import iso_from_instant as iso
 
 
 def _default(value: Any) -> Any:

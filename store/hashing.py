@@ -160,6 +160,11 @@ def us_from_instant(instant: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def iso_from_instant(instant: datetime) -> str:
+    """The same fixed-width UTC text for an aware datetime (what messages and JSON show)."""
+    return iso_from_us(us_from_instant(instant))
+
+
 def iso_from_us(us: int) -> str:
     """The fixed-width UTC text of an instant used in the envelope."""
     d = instant_from_us(us)

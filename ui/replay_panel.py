@@ -141,6 +141,10 @@ class ReplayPanel(QWidget):
                   if result.snapshot_version else "")
         info = self.session.stream_info
         head = info.version if info else result.version
+        if result.version == 0:
+            self.info.setText(f"{result.stream_type} {result.stream_id} before its first "
+                              f"event (version 0 of {head}): the stream did not exist yet")
+            return
         self.info.setText(f"{result.stream_type} {result.stream_id} at version "
                           f"{result.version} of {head}{origin}  ·  {self.last_ms:.1f} ms")
 

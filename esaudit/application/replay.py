@@ -5,11 +5,12 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from store import EventStore
+from store.hashing import iso_from_instant as iso
 
 from ..domain.errors import InvalidCommand, UnknownStream
 from ..domain.folds import fold
@@ -22,9 +23,16 @@ class Replayed:
     version: int
     state: dict[str, Any] | None
     snapshot_version: int | None  # the snapshot the replay started from, if any
+    note: str = ""
+    """What the answer means when it is not a state, e.g. an instant before the stream."""
 
     def as_json(self) -> dict[str, Any]:
-        return {"stream_id": self.stream_id, "version": self.version, "state": self.state}
+        """``{stream_id, version, state}``, plus ``note`` when the replay has one."""
+        data: dict[str, Any] = {"stream_id": self.stream_id, "version": self.version,
+                                "state": self.state}
+        if self.note:
+            data["note"] = self.note
+        return data
 
 
 MEMO_EVERY = 1_000  # a long fold remembers its state every this many events
@@ -54,6 +62,11 @@ class Replayer:
         """Replay to ``version`` (default: the head) or to the last event at or before ``at``."""
         replayed = self._replay(stream_id, version, at, use_snapshots, None)
         assert replayed is not None
+        if at is not None and replayed.version == 0:
+            info = self.store.stream(stream_id)
+            first = f": its first event was recorded at {iso(info.first_at)}" if info else ""
+            return replace(replayed, state=None,
+                           note=f"the stream did not exist yet at {iso(at)}{first}")
         return replayed
 
     def replay_within(self, stream_id: str, version: int | None, most: int) -> Replayed | None:

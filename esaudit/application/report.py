@@ -106,10 +106,15 @@ class ReportData:
 
 
 def parse_versions(text: str) -> tuple[int, int]:
+    """A:B, the earlier version first: 5:1 is refused rather than shown as lines removed."""
     a, sep, b = text.partition(":")
     if not sep or not a.strip().isdigit() or not b.strip().isdigit():
         raise InvalidCommand(f"--versions takes A:B with two whole numbers, not {text!r}")
-    return int(a), int(b)
+    first, second = int(a), int(b)
+    if first > second:
+        raise InvalidCommand(f"--versions {text}: A must not come after B (write "
+                             f"{second}:{first} for the change from {second} to {first})")
+    return first, second
 
 
 def build_report(store: EventStore, selection: Selection,
@@ -150,6 +155,8 @@ def build_report(store: EventStore, selection: Selection,
         store, stream_ids=ids if selection.stream_ids or len(ids) < 500 else None,
         stream_type=selection.stream_type, cancelled=cancelled,
         progress=(lambda done, tot: progress(tot // 2 + done // 2, tot)) if progress else None)
+    if versions is not None and len(ids) <= MAX_STATE_STREAMS:
+        _check_versions_exist(store, ids, versions)
     if len(ids) > MAX_STATE_STREAMS:
         data.states_note = (f"{len(ids)} streams are selected; states and diffs are shown when "
                             f"{MAX_STATE_STREAMS} or fewer are (select streams with --stream)")
@@ -174,12 +181,18 @@ def _state(replayer: Replayer, sid: str, versions: tuple[int, int] | None) -> St
     if versions is None:
         return StreamState(sid, head.stream_type, None, None, head.version, head.state, [])
     a, b = versions
-    note = ""
-    if b > head.version or a > head.version:
-        note = (f"the stream ends at version {head.version}; versions past it are shown at "
-                f"{head.version}")
-    a, b = min(a, head.version), min(b, head.version)
     state_a = replayer.replay(sid, a).state
     state_b = replayer.replay(sid, b).state
     return StreamState(sid, head.stream_type, a, state_a, b, state_b,
-                       diff_states(state_a, state_b), note)
+                       diff_states(state_a, state_b))
+
+
+def _check_versions_exist(store: EventStore, ids: list[str], versions: tuple[int, int]) -> None:
+    """Refuse versions a selected stream does not have, before anything is written: a report
+    that said "1 -> 99" while showing version 12 would state what nobody asked."""
+    _, b = versions
+    for sid in ids:
+        info = store.stream(sid)
+        if info is not None and b > info.version:
+            raise InvalidCommand(f"--versions {versions[0]}:{b}: stream {sid} has versions "
+                                 f"0..{info.version}")
