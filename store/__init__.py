@@ -11,9 +11,11 @@ from .errors import (
     StreamTypeMismatch,
 )
 from .eventstore import EventStore, open_store
+from .protocol import Capabilities, Source, SourceIdentity
 from .records import (
     ANY,
     EventPayload,
+    EventRow,
     ExpectedVersion,
     NewEvent,
     RecordedEvent,
@@ -24,8 +26,10 @@ from .records import (
 
 __all__ = [
     "ANY",
+    "Capabilities",
     "ConcurrencyError",
     "EventPayload",
+    "EventRow",
     "EventStore",
     "ExpectedVersion",
     "InvalidEvent",
@@ -33,6 +37,8 @@ __all__ = [
     "RecordedEvent",
     "SchemaTooNew",
     "Snapshot",
+    "Source",
+    "SourceIdentity",
     "StoreBusy",
     "StoreError",
     "StoreOpenError",

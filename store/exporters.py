@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable
 from typing import IO
 
 from .hashing import canonical_json, iso_from_us
+from .records import EventRow
 
-RawRow = tuple[int, str, str, int, str, int, str, str, str]
+RawRow = EventRow  # the name export code has always used
 JSONL_FIELDS = ("stream_id", "stream_type", "version", "type", "recorded_at", "payload",
                 "metadata")
 CSV_FIELDS = ("position", *JSONL_FIELDS, "hash")

@@ -34,6 +34,18 @@ def is_unicode_text(value: str) -> bool:
     return True
 
 
+EVENT_ROW_COLUMNS = ("position", "stream_id", "stream_type", "version", "type", "recorded_at",
+                     "payload", "metadata", "hash")
+"""The columns of an event row, in the order of ``EventRow``."""
+
+EventRow = tuple[int, str, str, int, str, int, str, str, str]
+"""An event exactly as stored: (position, stream_id, stream_type, version, type,
+recorded_at in microseconds since the epoch, payload text, metadata text, hash). The texts are
+canonical JSON, the very bytes the hash covers. A plain tuple, unpacked by name where it is
+read, because the walks that produce it (verify, export) handle millions of them and a named
+tuple per row would cost more than the rest of the walk's row handling."""
+
+
 class EventPayload(NamedTuple):
     """An event as a read model sees it: the instant as integer microseconds, no metadata."""
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Select, and_, func, null, or_, select
+from sqlalchemy import select
 
 from store import EventStore
 from store.hashing import instant_from_us
-from store.schema import streams
+from store.stream_browser import Annotation, SortKey
 
 from .readmodels import order_summary, product_catalogue, unprojectable
 
@@ -66,12 +66,9 @@ class UnprojectableStream:
     reason: str
 
 
-SortKey = Literal["stream_id", "stream_type", "version", "status", "last_at"]
-_SORT_COLUMNS = {
-    "stream_id": streams.c.stream_id, "stream_type": streams.c.stream_type,
-    "version": streams.c.version, "status": order_summary.c.status,
-    "last_at": streams.c.last_at,
-}
+ORDER_ANNOTATION = Annotation(key=order_summary.c.order_id, status=order_summary.c.status,
+                              label=order_summary.c.customer)
+"""The order read model as the stream browser shows it: status and customer per stream."""
 
 
 class Queries:
@@ -82,96 +79,33 @@ class Queries:
         self.store = store
         self.has_read_models = has_read_models
 
-    def _stream_select(self, text: str | None, stream_type: str | None) -> Select[Any]:
-        if self.has_read_models:
-            query = select(
-                streams.c.stream_id, streams.c.stream_type, streams.c.version,
-                order_summary.c.status, order_summary.c.customer, streams.c.first_at,
-                streams.c.last_at, streams.c.head_hash,
-            ).select_from(streams.outerjoin(order_summary,
-                                            order_summary.c.order_id == streams.c.stream_id))
-        else:
-            query = select(streams.c.stream_id, streams.c.stream_type, streams.c.version,
-                           null().label("status"), null().label("customer"),
-                           streams.c.first_at, streams.c.last_at, streams.c.head_hash)
-        return query.where(*self._stream_filter(text, stream_type))
-
-    def _stream_filter(self, text: str | None, stream_type: str | None) -> list[Any]:
-        """The browser's WHERE clauses, on the streams table alone (a count needs no join)."""
-        clauses = [streams.c.stream_type == stream_type] if stream_type else []
-        sqlite = self.store.backend_name == "sqlite"
-
-        def like(column: Any, pattern: str) -> Any:
-            # SQLite's LIKE already ignores ASCII case, and its lower() folds nothing more:
-            # wrapping every column in lower() would triple the cost of a 100k-stream scan.
-            return column.like(pattern) if sqlite else column.ilike(pattern)
-
-        for word in (text or "").split():
-            pattern = f"%{word}%"
-            found = [like(streams.c.stream_id, pattern), like(streams.c.stream_type, pattern)]
-            if self.has_read_models:
-                # A subquery, not the outer join: it scans the covering ix_rm_order_search
-                # once instead of looking up every stream's order row.
-                found.append(streams.c.stream_id.in_(select(order_summary.c.order_id).where(
-                    or_(like(order_summary.c.customer, pattern),
-                        like(order_summary.c.status, pattern)))))
-            clauses.append(or_(*found))
-        return clauses
-
-    def _sort_key(self, sort: SortKey) -> Any:
-        """The sort expression; never NULL (status is '' for streams without an order row), so
-        both backends order it alike and a row's place can be counted with plain < and =."""
-        if sort == "status":
-            if not self.has_read_models:
-                return streams.c.stream_id
-            return func.coalesce(order_summary.c.status, "")
-        return _SORT_COLUMNS[sort]
-
-    def _ordering(self, sort: SortKey, descending: bool) -> list[Any]:
-        key = self._sort_key(sort)
-        return [key.desc() if descending else key.asc(), streams.c.stream_id.asc()]
+    @property
+    def _annotation(self) -> Annotation | None:
+        return ORDER_ANNOTATION if self.has_read_models else None
 
     def stream_rows(self, text: str | None = None, stream_type: str | None = None, *,
                     sort: SortKey = "stream_id", descending: bool = False, offset: int = 0,
                     limit: int | None = None) -> list[StreamRow]:
         """A page of the stream browser, filtered on id, customer, type and status."""
-        query = self._stream_select(text, stream_type).order_by(
-            *self._ordering(sort, descending)).offset(offset)
-        if limit is not None:
-            query = query.limit(limit)
-        with self.store.read_connection() as conn:
-            rows = conn.execute(query).all()
-        return [StreamRow(r[0], r[1], r[2], r[3], r[4], instant_from_us(r[5]),
-                          instant_from_us(r[6]), r[7]) for r in rows]
+        return [StreamRow(r.stream_id, r.stream_type, r.version, r.status, r.label,
+                          instant_from_us(r.first_at_us), instant_from_us(r.last_at_us),
+                          r.head_hash)
+                for r in self.store.stream_rows(text, stream_type, sort=sort,
+                                                descending=descending, offset=offset,
+                                                limit=limit, annotation=self._annotation)]
 
     def count_streams(self, text: str | None = None, stream_type: str | None = None) -> int:
-        query = select(func.count()).select_from(streams).where(
-            *self._stream_filter(text, stream_type))
-        with self.store.read_connection() as conn:
-            return int(conn.execute(query).scalar() or 0)
+        return self.store.count_streams(text, stream_type, annotation=self._annotation)
 
     def stream_row_number(self, stream_id: str, text: str | None = None,
                           stream_type: str | None = None, *, sort: SortKey = "stream_id",
                           descending: bool = False) -> int | None:
         """Where a stream sits (0-based) in ``stream_rows``' order under this filter, or None
         if the filter hides it: the browser jumps to a stream picked on the timeline without
-        fetching every page before it. It counts the rows that sort before the stream."""
-        key = self._sort_key(sort)
-        where = self._stream_filter(text, stream_type)
-        source = streams
-        if sort == "status" and self.has_read_models:
-            source = streams.outerjoin(order_summary,
-                                       order_summary.c.order_id == streams.c.stream_id)
-        with self.store.read_connection() as conn:
-            found = conn.execute(select(key).select_from(source).where(
-                streams.c.stream_id == stream_id, *where)).first()
-            if found is None:
-                return None
-            value = found[0]
-            ahead = key > value if descending else key < value
-            before = or_(ahead, and_(key == value, streams.c.stream_id < stream_id))
-            return int(conn.execute(select(func.count()).select_from(source).where(
-                *where, before)).scalar() or 0)
+        fetching every page before it."""
+        return self.store.stream_row_number(stream_id, text, stream_type, sort=sort,
+                                            descending=descending,
+                                            annotation=self._annotation)
 
     def order(self, order_id: str) -> OrderSummary | None:
         if not self.has_read_models:
@@ -221,9 +155,7 @@ class Queries:
                     for r in conn.execute(query)]
 
     def stream_types(self) -> list[str]:
-        with self.store.read_connection() as conn:
-            return list(conn.execute(select(streams.c.stream_type).distinct()
-                                     .order_by(streams.c.stream_type)).scalars())
+        return self.store.stream_types()
 
 
 def _order(row: Any) -> OrderSummary:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from store import EventStore
+from store import Source
 from store.hashing import iso_from_instant as iso
 
 from ..domain.errors import InvalidCommand, UnknownStream
@@ -50,7 +50,7 @@ class Replayer:
     are shared: callers read them, never change them (folds copy before they mutate).
     """
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: Source) -> None:
         self.store = store
         self._memo: OrderedDict[str, tuple[list[int], list[dict[str, Any] | None]]] = \
             OrderedDict()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from store import EventStore, StreamInfo
+from store import Source, StreamInfo
 from store.hashing import iso_from_us
 
 from ..domain.errors import InvalidCommand
@@ -117,7 +117,7 @@ def parse_versions(text: str) -> tuple[int, int]:
     return first, second
 
 
-def build_report(store: EventStore, selection: Selection,
+def build_report(store: Source, selection: Selection,
                  versions: tuple[int, int] | None = None, *, progress: Progress | None = None,
                  cancelled: Callable[[], bool] | None = None) -> ReportData:
     """Read the selection once (events, chart points, streams), then verify and replay."""
@@ -181,18 +181,27 @@ def _state(replayer: Replayer, sid: str, versions: tuple[int, int] | None) -> St
     if versions is None:
         return StreamState(sid, head.stream_type, None, None, head.version, head.state, [])
     a, b = versions
+    note = ""
+    if b > head.version:
+        note = (f"the stream ends at version {head.version}: shown at "
+                f"{min(a, head.version)} and {head.version}, not {a} and {b}")
+    a, b = min(a, head.version), min(b, head.version)
     state_a = replayer.replay(sid, a).state
     state_b = replayer.replay(sid, b).state
     return StreamState(sid, head.stream_type, a, state_a, b, state_b,
-                       diff_states(state_a, state_b))
+                       diff_states(state_a, state_b), note)
 
 
-def _check_versions_exist(store: EventStore, ids: list[str], versions: tuple[int, int]) -> None:
-    """Refuse versions a selected stream does not have, before anything is written: a report
-    that said "1 -> 99" while showing version 12 would state what nobody asked."""
-    _, b = versions
-    for sid in ids:
-        info = store.stream(sid)
-        if info is not None and b > info.version:
-            raise InvalidCommand(f"--versions {versions[0]}:{b}: stream {sid} has versions "
-                                 f"0..{info.version}")
+def _check_versions_exist(store: Source, ids: list[str], versions: tuple[int, int]) -> None:
+    """Refuse versions no selected stream has, before anything is written: a report about
+    "1 -> 99" of a 12-event stream would state what nobody can see. Streams of a selection
+    that end earlier than others are shown at their last version, each with a note saying
+    so next to its own "A -> B"."""
+    a, b = versions
+    heads = {sid: info.version for sid in ids if (info := store.stream(sid)) is not None}
+    if heads and b > max(heads.values()):
+        longest = max(heads, key=heads.__getitem__)
+        raise InvalidCommand(
+            f"--versions {a}:{b}: no selected stream has version {b} "
+            f"({longest} has versions 0..{heads[longest]})" if len(heads) > 1 else
+            f"--versions {a}:{b}: stream {longest} has versions 0..{heads[longest]}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from esaudit.domain.events import ORDER, ORDER_EVENT_TYPES, PRODUCT, PRODUCT_EVENT_TYPES
-from store import EventStore
+from store import Source
 from store.gcpause import collector_paused
 
 STREAM_TYPES = (ORDER, PRODUCT)
@@ -104,14 +104,14 @@ class _Names:
         return out
 
 
-def load_timeline(store: EventStore, progress: Callable[[int, int], None] | None = None,
+def load_timeline(store: Source, progress: Callable[[int, int], None] | None = None,
                   cancelled: Callable[[], bool] | None = None,
                   base: TimelineData | None = None, page_size: int = 50_000) -> TimelineData:
     """Every event's timeline columns; with ``base``, only the events after it are read and
     appended (a command adds a few events to a million: the rest is not read again).
 
     Stream ids are not loaded: a selected stream's events are found by position
-    (``EventStore.positions_of``), which keeps a million-event store's open under a second.
+    (``Source.positions_of``), which keeps a million-event store's open under a second.
     """
     data = TimelineData() if base is None else base.copy()
     total = store.head_position()
@@ -147,7 +147,7 @@ def load_timeline(store: EventStore, progress: Callable[[int, int], None] | None
     return data
 
 
-def event_version_at(store: EventStore, position: int) -> tuple[str, int] | None:
+def event_version_at(store: Source, position: int) -> tuple[str, int] | None:
     """(stream id, version) of the event at a position (a clicked mark), None if none."""
     for page in store.iter_event_heads(position - 1, page_size=1, to_position=position):
         return page[0][1], page[0][3]

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from store import EventStore
+from store import Source
 from store.bulk import ImportCancelled, ImportSummary
 from store.exporters import RawRow, write_csv, write_jsonl
 from store.importers import detect_format, open_reader
@@ -36,7 +36,7 @@ class Selection:
     since: datetime | None = None
     until: datetime | None = None
 
-    def raw_rows(self, store: EventStore,
+    def raw_rows(self, store: Source,
                  cancelled: Callable[[], bool] | None = None) -> Iterator[RawRow]:
         for n, row in enumerate(store.iter_raw_events(
                 stream_ids=self.stream_ids or None,
@@ -91,7 +91,7 @@ class ExportSummary:
     streams: int
 
 
-def export_selection(store: EventStore, path: Path, selection: Selection | None = None, *,
+def export_selection(store: Source, path: Path, selection: Selection | None = None, *,
                      progress: Progress | None = None,
                      cancelled: Callable[[], bool] | None = None) -> ExportSummary:
     """Write the selection as JSONL or CSV (from the extension); what was written."""
@@ -116,7 +116,7 @@ def export_selection(store: EventStore, path: Path, selection: Selection | None 
     return ExportSummary(EXPORT_FORMAT_NAMES[path.suffix.lower()], n, len(streams))
 
 
-def export_history(store: EventStore, path: Path, selection: Selection | None = None, *,
+def export_history(store: Source, path: Path, selection: Selection | None = None, *,
                    progress: Progress | None = None,
                    cancelled: Callable[[], bool] | None = None) -> int:
     """Write the selection as JSONL or CSV (from the extension); returns the event count."""
@@ -124,7 +124,7 @@ def export_history(store: EventStore, path: Path, selection: Selection | None = 
                             cancelled=cancelled).events
 
 
-def import_history(store: EventStore, path: Path, fmt: str | None = None, *,
+def import_history(store: Source, path: Path, fmt: str | None = None, *,
                    progress: Progress | None = None,
                    cancelled: Callable[[], bool] | None = None) -> ImportSummary:
     """Import a whole file into the store in one transaction (ImportRejected names the line)."""

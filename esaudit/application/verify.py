@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from store import EventStore, open_store
+from store import EventRow, Source, open_store
 from store.gcpause import collector_paused
 from store.hashing import ChainHasher
 from store.worker import start_worker, stop_worker
@@ -99,7 +99,7 @@ PARALLEL_FROM = 300_000
 """Stores with at least this many events are verified in two halves on two cores (SQLite
 files): below it, starting the second process costs more than it saves."""
 
-_Row = tuple[int, str, str, int, str, int, str, str, str]
+_Row = EventRow
 
 
 def _split_point(total: int) -> int | None:
@@ -212,7 +212,7 @@ _MISMATCH = ("the stored hash does not match the event's content and the previou
              "the event (or the one before it) was changed after it was written")
 
 
-def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None = None,
+def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = None,
            stream_ids: Collection[str] | None = None, stream_type: str | None = None,
            progress: Callable[[int, int], None] | None = None,
            cancelled: Callable[[], bool] | None = None) -> VerificationReport:
@@ -274,7 +274,7 @@ def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None =
     return VerificationReport(checked, len(set(chains) | set(listed)), findings)
 
 
-def _listed_heads(store: EventStore, stream_ids: Collection[str] | None,
+def _listed_heads(store: Source, stream_ids: Collection[str] | None,
                   stream_type: str | None) -> Iterable[tuple[str, tuple[int, str]]]:
     """(stream id, (version, head hash)) from the stream list, sorted by id."""
     if stream_ids is None:
@@ -287,7 +287,7 @@ def _listed_heads(store: EventStore, stream_ids: Collection[str] | None,
             yield sid, (info.version, info.head_hash)
 
 
-def _check_snapshots(store: EventStore, only: set[str] | None) -> list[VerificationFinding]:
+def _check_snapshots(store: Source, only: set[str] | None) -> list[VerificationFinding]:
     replayer = Replayer(store)
     out = []
     for snap in store.iter_snapshots():

@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
-from store import EventStore
+from store import EventRow, Source
 from store.exporters import write_csv
 from store.hashing import iso_from_us
 
@@ -43,7 +43,7 @@ def render_html(data: ReportData, chart_src: str, chart_width: int = 1000) -> st
                            generated=data.generated_at.strftime("%Y-%m-%d %H:%M:%S"))
 
 
-def write_report(store: EventStore, data: ReportData, path: Path,
+def write_report(store: Source, data: ReportData, path: Path,
                  cancelled: Callable[[], bool] | None = None) -> None:
     suffix = check_report_path(path)
     if suffix == ".csv":
@@ -65,7 +65,7 @@ def write_report(store: EventStore, data: ReportData, path: Path,
                 fh.write(render_html(data, src))
 
 
-def _event_json(row: tuple[int, str, str, int, str, int, str, str, str]) -> dict[str, Any]:
+def _event_json(row: EventRow) -> dict[str, Any]:
     pos, sid, stype, version, type_, at, payload, meta, digest = row
     return {"position": pos, "stream_id": sid, "stream_type": stype, "version": version,
             "type": type_, "recorded_at": iso_from_us(at), "payload": json.loads(payload),

@@ -166,15 +166,15 @@ def test_failed_multi_event_append_is_atomic(store_target: str) -> None:
     """A failure after the events are inserted (here: updating the stream list) rolls all back."""
     with open_store(store_target) as st:
         st.append("o-1", "Order", [ev()], 0)
-        good = st._sql
+        good = st._appender._sql
         # The stream-list update runs after the events are inserted; make it fail there.
-        st._sql = dataclasses.replace(good, update_stream=good.update_stream.replace(
+        st._appender._sql = dataclasses.replace(good, update_stream=good.update_stream.replace(
             "head_hash", "no_such_column", 1))
         try:
             with pytest.raises(StoreError):
                 st.append("o-1", "Order", [ev(n=1), ev(n=2), ev(n=3)], 1)
         finally:
-            st._sql = good
+            st._appender._sql = good
         assert [e.version for e in st.read_stream("o-1")] == [1]
         assert st.stream("o-1").version == 1
         assert st.head_position() == 1

@@ -1,0 +1,304 @@
+"""Reads: a stream's events, the global log in position order, the stream list and totals.
+
+The long walks (verify, export, the timeline, projections) page by position with driver SQL
+(keyset, not OFFSET), so a store of any size is walked with one page in memory and the time
+goes to the rows, not to building statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from . import schema as s
+from .connections import Connections
+from .hashing import decode_json, instant_from_us, us_from_instant
+from .records import (
+    EVENT_ROW_COLUMNS,
+    EventPayload,
+    EventRow,
+    RecordedEvent,
+    StoreStats,
+    StreamInfo,
+)
+
+_HEAD_COLUMNS = EVENT_ROW_COLUMNS[:6]
+_PAYLOAD_COLUMNS = EVENT_ROW_COLUMNS[:7]
+_EVENT_COLUMNS = (
+    s.events.c.position, s.events.c.stream_id, s.events.c.stream_type, s.events.c.version,
+    s.events.c.type, s.events.c.recorded_at, s.events.c.payload, s.events.c.metadata,
+    s.events.c.hash,
+)
+
+def _filters(
+    mark: str, to_position: int | None, stream_ids: Iterable[str] | None,
+    stream_types: Iterable[str] | None, event_types: Iterable[str] | None,
+    since: datetime | None, until: datetime | None,
+) -> tuple[list[str], list[Any]]:
+    """WHERE clauses (driver SQL with ``mark`` placeholders) and their parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+
+    def add(sql: str, *values: Any) -> None:
+        clauses.append(sql)
+        params.extend(values)
+
+    if to_position is not None:
+        add(f"position <= {mark}", to_position)
+    for column, values in (("stream_id", stream_ids), ("stream_type", stream_types),
+                           ("type", event_types)):
+        if values is not None:
+            values = list(values)
+            if not values:
+                add("1 = 0")
+            else:
+                add(f"{column} IN ({', '.join([mark] * len(values))})", *values)
+    if since is not None:
+        add(f"recorded_at >= {mark}", us_from_instant(since))
+    if until is not None:
+        add(f"recorded_at <= {mark}", us_from_instant(until))
+    return clauses, params
+
+
+def _row_to_event(row: Sequence[Any]) -> RecordedEvent:
+    position, stream_id, stream_type, version, type_, at, payload, meta, digest = row
+    return RecordedEvent(
+        position=position, stream_id=stream_id, stream_type=stream_type, version=version,
+        type=type_, recorded_at=instant_from_us(at), payload=decode_json(payload),
+        metadata={} if meta == "{}" else decode_json(meta), hash=digest,
+    )
+
+
+def _row_to_stream(row: Sequence[Any]) -> StreamInfo:
+    stream_id, stream_type, version, head_hash, first_at, last_at = row
+    return StreamInfo(stream_id=stream_id, stream_type=stream_type, version=version,
+                      head_hash=head_hash, first_at=instant_from_us(first_at),
+                      last_at=instant_from_us(last_at))
+
+
+class Reader:
+    """Every read of a store's events and streams."""
+
+    def __init__(self, connections: Connections) -> None:
+        self._c = connections
+
+    def read_stream(
+        self, stream_id: str, from_version: int = 1, to_version: int | None = None,
+        *, until: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        """A stream's events in version order, optionally up to a version or an instant."""
+        query = select(*_EVENT_COLUMNS).where(
+            s.events.c.stream_id == stream_id, s.events.c.version >= from_version)
+        if to_version is not None:
+            query = query.where(s.events.c.version <= to_version)
+        if until is not None:
+            query = query.where(s.events.c.recorded_at <= us_from_instant(until))
+        with self._c.read_connection() as conn:
+            rows = conn.execute(query.order_by(s.events.c.version)).all()
+        return [_row_to_event(r) for r in rows]
+
+    def read_payloads(
+        self, stream_id: str, from_version: int = 1, to_version: int | None = None,
+        *, until: datetime | None = None,
+    ) -> list[tuple[int, str, Any]]:
+        """(version, type, payload) of a stream's events, in version order: what a fold needs.
+
+        The replay hot path: one driver query, only the payload decoded (no metadata, no
+        datetime objects), so reading costs about what a hand-written sqlite3 loop costs.
+        """
+        sql = self._c.sql.read_payloads
+        params: list[Any] = [stream_id, from_version]
+        if to_version is not None:
+            sql += f" AND version <= {self._c.sql.mark}"
+            params.append(to_version)
+        if until is not None:
+            sql += f" AND recorded_at <= {self._c.sql.mark}"
+            params.append(us_from_instant(until))
+        sql += " ORDER BY version"
+        return [(v, t, decode_json(p)) for v, t, p in self._c.read(sql, params)]
+
+    def iter_events(
+        self, after_position: int = 0, *, to_position: int | None = None,
+        stream_ids: Iterable[str] | None = None, stream_types: Iterable[str] | None = None,
+        event_types: Iterable[str] | None = None, since: datetime | None = None,
+        until: datetime | None = None, page_size: int = 1000,
+    ) -> Iterator[RecordedEvent]:
+        """Every matching event after a position, in position order, fetched page by page.
+
+        Projections catch up with ``iter_events(after_position=checkpoint)``. Only one page is
+        in memory at a time, so this walks a store of any size.
+        """
+        filters = _filters(self._c.sql.mark, to_position, stream_ids, stream_types, event_types,
+                           since, until)
+        for page in self._pages(EVENT_ROW_COLUMNS, filters, after_position, page_size):
+            for row in page:
+                yield _row_to_event(row)
+
+    def _pages(self, columns: Sequence[str] | Callable[[], tuple[Sequence[str], list[Any]]],
+               filters: tuple[list[str], list[Any]], after_position: int, page_size: int
+               ) -> Iterator[list[tuple[Any, ...]]]:
+        """Pages of rows in position order; each page is one short read (keyset, not OFFSET).
+
+        Driver SQL, not SQLAlchemy statements: a million-row walk (verify, export, the
+        timeline) spends its time in the rows, not in building and wrapping them.
+        ``columns`` must start with the position; a callable gives them (and their parameters)
+        afresh for every page.
+        """
+        clauses, params = filters
+        mark = self._c.sql.mark
+        where = " AND ".join([f"position > {mark}", *clauses])
+        last = after_position
+        while True:
+            chosen, column_params = columns() if callable(columns) else (columns, [])
+            sql = (f"SELECT {', '.join(chosen)} FROM events WHERE {where} "
+                   f"ORDER BY position LIMIT {int(page_size)}")
+            rows = self._c.read(sql, [*column_params, last, *params])
+            if rows:
+                yield rows
+            if len(rows) < page_size:
+                return
+            last = rows[-1][0]
+
+    def iter_event_heads(self, after_position: int = 0, page_size: int = 20_000, *,
+                         to_position: int | None = None,
+                         ) -> Iterator[list[tuple[int, str, str, int, str, int]]]:
+        """Pages of (position, stream_id, stream_type, version, type, recorded_at_us).
+
+        No payloads are read or decoded.
+        """
+        filters = _filters(self._c.sql.mark, to_position, None, None, None, None, None)
+        yield from self._pages(_HEAD_COLUMNS, filters, after_position,  # type: ignore[misc]
+                               page_size)
+
+    def iter_event_codes(self, stream_types: Sequence[str], event_types: Sequence[str],
+                         after_position: int = 0, page_size: int = 50_000,
+                         ) -> Iterator[list[tuple[int, int, int, int]]]:
+        """Pages of (position, recorded_at_us, stream type code, event type code): code k
+        stands for ``names[k - 1]``, 0 for a name not in the list.
+
+        This is how a timeline reads a million events in well under a second: the database
+        turns the few distinct names into small integers (which Python does not even allocate)
+        instead of handing over two strings per event. The lists are read again for every
+        page, so a caller that appends the names it meets gets codes for them from then on.
+        """
+        mark = self._c.sql.mark
+
+        def columns() -> tuple[list[str], list[Any]]:
+            picked = ["position", "recorded_at"]
+            params: list[Any] = []
+            for column, names in (("stream_type", stream_types), ("type", event_types)):
+                whens = " ".join(f"WHEN {mark} THEN {k}" for k in range(1, len(names) + 1))
+                picked.append(f"CASE {column} {whens} ELSE 0 END" if names else "0")
+                params.extend(names)
+            return picked, params
+
+        yield from self._pages(columns, ([], []), after_position, page_size)  # type: ignore[misc]
+
+    def iter_raw_events(
+        self, after_position: int = 0, *, to_position: int | None = None,
+        stream_ids: Iterable[str] | None = None, stream_types: Iterable[str] | None = None,
+        event_types: Iterable[str] | None = None, since: datetime | None = None,
+        until: datetime | None = None, page_size: int = 5000,
+    ) -> Iterator[EventRow]:
+        """Rows exactly as stored (payload and metadata as their canonical text).
+
+        Verify hashes these bytes and export splices them into its lines without decoding.
+        """
+        filters = _filters(self._c.sql.mark, to_position, stream_ids, stream_types, event_types,
+                           since, until)
+        for page in self._pages(EVENT_ROW_COLUMNS, filters, after_position, page_size):
+            yield from page  # type: ignore[misc]
+
+    def iter_event_payloads(
+        self, after_position: int = 0, *, to_position: int | None = None,
+        stream_types: Iterable[str] | None = None, page_size: int = 5000,
+    ) -> Iterator[EventPayload]:
+        """What a read model needs of each event: no metadata decoded, no datetime built.
+
+        Catching a read model up on a seeded store walks ~700k events; building a whole
+        ``RecordedEvent`` for each would be a third of that walk.
+        """
+        filters = _filters(self._c.sql.mark, to_position, None, stream_types, None, None, None)
+        for page in self._pages(_PAYLOAD_COLUMNS, filters, after_position, page_size):
+            for pos, sid, stype, version, type_, at, payload in page:
+                yield EventPayload(pos, sid, stype, version, type_, at, decode_json(payload))
+
+    def stream(self, stream_id: str) -> StreamInfo | None:
+        """A stream's head (inside a batch, as the batch left it). Driver SQL: every command
+        starts here."""
+        rows = self._c.read(self._c.sql.stream, (stream_id,))
+        return _row_to_stream(rows[0]) if rows else None
+
+    def streams(
+        self, stream_type: str | None = None, *, after_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[StreamInfo]:
+        """The stream list in id order; page with ``after_id`` and ``limit``."""
+        query = select(*s.streams.c)
+        if stream_type is not None:
+            query = query.where(s.streams.c.stream_type == stream_type)
+        if after_id is not None:
+            query = query.where(s.streams.c.stream_id > after_id)
+        query = query.order_by(s.streams.c.stream_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._c.read_connection() as conn:
+            rows = conn.execute(query).all()
+        return [_row_to_stream(r) for r in rows]
+
+    def stream_heads(self, stream_type: str | None = None) -> list[tuple[str, int, str]]:
+        """(stream id, version, head hash) of every stream (of a type): what verify compares
+        with the chains, read in one query instead of 100k StreamInfo objects."""
+        mark = self._c.sql.mark
+        where = f" WHERE stream_type = {mark}" if stream_type is not None else ""
+        return self._c.read(f"SELECT stream_id, version, head_hash FROM streams{where}",
+                          [stream_type] if stream_type is not None else [])  # type: ignore[return-value]
+
+    def counts(self) -> tuple[int, int]:
+        """(events, streams), counted: what a status bar shows after every command, without
+        the per-type breakdown of ``stats`` (a third of a second on a million events)."""
+        events, streams = self._c.read(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM streams)", [])[0]
+        return int(events), int(streams)
+
+    def positions_of(self, stream_id: str) -> list[int]:
+        """A stream's event positions in version order, without reading the events."""
+        mark = self._c.sql.mark
+        return [row[0] for row in self._c.read(
+            f"SELECT position FROM events WHERE stream_id = {mark} ORDER BY version",
+            [stream_id])]
+
+    def first_version_after(self, stream_id: str, instant: datetime) -> int | None:
+        """The lowest version of a stream recorded after an instant (None if none is)."""
+        mark = self._c.sql.mark
+        rows = self._c.read(f"SELECT min(version) FROM events WHERE stream_id = {mark} "
+                          f"AND recorded_at > {mark}", [stream_id, us_from_instant(instant)])
+        return rows[0][0] if rows and rows[0][0] is not None else None
+
+    def stream_types(self) -> list[str]:
+        """The distinct stream types, sorted."""
+        with self._c.read_connection() as conn:
+            return list(conn.execute(select(s.streams.c.stream_type).distinct()
+                                     .order_by(s.streams.c.stream_type)).scalars())
+
+    def head_position(self) -> int:
+        with self._c.read_connection() as conn:
+            return int(conn.execute(
+                select(func.coalesce(func.max(s.events.c.position), 0))).scalar() or 0)
+
+    def stats(self) -> StoreStats:
+        with self._c.read_connection() as conn:
+            events = conn.execute(select(func.count()).select_from(s.events)).scalar() or 0
+            head = conn.execute(select(func.coalesce(func.max(s.events.c.position), 0))).scalar()
+            by_stream_type = dict(conn.execute(
+                select(s.streams.c.stream_type, func.count()).group_by(s.streams.c.stream_type)
+            ).all())
+            by_event_type = dict(conn.execute(
+                select(s.events.c.type, func.count()).group_by(s.events.c.type)).all())
+            n_snapshots = conn.execute(select(func.count()).select_from(s.snapshots)).scalar()
+        return StoreStats(events=int(events), streams=sum(by_stream_type.values()),
+                          head_position=int(head or 0), snapshots=int(n_snapshots or 0),
+                          streams_by_type=by_stream_type, events_by_type=by_event_type)
