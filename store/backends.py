@@ -234,7 +234,10 @@ def is_integrity_error(e: BaseException) -> bool:
 
 
 def is_driver_error(e: BaseException) -> bool:
-    return isinstance(e, sqlite3.Error) or type(e).__module__.startswith("psycopg")
+    """An error the database driver raised. sqlite3 refuses an integer parameter beyond 64 bits
+    with a plain OverflowError, where PostgreSQL answers "integer out of range"."""
+    return isinstance(e, sqlite3.Error) or type(e).__module__.startswith("psycopg") or (
+        isinstance(e, OverflowError) and "to SQLite INTEGER" in str(e))
 
 
 def translate(e: BaseException, label: str) -> StoreError:

@@ -16,6 +16,8 @@ from store import ConcurrencyError
 
 from ..domain import commands as c
 from ..domain import product
+from ..domain.errors import InvalidCommand
+from ..domain.limits import shown
 from .handlers import CommandHandler
 
 CUSTOMERS = ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Edsger Dijkstra",
@@ -53,6 +55,10 @@ class _Step(NamedTuple):  # a named tuple: 700k of them are built for 100k order
     stale_by: int = 0  # > 0: replays a user who looked at an older version (a conflict)
 
 
+ORDER_SPAN = timedelta(days=7)
+"""Longer than any order's steps take from its first (a refunded delivery: 9,200 minutes)."""
+
+
 def default_until() -> datetime:
     now = datetime.now(UTC)
     return datetime(now.year, now.month, now.day, tzinfo=UTC)
@@ -61,7 +67,13 @@ def default_until() -> datetime:
 def plan(orders: int, seed: int, days: int, until: datetime) -> tuple[list[_Step], list[str]]:
     """Every command of the demo, in time order; pure, so it can be tested without a store."""
     rng = random.Random(seed)
-    start = until - timedelta(days=days)
+    try:  # every step's instant must be a UTC datetime (years 1 to 9999)
+        start = until - timedelta(days=days)
+        start.astimezone(UTC), (until + ORDER_SPAN).astimezone(UTC)
+    except OverflowError:
+        raise InvalidCommand(f"a seed over {shown(days)} day(s) until {until.isoformat()}, its "
+                             f"last orders running up to a week beyond, does not fit in the "
+                             f"years 1 to 9999") from None
     span = (until - start).total_seconds()
     steps: list[_Step] = []
     seq = 0
