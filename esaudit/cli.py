@@ -507,19 +507,22 @@ def _creates(args: argparse.Namespace) -> bool:
         args.command == "order" and args.action == "create")
 
 
-def _run_gui(args: argparse.Namespace) -> int:
-    from ui.app import run_app
-    return run_app(target=args.db, read_only=args.read_only,
-                   screenshot=getattr(args, "screenshot", None))
+RunGui = Callable[[str | None, bool, str | None], int]
+"""Opens the desktop app: (target, read_only, screenshot) -> exit code."""
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> int:
+    """Run one command. ``gui`` (or no command) needs ``run_gui``: the launcher that owns Qt
+    (``ui.launcher``, behind the ``esaudit`` script and ``main.py``) passes it; without it,
+    as under ``python -m esaudit``, the command is refused with exit 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
         if args.command in (None, "gui"):
-            return _run_gui(args)
+            if run_gui is None:
+                raise UsageError("the desktop app starts with the esaudit command or main.py")
+            return run_gui(args.db, args.read_only, getattr(args, "screenshot", None))
         creates = _creates(args)
         target = args.db or default_target(creates)
         svc = bootstrap(target, read_only=args.read_only, create=creates)
