@@ -20,6 +20,7 @@ from store.importers import FORMATS
 
 from .application.audit import audit_projections
 from .application.diff import count_by_kind
+from .application.jobs import Progress
 from .application.seed import seed as run_seed
 from .application.transfer import Selection, export_selection, import_history
 from .application.verify import load_heads, verify
@@ -419,7 +420,7 @@ def _selection(args: argparse.Namespace) -> Selection:
                      args.until)
 
 
-def _stderr_progress(label: str) -> Callable[[int, int], None] | None:
+def _stderr_progress(label: str) -> Progress | None:
     if not sys.stderr.isatty():
         return None
 

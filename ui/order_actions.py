@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox, QSpinBox, QWidget
 
 from esaudit.application.handlers import new_order_id
+from esaudit.application.jobs import CancelCheck, Progress
 from esaudit.application.records import ConcurrencyError, StoreError
 from esaudit.application.replay import QUICK_FOLD
 from esaudit.domain import commands as c
@@ -213,7 +214,7 @@ class OrderActions(QObject):
         self._running = True
         self.update_enabled()
 
-        def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+        def job(progress: Progress, cancelled: CancelCheck) -> Any:
             try:
                 fn()
             except (ConcurrencyError, DomainError, StoreError) as e:

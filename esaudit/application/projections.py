@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol
@@ -15,10 +15,10 @@ from store.hashing import canonical_json, decode_json
 
 from ..domain import order, product
 from ..domain.events import ORDER, PRODUCT
+from .jobs import CancelCheck, Progress
 from .readmodel_rows import insert_fitting
 from .readmodels import order_summary, product_catalogue, read_models, unprojectable
 
-Progress = Callable[[int, int], None]  # (done, total)
 BATCH = 10_000
 
 
@@ -217,7 +217,7 @@ class Projector:
                 for p in self.projections]
 
     def catch_up(self, progress: Progress | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> int:
+                 cancelled: CancelCheck | None = None) -> int:
         """Apply every event after each checkpoint; returns how many events were applied."""
         if self.store.read_only:
             return 0

@@ -16,12 +16,10 @@ from esaudit.domain.events import ORDER, ORDER_EVENT_TYPES, PRODUCT, PRODUCT_EVE
 from store import EventStore
 from store.gcpause import collector_paused
 
+from .jobs import Cancelled
+
 STREAM_TYPES = (ORDER, PRODUCT)
 EVENT_TYPES = ORDER_EVENT_TYPES + PRODUCT_EVENT_TYPES
-
-
-class Cancelled(Exception):
-    """The user cancelled a long job; nothing was changed."""
 
 
 def _empty(dtype: type) -> np.ndarray:

@@ -26,8 +26,8 @@ from store.hashing import ChainHasher
 from store.worker import start_worker, stop_worker
 
 from ..domain.folds import ReplayError
+from .jobs import CancelCheck, Cancelled
 from .replay import Replayer
-from .timeline import Cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +133,7 @@ class _Walker:
         self.findings.append(VerificationFinding(kind, row[1], row[3], row[0], detail))
 
     def walk(self, rows: Iterable[_Row], progress: Callable[[int], None] | None = None,
-             cancelled: Callable[[], bool] | None = None) -> None:
+             cancelled: CancelCheck | None = None) -> None:
         chains, firsts, hasher = self.chains, self.firsts, self._hasher
         for row in rows:
             pos, sid, _stype, version, type_, at, payload, meta, stored = row
