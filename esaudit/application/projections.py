@@ -31,15 +31,15 @@ class Projection(Protocol):
     def apply(self, conn: Connection, events: Sequence[EventPayload]) -> None: ...
 
 
+_ORDER_ROW_FIELDS = tuple(f for f in order.ORDER_STATE_FIELDS if f != "order_id")
+"""The state's fields a read-model row holds under the same name (``order_id`` is the key)."""
+
+
 def row_to_order_state(row: Any) -> dict[str, Any]:
     m = row._mapping
-    return {
-        "order_id": m["order_id"], "customer": m["customer"], "currency": m["currency"],
-        "status": m["status"], "lines": decode_json(m["lines"]),
-        "total_cents": m["total_cents"], "paid_cents": m["paid_cents"],
-        "refunded_cents": m["refunded_cents"], "carrier": m["carrier"],
-        "tracking_no": m["tracking_no"], "cancel_reason": m["cancel_reason"],
-    }
+    state = {f: m[f] for f in order.ORDER_STATE_FIELDS}
+    state["lines"] = decode_json(state["lines"])
+    return state
 
 
 class OrderSummaryProjection:
@@ -91,15 +91,12 @@ class OrderSummaryProjection:
 
 
 def _order_row(oid: str, s: dict[str, Any], version: int, at: int) -> dict[str, Any]:
-    return {
-        "order_id": oid, "customer": s["customer"], "currency": s["currency"],
-        "status": s["status"], "total_cents": s["total_cents"],
-        "paid_cents": s["paid_cents"], "refunded_cents": s["refunded_cents"],
-        "line_count": len(s["lines"]),
-        "lines": canonical_json(s["lines"]),
-        "carrier": s["carrier"], "tracking_no": s["tracking_no"],
-        "cancel_reason": s["cancel_reason"], "version": version, "updated_at": at,
-    }
+    row = {"order_id": oid, **{f: s[f] for f in _ORDER_ROW_FIELDS}}
+    row["lines"] = canonical_json(s["lines"])
+    row["line_count"] = len(s["lines"])
+    row["version"] = version
+    row["updated_at"] = at
+    return row
 
 
 def _fold_failure(e: EventPayload, exc: Exception) -> str:

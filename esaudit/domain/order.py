@@ -42,6 +42,12 @@ def new_state(order_id: str = "", customer: str = "", currency: str = "") -> Sta
     }
 
 
+ORDER_STATE_FIELDS: tuple[str, ...] = tuple(new_state())
+"""An order state's keys, in their order: the one definition of the state's shape. The read
+model's row holds each of them (``lines`` as JSON; ``order_id`` is the stream's id) and the
+projection audit compares each but ``order_id``."""
+
+
 def _total(lines: Mapping[str, Mapping[str, int]]) -> int:
     return sum(line["qty"] * line["unit_price_cents"] for line in lines.values())
 
