@@ -46,7 +46,7 @@ class OrderSummaryProjection:
     """One row per order, folded with the aggregate's own ``evolve``."""
 
     name = "order_summary"
-    stream_types = (ORDER,)
+    stream_types: tuple[str, ...] = (ORDER,)
 
     def reset(self, conn: Connection) -> None:
         conn.execute(delete(order_summary))
@@ -105,7 +105,7 @@ def _fold_failure(e: EventPayload, exc: Exception) -> str:
 
 class ProductCatalogueProjection:
     name = "product_catalogue"
-    stream_types = (PRODUCT,)
+    stream_types: tuple[str, ...] = (PRODUCT,)
 
     def reset(self, conn: Connection) -> None:
         conn.execute(delete(product_catalogue))

@@ -67,7 +67,8 @@ class TimelineData:
         found = np.searchsorted(self.positions, wanted)
         inside = found < len(self.positions)
         found, wanted = found[inside], wanted[inside]
-        return found[self.positions[found] == wanted]
+        loaded: np.ndarray = found[self.positions[found] == wanted]
+        return loaded
 
 
 class _Names:
@@ -96,7 +97,7 @@ class _Names:
         for k in np.unique(raw):
             if k:
                 table[k] = self.code(self.candidates[k - 1])
-        out = table[raw]
+        out: np.ndarray = table[raw]
         for i in np.flatnonzero(raw == 0):
             out[i] = self.code(fallback[int(positions[i])])
         return out

@@ -224,8 +224,8 @@ def verify(store: EventStore, *, against: Mapping[str, tuple[int, str]] | None =
     walker = _Walker(keep)
     path = store.sqlite_path
     split = _split_point(total) if path is not None else None
-    half = None if split is None else _SecondHalf.start(path, split, total, stream_ids,
-                                                        stream_type, keep)
+    half = None if split is None or path is None else _SecondHalf.start(
+        path, split, total, stream_ids, stream_type, keep)
     mid = split if half is not None and split is not None else total
 
     def report(pos: int) -> None:

@@ -105,11 +105,15 @@ def apply(s: State | None, type_: str, p: Mapping[str, Any]) -> State:
 
 
 def owed_cents(state: State) -> int:
-    return max(0, state["total_cents"] - state["paid_cents"])
+    total: int = state["total_cents"]
+    paid: int = state["paid_cents"]
+    return max(0, total - paid)
 
 
 def refundable_cents(state: State) -> int:
-    return state["paid_cents"] - state["refunded_cents"]
+    paid: int = state["paid_cents"]
+    refunded: int = state["refunded_cents"]
+    return paid - refunded
 
 
 def _text(value: str, what: str) -> str:
