@@ -22,6 +22,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
@@ -31,4 +32,4 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) demo *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) demo *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis
