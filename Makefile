@@ -20,13 +20,16 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) demo *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) demo *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis

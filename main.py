@@ -2,7 +2,7 @@
 
 import sys
 
-from esaudit.cli import main
+from ui.launcher import main
 
 if __name__ == "__main__":
     sys.exit(main(["gui", *sys.argv[1:]] if "gui" not in sys.argv[1:] else sys.argv[1:]))

@@ -1,4 +1,4 @@
-"""`python -m esaudit` runs the command line."""
+"""`python -m esaudit` runs the command line (no desktop app: that is the `esaudit` script)."""
 
 import sys
 

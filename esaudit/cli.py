@@ -20,6 +20,7 @@ from store.importers import FORMATS
 
 from .application.audit import audit_projections
 from .application.diff import count_by_kind
+from .application.jobs import Progress
 from .application.seed import seed as run_seed
 from .application.transfer import Selection, export_selection, import_history
 from .application.verify import load_heads, verify
@@ -424,7 +425,7 @@ def _selection(args: argparse.Namespace) -> Selection:
                      args.until)
 
 
-def _stderr_progress(label: str) -> Callable[[int, int], None] | None:
+def _stderr_progress(label: str) -> Progress | None:
     if not sys.stderr.isatty():
         return None
 
@@ -512,19 +513,22 @@ def _creates(args: argparse.Namespace) -> bool:
         args.command == "order" and args.action == "create")
 
 
-def _run_gui(args: argparse.Namespace) -> int:
-    from ui.app import run_app
-    return run_app(target=args.db, read_only=args.read_only,
-                   screenshot=getattr(args, "screenshot", None))
+RunGui = Callable[[str | None, bool, str | None], int]
+"""Opens the desktop app: (target, read_only, screenshot) -> exit code."""
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> int:
+    """Run one command. ``gui`` (or no command) needs ``run_gui``: the launcher that owns Qt
+    (``ui.launcher``, behind the ``esaudit`` script and ``main.py``) passes it; without it,
+    as under ``python -m esaudit``, the command is refused with exit 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
         if args.command in (None, "gui"):
-            return _run_gui(args)
+            if run_gui is None:
+                raise UsageError("the desktop app starts with the esaudit command or main.py")
+            return run_gui(args.db, args.read_only, getattr(args, "screenshot", None))
         creates = _creates(args)
         target = args.db or default_target(creates)
         svc = bootstrap(target, read_only=args.read_only, create=creates)

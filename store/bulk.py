@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, select
 
@@ -66,8 +66,19 @@ class ImportRow(NamedTuple):
     chained: str | None = None
 
 
+ImportTuple = tuple[str, int, str, str, int, str, int, str, str, str, str | None, str | None]
+"""An ``ImportRow`` as a plain tuple, field for field (the JSONL fast path's rows, which cross
+a process boundary as ``marshal`` data). Every ``ImportRow`` is one."""
 
-def _reject(row: tuple, reason: str) -> ImportRejected:
+_Head = list[Any]
+"""A stream's head during an import: [stream type, version, head hash, first at, last at]."""
+
+_EventParams = tuple[int, str, str, int, str, int, str, str, str]
+"""An events row for the driver: position, stream id and type, version, type, recorded at,
+payload, metadata, hash."""
+
+
+def _reject(row: ImportTuple, reason: str) -> ImportRejected:
     return ImportRejected(row[0], row[1], reason)
 
 
@@ -79,14 +90,14 @@ class ImportSummary:
     last_position: int
 
 
-def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+def _chunks(rows: Iterable[ImportTuple], size: int) -> Iterator[list[ImportTuple]]:
     it = iter(rows)
     while chunk := list(islice(it, size)):
         yield chunk
 
 
 def import_rows(
-    conn: Connection, backend: str, rows: Iterable[ImportRow | tuple],
+    conn: Connection, backend: str, rows: Iterable[ImportRow | ImportTuple],
     progress: Callable[[int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> ImportSummary:
@@ -106,13 +117,13 @@ def import_rows(
     hasher = ChainHasher()
     checked: set[str] = set()
     # stream id -> [stream type, version, head hash, first at, last at]
-    heads: dict[str, list] = {}
+    heads: dict[str, _Head] = {}
     for chunk in _chunks(rows, CHUNK):
         if cancelled is not None and cancelled():
             raise ImportCancelled("import cancelled: nothing was stored")
         if store_has_streams:
             _refuse_existing(conn, chunk, heads)
-        params = []
+        params: list[_EventParams] = []
         append = params.append
         for row in chunk:
             _, _, sid, stype, version, etype, at, iso, payload, meta, supplied, chained = row
@@ -161,7 +172,7 @@ def import_rows(
                          last_position=position if position > start else 0)
 
 
-def _check_names(row: tuple, checked: set[str]) -> None:
+def _check_names(row: ImportTuple, checked: set[str]) -> None:
     for value, what in ((row[2], "stream_id"), (row[3], "stream_type"), (row[5], "type")):
         problem = name_problem(value, what)
         if problem:
@@ -169,7 +180,8 @@ def _check_names(row: tuple, checked: set[str]) -> None:
         checked.add(value)
 
 
-def _refuse_existing(conn: Connection, chunk: list[tuple], heads: dict[str, list]) -> None:
+def _refuse_existing(conn: Connection, chunk: list[ImportTuple],
+                     heads: dict[str, _Head]) -> None:
     """A stream already in the store is a clash: an import never extends or rewrites one."""
     new_ids = sorted({r[2] for r in chunk} - heads.keys())
     for i in range(0, len(new_ids), 500):

@@ -35,14 +35,17 @@ import hashlib
 import importlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256 as _sha256
-from typing import Any
+from typing import Any, Protocol
 
 from orjson import OPT_SORT_KEYS
 from orjson import dumps as _orjson_dumps
-from orjson import loads as fast_loads
+from orjson import loads as _orjson_loads
+
+fast_loads = _orjson_loads
+"""orjson's ``loads``, for JSON that holds no integer beyond 64 bits (else ``decode_json``)."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _dumps = json.JSONEncoder(
@@ -113,7 +116,8 @@ def canonical_json_parsed(value: dict[str, Any] | list[Any]) -> str | None:
 
 
 def _holds_float(value: dict[str, Any] | list[Any]) -> bool:
-    for item in value.values() if type(value) is dict else value:  # type: ignore[union-attr]
+    items: Iterable[Any] = value.values() if type(value) is dict else value
+    for item in items:
         kind = type(item)
         if kind is float or ((kind is dict or kind is list) and _holds_float(item)):
             return True
@@ -191,6 +195,14 @@ _TWO_DIGITS = tuple(f"{i:02d}" for i in range(60))
 _HOUR_MINUTE = tuple(f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
 
 
+class Digest(Protocol):
+    def hexdigest(self) -> str: ...
+
+
+Sha256 = Callable[[bytes], Digest]
+"""A SHA-256 constructor: ``hashlib.sha256`` (OpenSSL) or CPython's own (``cold_sha256``)."""
+
+
 class ChainHasher:
     """``chain_hash(previous, envelope_bytes(...))`` for paths that hash millions of events:
     ``hash_text(previous, stream_id, version, type, iso(recorded_at_us), payload, metadata)``.
@@ -203,7 +215,7 @@ class ChainHasher:
 
     __slots__ = ("_days", "_last", "_names", "_sha256")
 
-    def __init__(self, sha256: Callable[[bytes], Any] = _sha256) -> None:
+    def __init__(self, sha256: Sha256 = _sha256) -> None:
         self._names: dict[str, str] = {}
         self._days: dict[int, str] = {}
         self._last: tuple[int | None, str] = (None, "")
@@ -242,7 +254,7 @@ class ChainHasher:
         ).hexdigest()
 
 
-def _cold_sha256() -> Callable[[bytes], Any]:
+def _cold_sha256() -> Sha256:
     """SHA-256 for one hash at a time on a cold CPU: CPython's own implementation.
 
     A durable append hashes one event right after the previous commit's fsync put the thread

@@ -31,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .bulk import ImportRejected, ImportRow
+from .bulk import ImportRejected, ImportRow, ImportTuple
 from .gcpause import collector_paused
 from .hashing import (
     ChainHasher,
@@ -100,8 +100,9 @@ class HistoryReader(ABC):
         return min(self._done / self.size, 1.0)
 
     @abstractmethod
-    def __iter__(self) -> Iterator[ImportRow]:
-        """The file's events in order, raising ImportRejected at the first bad one."""
+    def __iter__(self) -> Iterator[ImportTuple]:
+        """The file's events in order, raising ImportRejected at the first bad one: each an
+        ``ImportRow``, or the same fields as a plain tuple (the JSONL fast path's)."""
 
     def _fail(self, line: int, reason: str) -> ImportRejected:
         return ImportRejected(self.source, line, reason)
@@ -207,7 +208,7 @@ def _row(source: str, line: int, record: dict[str, Any], *, json_text: bool) -> 
     )
 
 
-def _plain_line(source: str, line: int, raw: bytes) -> tuple | None:
+def _plain_line(source: str, line: int, raw: bytes) -> ImportTuple | None:
     """The row of an ordinary line by the fast path, or None to let the exact path judge it.
 
     Ordinary: exactly the required keys, names and instant as strings, a whole version, objects
@@ -258,12 +259,12 @@ def _is_envelope_instant(text: str) -> bool:
             and text.isascii())
 
 
-def _jsonl_row(source: str, number: int, raw: bytes) -> tuple | None:
+def _jsonl_row(source: str, number: int, raw: bytes) -> ImportTuple | None:
     """The row of one JSONL line (None for a blank line); ImportRejected names the line."""
     return _plain_line(source, number, raw) or _exact_row(source, number, raw)
 
 
-def _exact_row(source: str, number: int, raw: bytes) -> tuple | None:
+def _exact_row(source: str, number: int, raw: bytes) -> ImportTuple | None:
     """``_jsonl_row`` for a line the plain path declined: the rules and their messages."""
     if not raw.strip():
         return None
@@ -285,10 +286,10 @@ def _exact_row(source: str, number: int, raw: bytes) -> tuple | None:
 
 
 def _jsonl_block(source: str, first_line: int, block: bytes, hasher: ChainHasher,
-                 chains: dict[str, str]) -> list[tuple]:
+                 chains: dict[str, str]) -> list[ImportTuple]:
     """The rows of a run of whole lines, as plain tuples in ``ImportRow`` order, each with its
     hash chained from the previous row of its stream in ``chains``."""
-    rows = []
+    rows: list[ImportTuple] = []
     for number, raw in enumerate(block.split(b"\n"), start=first_line):
         # _jsonl_row written out: a million lines, and one call fewer each
         row = _plain_line(source, number, raw) or _exact_row(source, number, raw)
@@ -315,7 +316,8 @@ def serve_jsonl_blocks(source: str, block_bytes: int) -> None:
     ``marshal`` of ``(rows, end offset, next line)``, or of ``(("rejected", line, reason), 0,
     0)`` at the first bad line. marshal, not pickle: four times faster on a million tuples."""
     out = sys.stdout.buffer
-    hasher, chains = ChainHasher(), {}
+    hasher = ChainHasher()
+    chains: dict[str, str] = {}
     with collector_paused(), open(source, "rb") as fh:
         for first_line, block in _blocks(fh, block_bytes):
             try:
@@ -354,7 +356,7 @@ class JsonlReader(HistoryReader):
                          if parallel is None else parallel)
         self.block_bytes = block_bytes
 
-    def __iter__(self) -> Iterator[ImportRow]:
+    def __iter__(self) -> Iterator[ImportTuple]:
         try:
             fh = self.path.open("rb")
         except OSError as e:
@@ -370,7 +372,7 @@ class JsonlReader(HistoryReader):
                 if row is not None:
                     yield row
 
-    def _from_parser_process(self) -> Generator[ImportRow, None, tuple[int, int]]:
+    def _from_parser_process(self) -> Generator[ImportTuple, None, tuple[int, int]]:
         """Rows from the parser process; returns (offset, line) where it stopped delivering."""
         offset, line = 0, 1
         try:

@@ -17,8 +17,10 @@ from contextlib import suppress
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import PoolProxiedConnection
 
-from .errors import StoreBusy
+from .errors import StoreBusy, StoreError
 
 
 class Writer:
@@ -77,6 +79,8 @@ class Writer:
 
 class _PooledTransaction:
     __slots__ = ("_dbapi", "_pooled", "_writer")
+    _dbapi: DBAPIConnection
+    _pooled: PoolProxiedConnection
 
     def __init__(self, writer: Writer) -> None:
         self._writer = writer
@@ -86,8 +90,13 @@ class _PooledTransaction:
         pooled = writer._engine.raw_connection()
         dbapi = pooled.dbapi_connection
         try:
-            with dbapi.cursor() as cur:
+            if dbapi is None:  # a connection just checked out of the pool always has one
+                raise StoreError("the connection pool handed out a closed connection")
+            cur = dbapi.cursor()
+            try:
                 cur.execute(writer._lock_sql, (writer._lock_key,))
+            finally:
+                cur.close()
         except BaseException:
             _rollback(dbapi)
             pooled.close()

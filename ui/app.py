@@ -1,4 +1,4 @@
-"""Start the desktop app: `python main.py`, `esaudit` or `esaudit gui`."""
+"""Start the desktop app: `python main.py`, `esaudit` or `esaudit gui` (via ui.launcher)."""
 
 from __future__ import annotations
 

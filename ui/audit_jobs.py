@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from esaudit.application.audit import audit_projections
+from esaudit.application.jobs import CancelCheck, Progress
 from esaudit.application.report import build_report
 from esaudit.application.transfer import Selection, export_history, import_history
 from esaudit.application.verify import load_heads, verify
@@ -102,7 +103,7 @@ class AuditJobs(QObject):
                 QMessageBox.critical(self.window, "Cannot use this report", str(e))
                 return
 
-        def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+        def job(progress: Progress, cancelled: CancelCheck) -> Any:
             return verify(services.store, against=heads, progress=progress, cancelled=cancelled)
 
         def done(report: Any) -> None:
@@ -125,7 +126,7 @@ class AuditJobs(QObject):
         if services is None:
             return
 
-        def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+        def job(progress: Progress, cancelled: CancelCheck) -> Any:
             return audit_projections(services.comparer, progress=progress, cancelled=cancelled)
 
         def done(audit: Any) -> None:
@@ -163,7 +164,7 @@ class AuditJobs(QObject):
         if services is None:
             return
 
-        def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+        def job(progress: Progress, cancelled: CancelCheck) -> Any:
             data = build_report(services.store, selection, versions, progress=progress,
                                 cancelled=cancelled)
             write_report(services.store, data, path, cancelled)
@@ -197,7 +198,7 @@ class AuditJobs(QObject):
         if services is None:
             return
 
-        def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+        def job(progress: Progress, cancelled: CancelCheck) -> Any:
             return export_history(services.store, path, selection, progress=progress,
                                   cancelled=cancelled)
 
@@ -221,7 +222,7 @@ class AuditJobs(QObject):
         if services is None or services.read_only:
             return
 
-        def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+        def job(progress: Progress, cancelled: CancelCheck) -> Any:
             summary = import_history(services.store, path, fmt, progress=progress,
                                      cancelled=cancelled)
             services.projector.catch_up()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from esaudit.application.jobs import CancelCheck, Progress
 from esaudit.application.seed import seed
 from esaudit.application.timeline import TimelineData, load_timeline
 from esaudit.bootstrap import Services, bootstrap
@@ -248,7 +249,7 @@ class MainWindow(QMainWindow):
         Only File > New store creates (``create``): opening a path that holds no store is
         refused with a message, and no file is made.
         """
-        def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+        def job(progress: Progress, cancelled: CancelCheck) -> Any:
             services = bootstrap(target, read_only=read_only, create=create)
             try:
                 data = load_timeline(services.store, progress, cancelled)
@@ -309,7 +310,7 @@ class MainWindow(QMainWindow):
             self.open_target(path)
             return
 
-        def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> str:
+        def job(progress: Progress, cancelled: CancelCheck) -> str:
             services = bootstrap(path)
             try:
                 seed(services.commands, orders=orders, seed=7, days=60, progress=progress)

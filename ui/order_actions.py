@@ -10,13 +10,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox, QSpinBox, QWidget
 
 from esaudit.application.handlers import new_order_id
+from esaudit.application.jobs import CancelCheck, Progress
+from esaudit.application.records import ConcurrencyError, StoreError
 from esaudit.application.replay import QUICK_FOLD
 from esaudit.domain import commands as c
 from esaudit.domain import order
 from esaudit.domain.errors import DomainError
 from esaudit.domain.events import ORDER
 from esaudit.domain.money import format_money
-from store import ConcurrencyError, StoreError
 
 from .actions import make_action
 from .dialogs import CARRIERS, FormDialog, NewOrderDialog, money_box, product_combo
@@ -213,7 +214,7 @@ class OrderActions(QObject):
         self._running = True
         self.update_enabled()
 
-        def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+        def job(progress: Progress, cancelled: CancelCheck) -> Any:
             try:
                 fn()
             except (ConcurrencyError, DomainError, StoreError) as e:

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from esaudit.application.records import StreamInfo
 from esaudit.application.transfer import Selection
-from store import StreamInfo
 
 SCOPE_STREAM, SCOPE_TYPE, SCOPE_ALL = "stream", "type", "all"
 FILTERS = "HTML report (*.html);;PDF report (*.pdf);;CSV, one row per event (*.csv);;" \

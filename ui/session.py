@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from esaudit.application.records import StreamInfo
 from esaudit.bootstrap import Services
-from store import StreamInfo
 
 
 class Session(QObject):

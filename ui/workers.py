@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from esaudit.application.timeline import Cancelled
+from esaudit.application.jobs import Cancelled
 
 
 class WorkerSignals(QObject):

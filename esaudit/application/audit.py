@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.events import ORDER
 from .compare import Comparer
+from .jobs import CancelCheck, Cancelled, Progress
 from .queries import UnprojectableStream
-from .timeline import Cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +46,8 @@ class ProjectionAudit:
         return data
 
 
-def audit_projections(comparer: Comparer, progress: Callable[[int, int], None] | None = None,
-                      cancelled: Callable[[], bool] | None = None) -> ProjectionAudit:
+def audit_projections(comparer: Comparer, progress: Progress | None = None,
+                      cancelled: CancelCheck | None = None) -> ProjectionAudit:
     store = comparer.replayer.store
     order_ids = [s.stream_id for s in store.streams(ORDER)]
     stray = {o.order_id for o in comparer.queries.orders()} - set(order_ids)

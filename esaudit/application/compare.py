@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.errors import UnknownStream
+from ..domain.order import ORDER_STATE_FIELDS
 from .diff import Change, diff_states
 from .queries import OrderSummary, Queries
 from .replay import Replayer
 
-ORDER_FIELDS = ("customer", "currency", "status", "lines", "total_cents", "paid_cents",
-                "refunded_cents", "carrier", "tracking_no", "cancel_reason")
+ORDER_FIELDS = tuple(f for f in ORDER_STATE_FIELDS if f != "order_id")
+"""What the projection audit compares: the order state but its id (the row's key)."""
 
 
 class Comparer:

@@ -105,8 +105,8 @@ class CommandHandler:
                 raise InvalidCommand(f"unknown product {cmd.sku!r}: register it or give a price")
             cmd = c.AddLine(cmd.order_id, cmd.sku, cmd.qty, item.price_cents)
         decided: list[DomainEvent] = (
-            list(product.decide(state, cmd)) if stream_type == PRODUCT
-            else list(order.decide(state, cmd))  # type: ignore[arg-type]
+            list(product.decide(state, cmd)) if isinstance(cmd, c.RegisterProduct | c.ChangePrice)
+            else list(order.decide(state, cmd))
         )
         command_id = self._new_id()
         meta = {"actor": actor or self.actor, "command": type(cmd).__name__,

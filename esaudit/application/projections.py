@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol
@@ -15,10 +15,10 @@ from store.hashing import canonical_json, decode_json
 
 from ..domain import order, product
 from ..domain.events import ORDER, PRODUCT
+from .jobs import CancelCheck, Progress
 from .readmodel_rows import insert_fitting
 from .readmodels import order_summary, product_catalogue, read_models, unprojectable
 
-Progress = Callable[[int, int], None]  # (done, total)
 BATCH = 10_000
 
 
@@ -31,22 +31,22 @@ class Projection(Protocol):
     def apply(self, conn: Connection, events: Sequence[EventPayload]) -> None: ...
 
 
+_ORDER_ROW_FIELDS = tuple(f for f in order.ORDER_STATE_FIELDS if f != "order_id")
+"""The state's fields a read-model row holds under the same name (``order_id`` is the key)."""
+
+
 def row_to_order_state(row: Any) -> dict[str, Any]:
     m = row._mapping
-    return {
-        "order_id": m["order_id"], "customer": m["customer"], "currency": m["currency"],
-        "status": m["status"], "lines": decode_json(m["lines"]),
-        "total_cents": m["total_cents"], "paid_cents": m["paid_cents"],
-        "refunded_cents": m["refunded_cents"], "carrier": m["carrier"],
-        "tracking_no": m["tracking_no"], "cancel_reason": m["cancel_reason"],
-    }
+    state = {f: m[f] for f in order.ORDER_STATE_FIELDS}
+    state["lines"] = decode_json(state["lines"])
+    return state
 
 
 class OrderSummaryProjection:
     """One row per order, folded with the aggregate's own ``evolve``."""
 
     name = "order_summary"
-    stream_types = (ORDER,)
+    stream_types: tuple[str, ...] = (ORDER,)
 
     def reset(self, conn: Connection) -> None:
         conn.execute(delete(order_summary))
@@ -91,15 +91,12 @@ class OrderSummaryProjection:
 
 
 def _order_row(oid: str, s: dict[str, Any], version: int, at: int) -> dict[str, Any]:
-    return {
-        "order_id": oid, "customer": s["customer"], "currency": s["currency"],
-        "status": s["status"], "total_cents": s["total_cents"],
-        "paid_cents": s["paid_cents"], "refunded_cents": s["refunded_cents"],
-        "line_count": len(s["lines"]),
-        "lines": canonical_json(s["lines"]),
-        "carrier": s["carrier"], "tracking_no": s["tracking_no"],
-        "cancel_reason": s["cancel_reason"], "version": version, "updated_at": at,
-    }
+    row = {"order_id": oid, **{f: s[f] for f in _ORDER_ROW_FIELDS}}
+    row["lines"] = canonical_json(s["lines"])
+    row["line_count"] = len(s["lines"])
+    row["version"] = version
+    row["updated_at"] = at
+    return row
 
 
 def _fold_failure(e: EventPayload, exc: Exception) -> str:
@@ -108,7 +105,7 @@ def _fold_failure(e: EventPayload, exc: Exception) -> str:
 
 class ProductCatalogueProjection:
     name = "product_catalogue"
-    stream_types = (PRODUCT,)
+    stream_types: tuple[str, ...] = (PRODUCT,)
 
     def reset(self, conn: Connection) -> None:
         conn.execute(delete(product_catalogue))
@@ -217,7 +214,7 @@ class Projector:
                 for p in self.projections]
 
     def catch_up(self, progress: Progress | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> int:
+                 cancelled: CancelCheck | None = None) -> int:
         """Apply every event after each checkpoint; returns how many events were applied."""
         if self.store.read_only:
             return 0

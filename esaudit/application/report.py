@@ -21,14 +21,13 @@ from store.hashing import iso_from_us
 
 from ..domain.errors import InvalidCommand
 from .diff import Change, diff_states
+from .jobs import Cancelled, Progress
 from .replay import Replayer
-from .timeline import Cancelled
 from .transfer import Selection
 from .verify import VerificationReport, verify
 
 SHOWN_EVENTS = 2000
 MAX_STATE_STREAMS = 20
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ midnight (UTC), so a seed is reproducible all day and anyone can pin it with ``-
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -19,6 +18,7 @@ from ..domain import product
 from ..domain.errors import InvalidCommand
 from ..domain.limits import shown
 from .handlers import CommandHandler
+from .jobs import Progress
 
 CUSTOMERS = ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Edsger Dijkstra",
              "Barbara Liskov", "Donald Knuth", "Margaret Hamilton", "Ken Thompson", "Frances Allen",
@@ -186,7 +186,7 @@ BATCH = 5000  # commands per transaction: one fsync per batch, not per command
 
 def seed(handler: CommandHandler, *, orders: int, seed: int = 1, days: int = 30,
          until: datetime | None = None,
-         progress: Callable[[int, int], None] | None = None) -> SeedResult:
+         progress: Progress | None = None) -> SeedResult:
     """Run the planned commands; amounts depending on state are resolved as each step runs.
 
     Commands run through the real handler and domain, in store batches of ``BATCH`` commands

@@ -16,12 +16,10 @@ from esaudit.domain.events import ORDER, ORDER_EVENT_TYPES, PRODUCT, PRODUCT_EVE
 from store import Source
 from store.gcpause import collector_paused
 
+from .jobs import Cancelled
+
 STREAM_TYPES = (ORDER, PRODUCT)
 EVENT_TYPES = ORDER_EVENT_TYPES + PRODUCT_EVENT_TYPES
-
-
-class Cancelled(Exception):
-    """The user cancelled a long job; nothing was changed."""
 
 
 def _empty(dtype: type) -> np.ndarray:
@@ -69,7 +67,8 @@ class TimelineData:
         found = np.searchsorted(self.positions, wanted)
         inside = found < len(self.positions)
         found, wanted = found[inside], wanted[inside]
-        return found[self.positions[found] == wanted]
+        loaded: np.ndarray = found[self.positions[found] == wanted]
+        return loaded
 
 
 class _Names:
@@ -98,7 +97,7 @@ class _Names:
         for k in np.unique(raw):
             if k:
                 table[k] = self.code(self.candidates[k - 1])
-        out = table[raw]
+        out: np.ndarray = table[raw]
         for i in np.flatnonzero(raw == 0):
             out[i] = self.code(fallback[int(positions[i])])
         return out

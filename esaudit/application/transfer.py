@@ -20,9 +20,8 @@ from store.bulk import ImportCancelled, ImportSummary
 from store.exporters import RawRow, write_csv, write_jsonl
 from store.importers import detect_format, open_reader
 
-from .timeline import Cancelled
+from .jobs import Cancelled, Progress
 
-Progress = Callable[[int, int], None]  # (done, total)
 EXPORT_FORMATS = {".jsonl": write_jsonl, ".ndjson": write_jsonl, ".csv": write_csv}
 EXPORT_FORMAT_NAMES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 

@@ -26,8 +26,8 @@ from store.hashing import ChainHasher
 from store.worker import start_worker, stop_worker
 
 from ..domain.folds import ReplayError
+from .jobs import CancelCheck, Cancelled
 from .replay import Replayer
-from .timeline import Cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +133,7 @@ class _Walker:
         self.findings.append(VerificationFinding(kind, row[1], row[3], row[0], detail))
 
     def walk(self, rows: Iterable[_Row], progress: Callable[[int], None] | None = None,
-             cancelled: Callable[[], bool] | None = None) -> None:
+             cancelled: CancelCheck | None = None) -> None:
         chains, firsts, hasher = self.chains, self.firsts, self._hasher
         for row in rows:
             pos, sid, _stype, version, type_, at, payload, meta, stored = row
@@ -224,8 +224,8 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
     walker = _Walker(keep)
     path = store.sqlite_path
     split = _split_point(total) if path is not None else None
-    half = None if split is None else _SecondHalf.start(path, split, total, stream_ids,
-                                                        stream_type, keep)
+    half = None if split is None or path is None else _SecondHalf.start(
+        path, split, total, stream_ids, stream_type, keep)
     mid = split if half is not None and split is not None else total
 
     def report(pos: int) -> None:

@@ -93,7 +93,8 @@ def event_type(event: DomainEvent) -> str:
 def event_payload(event: DomainEvent) -> dict[str, Any]:
     """The event's fields as a payload (events hold only JSON scalars: a shallow copy is whole,
     and ``asdict``'s deep copy would cost a tenth of a seeded command)."""
-    return {name: getattr(event, name) for name in _field_names(type(event))}
+    kind: type = type(event)  # mypy takes a union of the event classes for unhashable
+    return {name: getattr(event, name) for name in _field_names(kind)}
 
 
 @cache

@@ -42,6 +42,12 @@ def new_state(order_id: str = "", customer: str = "", currency: str = "") -> Sta
     }
 
 
+ORDER_STATE_FIELDS: tuple[str, ...] = tuple(new_state())
+"""An order state's keys, in their order: the one definition of the state's shape. The read
+model's row holds each of them (``lines`` as JSON; ``order_id`` is the stream's id) and the
+projection audit compares each but ``order_id``."""
+
+
 def _total(lines: Mapping[str, Mapping[str, int]]) -> int:
     return sum(line["qty"] * line["unit_price_cents"] for line in lines.values())
 
@@ -99,11 +105,15 @@ def apply(s: State | None, type_: str, p: Mapping[str, Any]) -> State:
 
 
 def owed_cents(state: State) -> int:
-    return max(0, state["total_cents"] - state["paid_cents"])
+    total: int = state["total_cents"]
+    paid: int = state["paid_cents"]
+    return max(0, total - paid)
 
 
 def refundable_cents(state: State) -> int:
-    return state["paid_cents"] - state["refunded_cents"]
+    paid: int = state["paid_cents"]
+    refunded: int = state["refunded_cents"]
+    return paid - refunded
 
 
 def _text(value: str, what: str) -> str:

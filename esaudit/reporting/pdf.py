@@ -15,7 +15,8 @@ def write_pdf(html: str, images: dict[str, bytes], path: Path) -> None:
 
     doc = QTextDocument()
     for name, data in images.items():
-        image = QImage.fromData(data, "PNG")
+        # PySide6 6.11's stub types the format as bytes; the binding refuses bytes, takes str
+        image = QImage.fromData(data, "PNG")  # type: ignore[arg-type]
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
     doc.setHtml(html)
     with atomic_path(Path(path)) as tmp:

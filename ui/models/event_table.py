@@ -6,8 +6,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
+from esaudit.application.records import EventStore, RecordedEvent
 from esaudit.application.timeline import event_version_at
-from store import EventStore, RecordedEvent
 
 from .base import Index, TableModel
 from .pages import PageCache
