@@ -22,7 +22,7 @@ from sqlalchemy import Connection, MetaData, insert, inspect, select, update
 from . import schema as s
 from .appending import Appender
 from .backends import APPEND_LOCK_KEY, Backend, backend_for, sqlite_path, translate
-from .bulk import ImportRow, ImportSummary, import_rows
+from .bulk import ImportRow, ImportSummary, ImportTuple, import_rows
 from .connections import Connections
 from .errors import SchemaTooNew, StoreOpenError, StoreReadOnly
 from .gcpause import collector_paused
@@ -218,8 +218,8 @@ class EventStore:
         return self._appender.append(stream_id, stream_type, events, expected_version)
 
     def import_rows(
-        self, rows: Iterable[ImportRow], *, progress: Callable[[int], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
+        self, rows: Iterable[ImportRow | ImportTuple], *,
+        progress: Callable[[int], None] | None = None, cancelled: Callable[[], bool] | None = None,
     ) -> ImportSummary:
         """Store a whole file of new streams in one transaction: all of it, or nothing."""
         if self.read_only:

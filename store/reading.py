@@ -170,7 +170,7 @@ class Reader:
         No payloads are read or decoded.
         """
         filters = _filters(self._c.sql.mark, to_position, None, None, None, None, None)
-        yield from self._pages(_HEAD_COLUMNS, filters, after_position,  # type: ignore[misc]
+        yield from self._pages(_HEAD_COLUMNS, filters, after_position,
                                page_size)
 
     def iter_event_codes(self, stream_types: Sequence[str], event_types: Sequence[str],
@@ -195,7 +195,7 @@ class Reader:
                 params.extend(names)
             return picked, params
 
-        yield from self._pages(columns, ([], []), after_position, page_size)  # type: ignore[misc]
+        yield from self._pages(columns, ([], []), after_position, page_size)
 
     def iter_raw_events(
         self, after_position: int = 0, *, to_position: int | None = None,
@@ -210,7 +210,7 @@ class Reader:
         filters = _filters(self._c.sql.mark, to_position, stream_ids, stream_types, event_types,
                            since, until)
         for page in self._pages(EVENT_ROW_COLUMNS, filters, after_position, page_size):
-            yield from page  # type: ignore[misc]
+            yield from page
 
     def iter_event_payloads(
         self, after_position: int = 0, *, to_position: int | None = None,
@@ -255,7 +255,7 @@ class Reader:
         mark = self._c.sql.mark
         where = f" WHERE stream_type = {mark}" if stream_type is not None else ""
         return self._c.read(f"SELECT stream_id, version, head_hash FROM streams{where}",
-                          [stream_type] if stream_type is not None else [])  # type: ignore[return-value]
+                          [stream_type] if stream_type is not None else [])
 
     def counts(self) -> tuple[int, int]:
         """(events, streams), counted: what a status bar shows after every command, without
@@ -293,10 +293,10 @@ class Reader:
         with self._c.read_connection() as conn:
             events = conn.execute(select(func.count()).select_from(s.events)).scalar() or 0
             head = conn.execute(select(func.coalesce(func.max(s.events.c.position), 0))).scalar()
-            by_stream_type = dict(conn.execute(
+            by_stream_type: dict[str, int] = dict(conn.execute(
                 select(s.streams.c.stream_type, func.count()).group_by(s.streams.c.stream_type)
             ).all())
-            by_event_type = dict(conn.execute(
+            by_event_type: dict[str, int] = dict(conn.execute(
                 select(s.events.c.type, func.count()).group_by(s.events.c.type)).all())
             n_snapshots = conn.execute(select(func.count()).select_from(s.snapshots)).scalar()
         return StoreStats(events=int(events), streams=sum(by_stream_type.values()),
