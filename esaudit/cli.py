@@ -62,8 +62,13 @@ def parse_instant(text: str) -> datetime:
                          ) from None
     if value.tzinfo is not None:
         return value
-    print(f"esaudit: note: {text.strip()} has no time zone; read as UTC", file=sys.stderr)
+    _NOTES.append(f"esaudit: note: {text.strip()} has no time zone; read as UTC")
     return value.replace(tzinfo=UTC)
+
+
+_NOTES: list[str] = []
+"""Notes on how input was read, printed to stderr after a command that ran (a refused one
+prints its one error line only)."""
 
 
 def _money(text: str) -> int:
@@ -523,6 +528,7 @@ def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> in
     as under ``python -m esaudit``, the command is refused with exit 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    _NOTES.clear()
     try:
         args = build_parser().parse_args(argv)
         if args.command in (None, "gui"):
@@ -533,9 +539,12 @@ def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> in
         target = args.db or default_target(creates)
         svc = bootstrap(target, read_only=args.read_only, create=creates)
         try:
-            return COMMANDS[args.command](svc, args)
+            code = COMMANDS[args.command](svc, args)
         finally:
             svc.close()
+        for note in _NOTES:
+            print(note, file=sys.stderr)
+        return code
     except UsageError as e:
         return _fail(f"esaudit: {e}", EXIT_USAGE, debug)
     except ConcurrencyError as e:
