@@ -61,7 +61,10 @@ def test_the_console_script_opens_the_app(tmp_path: Path) -> None:
     seeded = subprocess.run([ESAUDIT, "--db", str(db), "seed", "--orders", "2"],
                             capture_output=True, text=True, timeout=120, env=ENV)
     assert seeded.returncode == 0, seeded.stderr
+    # The app remembers the store it opened in its settings: keep them out of the user's own.
+    env = {**ENV, "XDG_CONFIG_HOME": str(tmp_path / "config")}
     result = subprocess.run([ESAUDIT, "--db", str(db), "gui", "--screenshot", str(shot)],
-                            capture_output=True, text=True, timeout=120, env=ENV)
+                            capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "config" / "esaudit" / "esaudit.conf").exists()
