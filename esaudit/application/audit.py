@@ -8,6 +8,7 @@ from typing import Any
 from ..domain.events import ORDER
 from .compare import Comparer
 from .jobs import CancelCheck, Cancelled, Progress
+from .projections import OrderSummaryProjection
 from .queries import UnprojectableStream
 
 
@@ -53,7 +54,7 @@ def audit_projections(comparer: Comparer, progress: Progress | None = None,
     stray = {o.order_id for o in comparer.queries.orders()} - set(order_ids)
     mismatches = [ProjectionMismatch(oid, "", "row", None) for oid in sorted(stray)]
     held = comparer.queries.unprojectable()
-    not_held = {u.stream_id for u in held if u.projection == "order_summary"}
+    not_held = {u.stream_id for u in held if u.projection == OrderSummaryProjection.name}
     for i, oid in enumerate(order_ids, 1):
         if cancelled and cancelled():
             raise Cancelled("the projection audit was cancelled")

@@ -123,6 +123,8 @@ def build_report(store: Source, selection: Selection,
     for sid in selection.stream_ids:
         if store.stream(sid) is None:
             raise InvalidCommand(f"no stream {sid!r} in the store")
+    if versions is not None and selection.stream_ids:
+        _check_versions_exist(store, list(selection.stream_ids), versions)  # before the read
     data = ReportData(store.label, datetime.now(UTC), selection, versions)
     total = store.head_position() or 1
     seen: dict[str, None] = {}
@@ -154,7 +156,7 @@ def build_report(store: Source, selection: Selection,
         store, stream_ids=ids if selection.stream_ids or len(ids) < 500 else None,
         stream_type=selection.stream_type, cancelled=cancelled,
         progress=(lambda done, tot: progress(tot // 2 + done // 2, tot)) if progress else None)
-    if versions is not None and len(ids) <= MAX_STATE_STREAMS:
+    if versions is not None and not selection.stream_ids and len(ids) <= MAX_STATE_STREAMS:
         _check_versions_exist(store, ids, versions)
     if len(ids) > MAX_STATE_STREAMS:
         data.states_note = (f"{len(ids)} streams are selected; states and diffs are shown when "

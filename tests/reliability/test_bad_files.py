@@ -98,7 +98,7 @@ def test_app_shows_a_dialog_and_leaves_the_file(qtbot, tmp_path: Path,  # type: 
                                                 make: Callable[[Path], str]) -> None:
     from PySide6.QtCore import QSettings
 
-    from tests.ui.conftest import when_modal
+    from tests.ui.conftest import refused_open
     from ui.main_window import MainWindow
 
     folder, path, expected = _bad_store(tmp_path, make)
@@ -106,12 +106,7 @@ def test_app_shows_a_dialog_and_leaves_the_file(qtbot, tmp_path: Path,  # type: 
     win = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win)
     win.show()
-    messages: list[str] = []
-    when_modal(lambda box: (messages.append(box.text()), box.accept()))
-    with qtbot.waitSignal(win.failed, timeout=15_000):
-        win.open_target(str(path))
-    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
-    assert expected in messages[0]
+    assert expected in refused_open(qtbot, win, str(path))
     assert win.stack.currentWidget().objectName() == "emptyState"
     win.session.close()
     assert _files(folder) == before

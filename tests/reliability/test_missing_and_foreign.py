@@ -138,41 +138,33 @@ def test_a_cleanly_closed_foreign_wal_database_gets_no_side_files(tmp_path: Path
     assert _files(tmp_path) == before
 
 
-def test_the_app_refuses_to_open_a_missing_store(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _window(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
     from PySide6.QtCore import QSettings
 
-    from tests.ui.conftest import when_modal
     from ui.main_window import MainWindow
 
     win = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win)
-    messages: list[str] = []
-    when_modal(lambda box: (messages.append(box.text()), box.accept()))
+    return win
+
+
+def test_the_app_refuses_to_open_a_missing_store(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.conftest import refused_open
+
+    win = _window(qtbot, tmp_path)
     missing = tmp_path / "data" / "typo.db"
     missing.parent.mkdir()
-    with qtbot.waitSignal(win.failed, timeout=15_000):
-        win.open_target(str(missing))
-    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
-    assert messages[0] == f"no store at {missing}"
+    assert refused_open(qtbot, win, str(missing)) == f"no store at {missing}"
     assert list(missing.parent.iterdir()) == []
     assert win.stack.currentWidget().objectName() == "emptyState"
 
 
 def test_the_app_refuses_a_foreign_wal_database_and_leaves_it(qtbot, foreign_wal: Path,  # type: ignore[no-untyped-def]
                                                                tmp_path: Path) -> None:
-    from PySide6.QtCore import QSettings
-
-    from tests.ui.conftest import when_modal
-    from ui.main_window import MainWindow
+    from tests.ui.conftest import refused_open
 
     before = _files(foreign_wal.parent)
-    win = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    messages: list[str] = []
-    when_modal(lambda box: (messages.append(box.text()), box.accept()))
-    with qtbot.waitSignal(win.failed, timeout=15_000):
-        win.open_target(str(foreign_wal))
-    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
-    assert "not an esaudit store" in messages[0]
+    win = _window(qtbot, tmp_path)
+    assert "not an esaudit store" in refused_open(qtbot, win, str(foreign_wal))
     win.close()
     assert _files(foreign_wal.parent) == before

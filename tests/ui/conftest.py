@@ -67,3 +67,13 @@ def new_order_through_dialog(qtbot, win: MainWindow,  # type: ignore[no-untyped-
     oid = win.session.stream_id
     assert oid.startswith("ord-")
     return settled.args[0], oid
+
+
+def refused_open(qtbot, win: MainWindow, target: str) -> str:  # type: ignore[no-untyped-def]
+    """Open ``target`` in ``win``, expecting a refusal: the text of the dialog that says why."""
+    messages: list[str] = []
+    when_modal(lambda box: (messages.append(box.text()), box.accept()))
+    with qtbot.waitSignal(win.failed, timeout=15_000):
+        win.open_target(target)
+    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
+    return messages[0]

@@ -24,7 +24,7 @@ from ui.main_window import MainWindow
 from ui.models.diff_table import KindRole
 from ui.stream_picker import StreamPickerDialog
 
-from .conftest import new_order_through_dialog, when_modal
+from .conftest import new_order_through_dialog, refused_open, when_modal
 
 
 def find(win: MainWindow, cls: type, name: str):  # type: ignore[no-untyped-def]
@@ -212,12 +212,7 @@ def test_read_only_shows_the_badge_and_disables_writes(qtbot, window: MainWindow
 def test_a_bad_file_gives_a_clear_error(qtbot, window: MainWindow, tmp_path) -> None:  # type: ignore[no-untyped-def]
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database at all" * 20)
-    messages: list[str] = []
-    when_modal(lambda box: (messages.append(box.text()), box.accept()))
-    with qtbot.waitSignal(window.failed, timeout=10_000):
-        window.open_target(str(junk))
-    qtbot.waitUntil(lambda: bool(messages), timeout=3000)
-    assert "not a readable SQLite database" in messages[0]
+    assert "not a readable SQLite database" in refused_open(qtbot, window, str(junk))
     assert window.stack.currentWidget().objectName() == "emptyState"
     assert junk.read_bytes() == b"not a database at all" * 20
 
