@@ -2,11 +2,15 @@
 // reads it all back through Emmett's own API and prints that reading as JSON on stdout: the
 // expected answer esaudit's Emmett adapter is compared against.
 //
-//   node write_history.mjs postgresql://USER@HOST:PORT/DBNAME [--seed N]
+//   node write_history.mjs postgresql://USER@HOST:PORT/DBNAME [--seed N] [--more]
+//
+// With --more it writes no history of its own: it appends a few events to a store that holds one
+// (a writer working while esaudit reads), then prints the same reading of everything.
 //
 // Stream ids, payloads and most of the shape come from a seeded generator, so a seed gives the
 // same history every time; message ids Emmett generates (uuid v4), created times and the global
 // positions of the concurrent appends are Emmett's and PostgreSQL's own.
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import { dumbo } from "@event-driven-io/dumbo";
@@ -21,6 +25,7 @@ const args = process.argv.slice(2);
 const url = args.find((a) => !a.startsWith("--"));
 const seedAt = args.indexOf("--seed");
 const seed = seedAt >= 0 ? Number(args[seedAt + 1]) : 20;
+const more = args.includes("--more");
 if (!url) {
   console.error("usage: node write_history.mjs POSTGRESQL_URL [--seed N]");
   process.exit(2);
@@ -113,7 +118,7 @@ const cartIds = Array.from({ length: 12 }, () => `shopping_cart-${uuid()}`);
 const productIds = ["product-123", "product-456", "product-789", "product-1001"];
 const stayIds = Array.from({ length: 3 }, (_, i) => `guest_stay_account-${uuid()}-2026-0${i + 1}-15`);
 
-try {
+const writeHistory = async () => {
   // Products: registered first, every later append checks the version it expects.
   const productVersions = new Map();
   for (const [i, productId] of productIds.entries()) {
@@ -267,8 +272,43 @@ try {
     });
   }
 
+  return conflict;
+};
+
+const writeMore = async () => {
+  await append("product-123", [
+    withMetadata({ type: "StockAdjusted", data: { productId: "product-123", delta: -1, reason: "late sale" } }),
+  ]);
+  const cartId = `shopping_cart-${randomUUID()}`;
+  await append(cartId, [
+    withMetadata({ type: "ProductItemAdded", data: { cartId, productItem: productItem() } }),
+    withMetadata({ type: "ShoppingCartConfirmed", data: { cartId, confirmedAt: new Date(), total: 12.5 } }),
+  ]);
+};
+
+try {
+  const conflict = more ? (await writeMore(), null) : await writeHistory();
+
   // -- read it all back through Emmett's API ---------------------------------------------
-  const streamIds = [...new Set(appends.map((a) => a.stream_id))].sort();
+  // Emmett lists no streams; its global read names every stream that has a message.
+  const globalOrder = [];
+  let after = 0n;
+  for (;;) {
+    const batch = await readMessagesBatch(pool.execute, { after, batchSize: 100 });
+    for (const m of batch.messages) {
+      globalOrder.push({
+        global_position: Number(m.metadata.globalPosition),
+        stream_id: m.metadata.streamName,
+        stream_position: Number(m.metadata.streamPosition),
+        type: m.type,
+        message_id: m.metadata.messageId,
+      });
+    }
+    if (!batch.areMessagesLeft) break;
+    after = batch.currentGlobalPosition;
+  }
+
+  const streamIds = [...new Set(globalOrder.map((m) => m.stream_id))].sort();
   const streams = [];
   for (const streamId of streamIds) {
     const { currentStreamVersion, events, streamExists } = await eventStore.readStream(streamId);
@@ -286,23 +326,6 @@ try {
         global_position: Number(e.metadata.globalPosition),
       })),
     });
-  }
-
-  const globalOrder = [];
-  let after = 0n;
-  for (;;) {
-    const batch = await readMessagesBatch(pool.execute, { after, batchSize: 100 });
-    for (const m of batch.messages) {
-      globalOrder.push({
-        global_position: Number(m.metadata.globalPosition),
-        stream_id: m.metadata.streamName,
-        stream_position: Number(m.metadata.streamPosition),
-        type: m.type,
-        message_id: m.metadata.messageId,
-      });
-    }
-    if (!batch.areMessagesLeft) break;
-    after = batch.currentGlobalPosition;
   }
 
   const versionOf = (name) =>

@@ -1,0 +1,151 @@
+"""Emmett histories written by Emmett's own software, one fresh PostgreSQL database per module.
+
+``write_history.mjs`` appends through ``getPostgreSQLEventStore(url).appendToStream`` (npm
+``@event-driven-io/emmett-postgresql``, pinned in ``package.json``), reads everything back through
+Emmett's own API and prints that reading: the expected answer. Nothing here writes a row by hand.
+
+Without ``ESAUDIT_TEST_PG_URL``, Node.js or ``node_modules`` (``npm ci`` in this folder) the
+tests are skipped, except under ``ESAUDIT_REQUIRE_PG=1`` (CI), where each is a failure, as for
+the PostgreSQL store contract in ``tests/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+HERE = Path(__file__).resolve().parent
+SCRIPT = HERE / "write_history.mjs"
+PG_URL = os.environ.get("ESAUDIT_TEST_PG_URL", "")
+PACKAGES = ("@event-driven-io/emmett", "@event-driven-io/emmett-postgresql",
+            "@event-driven-io/dumbo")
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("ESAUDIT_REQUIRE_PG") == "1":
+        pytest.fail(f"ESAUDIT_REQUIRE_PG=1 but {reason}")
+    pytest.skip(reason)
+
+
+def _node() -> str:
+    """The node binary, once PostgreSQL, node and Emmett's packages are all present."""
+    if not PG_URL:
+        _missing("ESAUDIT_TEST_PG_URL is not set (CI sets it; see .ci/run)")
+    node = shutil.which("node")
+    if node is None:
+        _missing("node is not installed (Emmett fixtures; see .ci/run)")
+    assert node is not None
+    for package in PACKAGES:
+        if not (HERE / "node_modules" / package / "package.json").is_file():
+            _missing(f"{package} is not installed: run `npm ci` in {HERE} (.ci/run does)")
+    return node
+
+
+@dataclass(frozen=True)
+class EmmettDatabase:
+    """A database Emmett wrote: the URL esaudit opens, the URL node uses, and what Emmett's own
+    API read back from it."""
+
+    target: str
+    """``postgresql+psycopg://...``: what a user passes to ``esaudit --db``."""
+    node_url: str
+    """``postgresql://...``: the same database for Emmett's ``pg`` driver."""
+    expected: dict[str, Any]
+    """The JSON ``write_history.mjs`` printed."""
+
+    def run_emmett(self, *args: str) -> dict[str, Any]:
+        """Run the script again on this database (``--more``: a writer at work) and return
+        Emmett's new reading of everything."""
+        return run_script(self.node_url, *args)
+
+
+def run_script(node_url: str, *args: str) -> dict[str, Any]:
+    done = subprocess.run([_node(), str(SCRIPT), node_url, *args], cwd=HERE,
+                          capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"write_history.mjs exited {done.returncode}:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+@pytest.fixture(scope="module")
+def emmett_db() -> Iterator[EmmettDatabase]:
+    """A fresh database holding the history Emmett wrote, dropped after the module."""
+    _node()
+    name = "emt_" + uuid.uuid4().hex[:12]
+    base = sa.make_url(PG_URL)
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = base.set(database=name)
+    node_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        expected = run_script(node_url)
+        yield EmmettDatabase(url.render_as_string(hide_password=False), node_url, expected)
+    finally:
+        _drop(admin, name)
+        admin.dispose()
+
+
+def _drop(admin: sa.Engine, name: str) -> None:
+    """Drop the database; a connection still open on it (a source not closed) is a failure."""
+    with admin.connect() as conn:
+        try:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}"')
+        except sa_exc.OperationalError as e:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+            pytest.fail(f"connections were left open on the Emmett database: {e.orig}")
+
+
+def database_state(target: str) -> dict[str, Any]:
+    """Everything a write would change: every table's rows, the sequences, and PostgreSQL's
+    own insert/update/delete counters per table (read after the reader's sessions ended, when
+    their counters are flushed)."""
+    engine = sa.create_engine(target)
+    try:
+        with engine.connect() as conn:
+            _wait_for_other_sessions_to_end(conn)
+            tables = conn.exec_driver_sql(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY c.relname").scalars()
+            rows = {t: conn.exec_driver_sql(
+                f'SELECT to_jsonb(t)::text AS r FROM "{t}" t ORDER BY r').scalars().all()
+                for t in list(tables)}
+            sequences = conn.exec_driver_sql(
+                "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"
+                " ORDER BY sequencename").all()
+            conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
+            counters = conn.exec_driver_sql(
+                "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables"
+                " ORDER BY relname").all()
+            return {"rows": rows, "sequences": [tuple(s) for s in sequences],
+                    "counters": [tuple(c) for c in counters]}
+    finally:
+        engine.dispose()
+
+
+def _wait_for_other_sessions_to_end(conn: sa.Connection, timeout_s: float = 10.0) -> None:
+    """A session flushes its table counters as it ends, before it leaves pg_stat_activity."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        others = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()").scalar_one()
+        conn.rollback()
+        if others == 0:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"{others} other sessions still open on the Emmett database")
+        time.sleep(0.05)
