@@ -293,11 +293,10 @@ class Reader:
         with self._c.read_connection() as conn:
             events = conn.execute(select(func.count()).select_from(s.events)).scalar() or 0
             head = conn.execute(select(func.coalesce(func.max(s.events.c.position), 0))).scalar()
-            by_stream_type: dict[str, int] = dict(conn.execute(
-                select(s.streams.c.stream_type, func.count()).group_by(s.streams.c.stream_type)
-            ).all())
-            by_event_type: dict[str, int] = dict(conn.execute(
-                select(s.events.c.type, func.count()).group_by(s.events.c.type)).all())
+            by_stream_type = {str(k): int(n) for k, n in conn.execute(
+                select(s.streams.c.stream_type, func.count()).group_by(s.streams.c.stream_type))}
+            by_event_type = {str(k): int(n) for k, n in conn.execute(
+                select(s.events.c.type, func.count()).group_by(s.events.c.type))}
             n_snapshots = conn.execute(select(func.count()).select_from(s.snapshots)).scalar()
         return StoreStats(events=int(events), streams=sum(by_stream_type.values()),
                           head_position=int(head or 0), snapshots=int(n_snapshots or 0),

@@ -1,0 +1,408 @@
+"""The read protocol for a store esaudit did not write, built from a few primitives.
+
+An adapter (eventsourcing, Emmett) answers four questions about its own tables: which streams
+there are (``_load_streams``), a stream's events by version (``_read``), the global log by
+position (``_log_page``) and how many events each type has (``_event_type_counts``); snapshots
+where the source keeps them. This class derives the rest of ``store.protocol.Source`` from them
+(the stream browser's filter, sort and row numbers, counts, the timeline's columns, the raw
+rows export and verify walk), so every adapter behaves alike and passes the same contract.
+
+Every answer is taken from one cut of the history: ``refresh`` loads the stream list in one
+read-only transaction and remembers the last position it saw; later reads never go past that
+position, so the list, the events and the log agree even while the application goes on
+appending. ``refresh`` again (the app's Refresh) to see what was added since.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, NamedTuple
+
+from sqlalchemy import Connection
+
+from ..hashing import canonical_json, instant_from_us, us_from_instant
+from ..protocol import Capabilities, SourceIdentity
+from ..records import EventPayload, EventRow, RecordedEvent, Snapshot, StoreStats, StreamInfo
+from ..stream_browser import Annotation, SortKey, StreamPageRow
+from .database import ReadOnlyDatabase
+
+
+class ForeignEvent(NamedTuple):
+    """An event of a foreign store as its adapter decoded it (the stream type comes from the
+    stream list, so it is not repeated per event)."""
+
+    position: int
+    stream_id: str
+    version: int
+    type: str
+    recorded_at_us: int
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    provenance: Mapping[str, Any]
+
+
+class StreamEntry(NamedTuple):
+    """One stream of the cut, as the adapter found it."""
+
+    stream_id: str
+    stream_type: str
+    first_version: int
+    version: int
+    events: int
+    first_at_us: int
+    last_at_us: int
+
+
+class _Cut(NamedTuple):
+    position: int
+    events: int
+    streams: dict[str, StreamEntry]
+    ids: list[str]
+    """Stream ids, sorted."""
+    types: list[str]
+
+
+_EMPTY_CUT = _Cut(0, 0, {}, [], [])
+
+
+class ForeignSource(ABC):
+    """A read-only ``Source`` over another program's tables (see the module docstring)."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, db: ReadOnlyDatabase) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._cut = _EMPTY_CUT
+        self._loaded = False
+        self.snapshots_kept = False
+        """Whether the source keeps snapshots (an adapter sets it once it has looked)."""
+        self.identity = SourceIdentity(self.kind, db.label)
+        self.read_only = True
+
+    # -- what an adapter provides ----------------------------------------------------------
+    @abstractmethod
+    def _load_streams(self, conn: Connection) -> tuple[int, list[StreamEntry]]:
+        """(last position, every stream up to it), read in the one transaction given."""
+
+    @abstractmethod
+    def _read(self, conn: Connection, stream_id: str, from_version: int,
+              to_version: int | None, to_position: int) -> list[ForeignEvent]:
+        """A stream's events in version order, none past ``to_position``."""
+
+    @abstractmethod
+    def _log_page(self, conn: Connection, after_position: int, to_position: int,
+                  stream_ids: Sequence[str] | None, limit: int) -> list[ForeignEvent]:
+        """Up to ``limit`` events after a position, in position order."""
+
+    @abstractmethod
+    def _event_type_counts(self, conn: Connection, to_position: int) -> dict[str, int]: ...
+
+    def _snapshots(self, conn: Connection, stream_id: str | None) -> list[Snapshot]:
+        """The source's snapshots (of one stream, or all), in stream and version order."""
+        return []
+
+    def _lookup_id(self, stream_id: str) -> str:
+        """The stream id a user typed, as the stream list has it (an adapter may accept
+        another spelling the source's application also prints)."""
+        return stream_id
+
+    # -- the cut ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the stream list again: what the application appended since becomes visible."""
+        if self._loaded:
+            self._db.refresh()
+        self._loaded = True
+        with self._db.read() as conn:
+            position, entries = self._load_streams(conn)
+        streams = {e.stream_id: e for e in entries}
+        with self._lock:
+            self._cut = _Cut(position, sum(e.events for e in entries), streams,
+                             sorted(streams), sorted({e.stream_type for e in entries}))
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(hash_chain=False, snapshots=self.snapshots_kept, writable=False,
+                            live=True)
+
+    @property
+    def label(self) -> str:
+        return self._db.label
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        return None  # verify's second process reads esaudit's own tables only
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> ForeignSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- streams ---------------------------------------------------------------------------
+    def _entry(self, stream_id: str) -> StreamEntry | None:
+        streams = self._cut.streams
+        return streams.get(stream_id) or streams.get(self._lookup_id(stream_id))
+
+    @staticmethod
+    def _info(e: StreamEntry) -> StreamInfo:
+        return StreamInfo(e.stream_id, e.stream_type, e.version, "", instant_from_us(
+            e.first_at_us), instant_from_us(e.last_at_us), e.first_version)
+
+    def stream(self, stream_id: str) -> StreamInfo | None:
+        entry = self._entry(stream_id)
+        return None if entry is None else self._info(entry)
+
+    def streams(self, stream_type: str | None = None, *, after_id: str | None = None,
+                limit: int | None = None) -> list[StreamInfo]:
+        cut = self._cut
+        start = 0 if after_id is None else bisect.bisect_right(cut.ids, after_id)
+        out: list[StreamInfo] = []
+        for sid in cut.ids[start:]:
+            entry = cut.streams[sid]
+            if stream_type is None or entry.stream_type == stream_type:
+                out.append(self._info(entry))
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
+
+    def stream_heads(self, stream_type: str | None = None) -> list[tuple[str, int, str]]:
+        return [(e.stream_id, e.version, "") for e in self._cut.streams.values()
+                if stream_type is None or e.stream_type == stream_type]
+
+    def stream_types(self) -> list[str]:
+        return list(self._cut.types)
+
+    def _matching(self, text: str | None, stream_type: str | None) -> list[StreamEntry]:
+        words = [w.lower() for w in (text or "").split()]
+        cut = self._cut
+        found = []
+        for sid in cut.ids:
+            entry = cut.streams[sid]
+            if stream_type and entry.stream_type != stream_type:
+                continue
+            if words:
+                haystack = f"{entry.stream_id}\n{entry.stream_type}".lower()
+                if not all(w in haystack for w in words):
+                    continue
+            found.append(entry)
+        return found
+
+    @staticmethod
+    def _sorted(entries: list[StreamEntry], sort: SortKey,
+                descending: bool) -> list[StreamEntry]:
+        """The browser's order: the key (ascending or descending), then the id ascending."""
+        key = {"stream_type": lambda e: e.stream_type, "version": lambda e: e.version,
+               "last_at": lambda e: e.last_at_us}.get(sort)
+        if key is None:  # stream_id, and status (a foreign store has no order read model)
+            return entries[::-1] if descending else entries
+        ordered = sorted(entries, key=lambda e: e.stream_id)
+        return sorted(ordered, key=key, reverse=descending)
+
+    def stream_rows(self, text: str | None = None, stream_type: str | None = None, *,
+                    sort: SortKey = "stream_id", descending: bool = False, offset: int = 0,
+                    limit: int | None = None, annotation: Annotation | None = None,
+                    ) -> list[StreamPageRow]:
+        rows = self._sorted(self._matching(text, stream_type), sort, descending)
+        end = None if limit is None else offset + limit
+        return [StreamPageRow(e.stream_id, e.stream_type, e.version, None, None,
+                              e.first_at_us, e.last_at_us, "") for e in rows[offset:end]]
+
+    def count_streams(self, text: str | None = None, stream_type: str | None = None, *,
+                      annotation: Annotation | None = None) -> int:
+        if not text and not stream_type:
+            return len(self._cut.ids)
+        return len(self._matching(text, stream_type))
+
+    def stream_row_number(self, stream_id: str, text: str | None = None,
+                          stream_type: str | None = None, *, sort: SortKey = "stream_id",
+                          descending: bool = False, annotation: Annotation | None = None,
+                          ) -> int | None:
+        rows = self._sorted(self._matching(text, stream_type), sort, descending)
+        for i, entry in enumerate(rows):
+            if entry.stream_id == stream_id:
+                return i
+        return None
+
+    def counts(self) -> tuple[int, int]:
+        return self._cut.events, len(self._cut.ids)
+
+    def head_position(self) -> int:
+        return self._cut.position
+
+    def stats(self) -> StoreStats:
+        cut = self._cut
+        with self._db.read() as conn:
+            by_event_type = self._event_type_counts(conn, cut.position)
+            n_snapshots = len(self._snapshots(conn, None)) if self.snapshots_kept else 0
+        by_stream_type: dict[str, int] = {}
+        for entry in cut.streams.values():
+            by_stream_type[entry.stream_type] = by_stream_type.get(entry.stream_type, 0) + 1
+        return StoreStats(events=cut.events, streams=len(cut.ids), head_position=cut.position,
+                          snapshots=n_snapshots, streams_by_type=by_stream_type,
+                          events_by_type=by_event_type)
+
+    # -- one stream's events ---------------------------------------------------------------
+    def _stream_events(self, stream_id: str, from_version: int, to_version: int | None,
+                       until: datetime | None) -> tuple[StreamEntry, list[ForeignEvent]] | None:
+        entry = self._entry(stream_id)
+        if entry is None or (to_version is not None and to_version < from_version):
+            return None
+        with self._db.read() as conn:
+            events = self._read(conn, entry.stream_id, from_version, to_version,
+                                self._cut.position)
+        if until is not None:
+            limit = us_from_instant(until)
+            events = [e for e in events if e.recorded_at_us <= limit]
+        return entry, events
+
+    def read_stream(self, stream_id: str, from_version: int = 0,
+                    to_version: int | None = None, *, until: datetime | None = None,
+                    ) -> list[RecordedEvent]:
+        found = self._stream_events(stream_id, from_version, to_version, until)
+        if found is None:
+            return []
+        entry, events = found
+        return [self._recorded(e, entry.stream_type) for e in events]
+
+    def read_payloads(self, stream_id: str, from_version: int = 0,
+                      to_version: int | None = None, *, until: datetime | None = None,
+                      ) -> list[tuple[int, str, Any]]:
+        found = self._stream_events(stream_id, from_version, to_version, until)
+        return [] if found is None else [(e.version, e.type, e.payload) for e in found[1]]
+
+    def positions_of(self, stream_id: str) -> list[int]:
+        found = self._stream_events(stream_id, 0, None, None)
+        return [] if found is None else [e.position for e in found[1]]
+
+    def first_version_after(self, stream_id: str, instant: datetime) -> int | None:
+        found = self._stream_events(stream_id, 0, None, None)
+        if found is None:
+            return None
+        after = us_from_instant(instant)
+        return next((e.version for e in found[1] if e.recorded_at_us > after), None)
+
+    @staticmethod
+    def _recorded(e: ForeignEvent, stream_type: str) -> RecordedEvent:
+        return RecordedEvent(e.position, e.stream_id, stream_type, e.version, e.type,
+                             instant_from_us(e.recorded_at_us), e.payload, e.metadata, "",
+                             e.provenance)
+
+    # -- the global log --------------------------------------------------------------------
+    def _log(self, after_position: int, to_position: int | None,
+             stream_ids: Iterable[str] | None, stream_types: Iterable[str] | None,
+             event_types: Iterable[str] | None, since: datetime | None,
+             until: datetime | None, page_size: int,
+             ) -> Iterator[list[tuple[ForeignEvent, str]]]:
+        """Pages of (event, stream type) in position order, filtered."""
+        cut = self._cut
+        end = cut.position if to_position is None else min(to_position, cut.position)
+        ids = None
+        if stream_ids is not None:
+            ids = sorted({e.stream_id for e in map(self._entry, stream_ids) if e is not None})
+            if not ids:
+                return
+        types = None if stream_types is None else set(stream_types)
+        kinds = None if event_types is None else set(event_types)
+        lo = None if since is None else us_from_instant(since)
+        hi = None if until is None else us_from_instant(until)
+        last = after_position
+        while last < end:
+            with self._db.read() as conn:
+                page = self._log_page(conn, last, end, ids, max(1, page_size))
+            if not page:
+                return
+            last = page[-1].position
+            out = []
+            for e in page:
+                entry = cut.streams.get(e.stream_id)
+                if entry is None:
+                    continue  # appended after the cut was taken
+                if ((types is None or entry.stream_type in types)
+                        and (kinds is None or e.type in kinds)
+                        and (lo is None or e.recorded_at_us >= lo)
+                        and (hi is None or e.recorded_at_us <= hi)):
+                    out.append((e, entry.stream_type))
+            if out:
+                yield out
+            if len(page) < page_size:
+                return
+
+    def iter_events(self, after_position: int = 0, *, to_position: int | None = None,
+                    stream_ids: Iterable[str] | None = None,
+                    stream_types: Iterable[str] | None = None,
+                    event_types: Iterable[str] | None = None, since: datetime | None = None,
+                    until: datetime | None = None, page_size: int = 1000,
+                    ) -> Iterator[RecordedEvent]:
+        for page in self._log(after_position, to_position, stream_ids, stream_types,
+                              event_types, since, until, page_size):
+            for e, stream_type in page:
+                yield self._recorded(e, stream_type)
+
+    def iter_raw_events(self, after_position: int = 0, *, to_position: int | None = None,
+                        stream_ids: Iterable[str] | None = None,
+                        stream_types: Iterable[str] | None = None,
+                        event_types: Iterable[str] | None = None,
+                        since: datetime | None = None, until: datetime | None = None,
+                        page_size: int = 5000) -> Iterator[EventRow]:
+        """The events with payload and metadata as canonical JSON text and no hash: the
+        source's own bytes are its encoding (maybe compressed or encrypted), not JSON."""
+        for page in self._log(after_position, to_position, stream_ids, stream_types,
+                              event_types, since, until, page_size):
+            for e, stream_type in page:
+                yield (e.position, e.stream_id, stream_type, e.version, e.type,
+                       e.recorded_at_us, canonical_json(e.payload),
+                       canonical_json(e.metadata), "")
+
+    def iter_event_payloads(self, after_position: int = 0, *, to_position: int | None = None,
+                            stream_types: Iterable[str] | None = None, page_size: int = 5000,
+                            ) -> Iterator[EventPayload]:
+        for page in self._log(after_position, to_position, None, stream_types, None, None,
+                              None, page_size):
+            for e, stream_type in page:
+                yield EventPayload(e.position, e.stream_id, stream_type, e.version, e.type,
+                                   e.recorded_at_us, e.payload)
+
+    def iter_event_heads(self, after_position: int = 0, page_size: int = 20_000, *,
+                         to_position: int | None = None,
+                         ) -> Iterator[list[tuple[int, str, str, int, str, int]]]:
+        for page in self._log(after_position, to_position, None, None, None, None, None,
+                              page_size):
+            yield [(e.position, e.stream_id, stream_type, e.version, e.type, e.recorded_at_us)
+                   for e, stream_type in page]
+
+    def iter_event_codes(self, stream_types: Sequence[str], event_types: Sequence[str],
+                         after_position: int = 0, page_size: int = 50_000,
+                         ) -> Iterator[list[tuple[int, int, int, int]]]:
+        """The timeline's columns; the name lists are read again for every page, as the
+        native store does, so names a caller appends get codes from the next page on."""
+        for page in self._log(after_position, None, None, None, None, None, None, page_size):
+            st = {name: k for k, name in enumerate(stream_types, 1)}
+            et = {name: k for k, name in enumerate(event_types, 1)}
+            yield [(e.position, e.recorded_at_us, st.get(stream_type, 0), et.get(e.type, 0))
+                   for e, stream_type in page]
+
+    # -- snapshots -------------------------------------------------------------------------
+    def load_snapshot(self, stream_id: str, at_or_below: int | None = None,
+                      ) -> Snapshot | None:
+        entry = self._entry(stream_id)
+        if entry is None or not self.snapshots_kept:
+            return None
+        with self._db.read() as conn:
+            found = [s for s in self._snapshots(conn, entry.stream_id)
+                     if at_or_below is None or s.version <= at_or_below]
+        return found[-1] if found else None
+
+    def iter_snapshots(self) -> Iterator[Snapshot]:
+        if not self.snapshots_kept:
+            return iter(())
+        with self._db.read() as conn:
+            return iter(self._snapshots(conn, None))

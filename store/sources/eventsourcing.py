@@ -1,0 +1,271 @@
+"""A store written by the Python ``eventsourcing`` library, read where it is.
+
+Tables (from the library's own recorders):
+
+- ``eventsourcing.sqlite``: ``stored_events`` (a rowid table; the rowid is the notification
+  id) and ``stored_snapshots``; ids are UUID hex without dashes, or text with
+  ``ORIGINATOR_ID_TYPE=text``;
+- ``eventsourcing.postgres``: ``{application}_events`` with a ``notification_id`` column and
+  ``{application}_snapshots``; ids are ``uuid`` (or text);
+- ``eventsourcing-sqlalchemy``: ``{application}_events`` with an ``id`` notification column and
+  ``{application}_snapshots``; ids are ``UUIDType`` (16 bytes on SQLite, ``uuid`` on
+  PostgreSQL).
+
+Each has ``originator_id, originator_version, topic, state``. A stream is an aggregate: its id
+is shown as the application prints it (a UUID with dashes), its versions are the library's own
+(from ``INITIAL_VERSION``, 1 by default, 0 where an aggregate says so), its position is the
+notification id. The stream type is the aggregate class, taken from the ``originator_topic``
+its first (created) event records, so it is right also when event classes are defined outside
+the aggregate; a stream whose first event names no class has the type ``unknown``. The event
+type is the event class's name; its topic is kept in the provenance.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from ..errors import StoreOpenError
+from ..hashing import us_from_instant
+from ..records import Snapshot
+from .base import ForeignEvent, ForeignSource, StreamEntry
+from .database import ReadOnlyDatabase
+from .eventsourcing_state import StateReader
+
+EVENT_COLUMNS = frozenset(("originator_id", "originator_version", "topic", "state"))
+UNKNOWN_TYPE = "unknown"
+_HEX_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where one application's events are: its tables and its notification id column."""
+
+    events: str
+    snapshots: str | None
+    notification: str
+
+    @property
+    def application(self) -> str:
+        return self.events.removesuffix("_events")
+
+
+def find_layouts(tables: Mapping[str, frozenset[str]], dialect: str) -> list[Layout]:
+    """Every eventsourcing application recorder among a database's tables."""
+    found = []
+    for name, columns in sorted(tables.items()):
+        if not name.endswith("_events") or not columns >= EVENT_COLUMNS:
+            continue
+        if "notification_id" in columns:
+            notification = "notification_id"
+        elif "id" in columns:
+            notification = "id"
+        elif dialect == "sqlite":
+            notification = "rowid"
+        else:
+            continue
+        snapshots = name.removesuffix("_events") + "_snapshots"
+        found.append(Layout(name, snapshots if tables.get(
+            snapshots, frozenset()) >= EVENT_COLUMNS else None, notification))
+    return found
+
+
+def shown_id(stored: object) -> str:
+    """An originator id as the application prints it."""
+    if isinstance(stored, uuid.UUID):
+        return str(stored)
+    if isinstance(stored, bytes | memoryview) and len(stored) == 16:
+        return str(uuid.UUID(bytes=bytes(stored)))
+    if isinstance(stored, str) and _HEX_ID.fullmatch(stored):
+        return str(uuid.UUID(hex=stored))
+    return str(stored)
+
+
+def _class_name(topic: object) -> str | None:
+    """The qualified class name a topic (``module:Qual.Name``) names."""
+    if not isinstance(topic, str) or ":" not in topic:
+        return None
+    return topic.split(":", 1)[1] or None
+
+
+def event_type(topic: str) -> str:
+    name = _class_name(topic)
+    return topic if name is None else name.rsplit(".", 1)[-1]
+
+
+class EventsourcingSource(ForeignSource):
+    """One eventsourcing application's events, read-only."""
+
+    kind = "eventsourcing"
+
+    def __init__(self, db: ReadOnlyDatabase, layout: Layout, *,
+                 cipher_key: str | None = None) -> None:
+        super().__init__(db)
+        self.layout = layout
+        self.snapshots_kept = layout.snapshots is not None
+        self._states = StateReader(cipher_key)
+        self._keys: dict[str, object] = {}
+        n = layout.notification
+        t = layout.events
+        self._sql_cut = text(f"SELECT max({n}) FROM {t}")
+        self._sql_streams = text(
+            f"SELECT g.oid, g.lo, g.hi, g.n, f.topic, f.state, l.state FROM "
+            f"(SELECT originator_id AS oid, min(originator_version) AS lo, "
+            f"max(originator_version) AS hi, count(*) AS n FROM {t} WHERE {n} <= :cut "
+            f"GROUP BY originator_id) g "
+            f"JOIN {t} f ON f.originator_id = g.oid AND f.originator_version = g.lo "
+            f"JOIN {t} l ON l.originator_id = g.oid AND l.originator_version = g.hi")
+        self._sql_read = (f"SELECT {n}, originator_id, originator_version, topic, state "
+                          f"FROM {t} WHERE originator_id = :oid AND originator_version >= :lo "
+                          f"AND {n} <= :cut")
+        self._sql_log = (f"SELECT {n}, originator_id, originator_version, topic, state "
+                         f"FROM {t} WHERE {n} > :after AND {n} <= :end")
+        self._sql_types = text(f"SELECT topic, count(*) FROM {t} WHERE {n} <= :cut "
+                               "GROUP BY topic")
+
+    @property
+    def label(self) -> str:
+        return f"{self._db.label} ({self.layout.events})"
+
+    def _lookup_id(self, stream_id: str) -> str:
+        return shown_id(stream_id.strip().lower()) if _HEX_ID.fullmatch(
+            stream_id.strip().lower()) else stream_id
+
+    def _where(self, origin: object, version: object) -> str:
+        return f"{self.layout.events} {shown_id(origin)} v{version}"
+
+    def _decode(self, nid: int, origin: object, version: int, topic: str,
+                state: bytes) -> ForeignEvent:
+        attrs, encoding = self._states.decode(state, self._where(origin, version))
+        stamp = attrs.pop("timestamp", None)
+        at_us, stamp_text = _instant(stamp)
+        provenance: dict[str, Any] = {"topic": topic, "notification_id": nid,
+                                      "originator_version": version, "state": encoding}
+        if stamp_text is not None:
+            provenance["timestamp"] = stamp_text
+        else:
+            provenance["timestamp"] = "missing: the state records no timestamp"
+        return ForeignEvent(nid, shown_id(origin), version, event_type(topic), at_us, attrs,
+                            {}, provenance)
+
+    def _load_streams(self, conn: Connection) -> tuple[int, list[StreamEntry]]:
+        cut = conn.execute(self._sql_cut).scalar()
+        if cut is None:
+            return 0, []
+        entries = []
+        keys: dict[str, object] = {}
+        for oid, lo, hi, n, topic, first, last in conn.execute(self._sql_streams, {"cut": cut}):
+            where = self._where(oid, lo)
+            first_state, _ = self._states.decode(first, where)
+            first_at, _ = _instant(first_state.get("timestamp"))
+            last_at = first_at if hi == lo else _instant(
+                self._states.decode(last, self._where(oid, hi))[0].get("timestamp"))[0]
+            sid = shown_id(oid)
+            keys[sid] = oid
+            entries.append(StreamEntry(sid, _stream_type(first_state, topic), int(lo), int(hi),
+                                       int(n), first_at, last_at))
+        self._keys = keys
+        return int(cut), entries
+
+    def _read(self, conn: Connection, stream_id: str, from_version: int,
+              to_version: int | None, to_position: int) -> list[ForeignEvent]:
+        sql = self._sql_read
+        params: dict[str, Any] = {"oid": self._keys[stream_id], "lo": from_version,
+                                  "cut": to_position}
+        if to_version is not None:
+            sql += " AND originator_version <= :hi"
+            params["hi"] = to_version
+        rows = conn.execute(text(sql + " ORDER BY originator_version"), params)
+        return [self._decode(int(nid), oid, int(v), topic, state)
+                for nid, oid, v, topic, state in rows]
+
+    def _log_page(self, conn: Connection, after_position: int, to_position: int,
+                  stream_ids: Sequence[str] | None, limit: int) -> list[ForeignEvent]:
+        sql = self._sql_log
+        params: dict[str, Any] = {"after": after_position, "end": to_position}
+        statement = text(f"{sql} ORDER BY {self.layout.notification} LIMIT {int(limit)}")
+        if stream_ids is not None:
+            statement = text(f"{sql} AND originator_id IN :oids ORDER BY "
+                             f"{self.layout.notification} LIMIT {int(limit)}"
+                             ).bindparams(bindparam("oids", expanding=True))
+            params["oids"] = [self._keys[s] for s in stream_ids]
+        return [self._decode(int(nid), oid, int(v), topic, state)
+                for nid, oid, v, topic, state in conn.execute(statement, params)]
+
+    def _event_type_counts(self, conn: Connection, to_position: int) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for topic, n in conn.execute(self._sql_types, {"cut": to_position}):
+            name = event_type(topic)
+            counts[name] = counts.get(name, 0) + int(n)
+        return counts
+
+    def _snapshots(self, conn: Connection, stream_id: str | None) -> list[Snapshot]:
+        table = self.layout.snapshots
+        if table is None:
+            return []
+        sql = f"SELECT originator_id, originator_version, state FROM {table}"
+        params: dict[str, Any] = {}
+        if stream_id is not None:
+            sql += " WHERE originator_id = :oid"
+            params["oid"] = self._keys.get(stream_id, stream_id)
+        out = []
+        for oid, version, state in conn.execute(text(sql + " ORDER BY originator_id, "
+                                                     "originator_version"), params):
+            attrs, _ = self._states.decode(state, f"{table} {shown_id(oid)} v{version}")
+            held = attrs.get("state")
+            out.append(Snapshot(shown_id(oid), int(version),
+                                held if isinstance(held, dict) else attrs))
+        return out
+
+
+def _stream_type(first_state: Mapping[str, Any], first_topic: str) -> str:
+    """The aggregate class a stream's first event names, else its topic's enclosing class."""
+    name = _class_name(first_state.get("originator_topic"))
+    if name is not None:
+        return name
+    qualified = _class_name(first_topic)
+    if qualified is not None and "." in qualified:
+        return qualified.rsplit(".", 1)[0]
+    return UNKNOWN_TYPE
+
+
+def _instant(stamp: object) -> tuple[int, str | None]:
+    """(microseconds since the epoch, the recorded text) of an eventsourcing timestamp; an
+    event without a readable one sorts at the epoch and says so in its provenance."""
+    from datetime import datetime
+
+    if isinstance(stamp, dict) and stamp.get("_type_") == "datetime_iso":
+        raw = stamp.get("_data_")
+        if isinstance(raw, str):
+            try:
+                instant = datetime.fromisoformat(raw)
+            except ValueError:
+                return 0, None
+            if instant.tzinfo is None:
+                return 0, None
+            return us_from_instant(instant), raw
+    return 0, None
+
+
+def open_eventsourcing(db: ReadOnlyDatabase, *, application: str | None = None,
+                       cipher_key: str | None = None) -> EventsourcingSource:
+    """The eventsourcing application in a database (``application`` picks one by its table
+    prefix when there are several)."""
+    layouts = find_layouts(db.tables(), db.dialect)
+    if application is not None:
+        layouts = [x for x in layouts if x.application == application.lower()]
+    if not layouts:
+        raise StoreOpenError(f"{db.label} holds no eventsourcing events table"
+                             + (f" for the application {application!r}" if application else ""))
+    if len(layouts) > 1:
+        names = ", ".join(x.application for x in layouts)
+        raise StoreOpenError(f"{db.label} holds several eventsourcing applications ({names}): "
+                             f"pick one with --source eventsourcing:NAME")
+    source = EventsourcingSource(db, layouts[0], cipher_key=cipher_key)
+    source.refresh()
+    return source
