@@ -19,6 +19,7 @@ from ..eventstore import EventStore, open_store
 from ..protocol import Source
 from ..sqlite_look import look
 from .database import ReadOnlyDatabase
+from .emmett import open_emmett
 from .eventsourcing import find_layouts, open_eventsourcing
 
 KINDS = ("esaudit", "eventsourcing", "emmett")
@@ -63,7 +64,8 @@ def detect_kind(target: str | Path) -> str | None:
 
 
 def parse_kind(text: str) -> tuple[str, str | None]:
-    """``KIND`` or ``KIND:APPLICATION`` (an eventsourcing application's table prefix)."""
+    """``KIND`` or ``KIND:APPLICATION`` (an eventsourcing application's table prefix, an
+    Emmett partition)."""
     kind, _, application = text.partition(":")
     kind = kind.strip().lower()
     if kind not in KINDS:
@@ -85,7 +87,7 @@ def open_source(target: str | Path, *, kind: str | None = None, read_only: bool 
     try:
         if found == "eventsourcing":
             return open_eventsourcing(db, application=application, cipher_key=cipher_key)
-        raise StoreOpenError(f"{db.label} is an Emmett store, which this esaudit cannot read")
+        return open_emmett(db, partition=application)
     except BaseException:
         db.close()
         raise

@@ -71,6 +71,35 @@ class EmmettDatabase:
         return run_script(self.node_url, *args)
 
 
+class HeldAppend:
+    """``write_history.mjs --hold``: an Emmett append that has drawn its global positions and
+    waits to commit while a later append (higher positions) has committed."""
+
+    def __init__(self, node_url: str) -> None:
+        self._process = subprocess.Popen([_node(), str(SCRIPT), node_url, "--hold"], cwd=HERE,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            self._process.wait(timeout=30)
+            pytest.fail(f"write_history.mjs --hold: {self._process.communicate()[1]}")
+        self.state: dict[str, Any] = json.loads(line)
+
+    def commit(self) -> dict[str, Any]:
+        """Let the held append commit; Emmett's reading of everything afterwards."""
+        out, err = self._process.communicate("commit\n", timeout=60)
+        if self._process.returncode != 0:
+            pytest.fail(f"write_history.mjs --hold exited {self._process.returncode}:\n{err}")
+        result: dict[str, Any] = json.loads(out)
+        return result
+
+    def abandon(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+
+
 def run_script(node_url: str, *args: str) -> dict[str, Any]:
     done = subprocess.run([_node(), str(SCRIPT), node_url, *args], cwd=HERE,
                           capture_output=True, text=True, timeout=120, check=False)

@@ -2,10 +2,14 @@
 // reads it all back through Emmett's own API and prints that reading as JSON on stdout: the
 // expected answer esaudit's Emmett adapter is compared against.
 //
-//   node write_history.mjs postgresql://USER@HOST:PORT/DBNAME [--seed N] [--more]
+//   node write_history.mjs postgresql://USER@HOST:PORT/DBNAME [--seed N] [--more | --hold]
 //
 // With --more it writes no history of its own: it appends a few events to a store that holds one
 // (a writer working while esaudit reads), then prints the same reading of everything.
+// With --hold it commits two appends out of position order: the first draws its positions and
+// waits before committing; a second append commits meanwhile (higher positions). It prints one
+// line of JSON naming both, waits for a line on stdin, commits the first, then prints the
+// reading.
 //
 // Stream ids, payloads and most of the shape come from a seeded generator, so a seed gives the
 // same history every time; message ids Emmett generates (uuid v4), created times and the global
@@ -26,6 +30,7 @@ const url = args.find((a) => !a.startsWith("--"));
 const seedAt = args.indexOf("--seed");
 const seed = seedAt >= 0 ? Number(args[seedAt + 1]) : 20;
 const more = args.includes("--more");
+const hold = args.includes("--hold");
 if (!url) {
   console.error("usage: node write_history.mjs POSTGRESQL_URL [--seed N]");
   process.exit(2);
@@ -286,8 +291,56 @@ const writeMore = async () => {
   ]);
 };
 
+const lineFromStdin = () =>
+  new Promise((resolve) => {
+    const done = () => {
+      process.stdin.pause();
+      resolve();
+    };
+    process.stdin.once("data", done);
+    process.stdin.once("end", done);
+  });
+
+const commitOutOfOrder = async () => {
+  const early = `shopping_cart-${randomUUID()}`;
+  const late = `shopping_cart-${randomUUID()}`;
+  let drawn;
+  const positionsDrawn = new Promise((resolve) => (drawn = resolve));
+  const mayCommit = lineFromStdin();
+  const heldAppend = appendWithStreamType(
+    pool,
+    early,
+    "shopping_cart",
+    [
+      withMetadata({ type: "ProductItemAdded", data: { cartId: early, productItem: productItem() } }),
+      withMetadata({ type: "ProductItemAdded", data: { cartId: early, productItem: productItem() } }),
+    ],
+    {
+      beforeCommitHook: async (messages) => {
+        drawn(messages.map((m) => Number(m.metadata.globalPosition)));
+        await mayCommit;
+      },
+    },
+  );
+  const heldPositions = await positionsDrawn;
+  const committed = await append(late, [
+    withMetadata({ type: "ProductItemAdded", data: { cartId: late, productItem: productItem() } }),
+  ]);
+  process.stdout.write(
+    JSON.stringify({
+      held: { stream_id: early, global_positions: heldPositions },
+      committed: { stream_id: late, last_global_position: Number(committed.lastEventGlobalPosition) },
+    }) + "\n",
+  );
+  const result = await heldAppend;
+  if (!result.success) throw new Error(`append to ${early} failed`);
+};
+
 try {
-  const conflict = more ? (await writeMore(), null) : await writeHistory();
+  let conflict = null;
+  if (more) await writeMore();
+  else if (hold) await commitOutOfOrder();
+  else conflict = await writeHistory();
 
   // -- read it all back through Emmett's API ---------------------------------------------
   // Emmett lists no streams; its global read names every stream that has a message.

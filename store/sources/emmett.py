@@ -1,0 +1,227 @@
+"""A store written by Emmett (npm ``@event-driven-io/emmett-postgresql`` 0.42), read where it is.
+
+Emmett's tables, from its own schema SQL (``src/eventStore/schema/tables.ts``):
+
+- ``emt_messages``: one row per message; ``stream_id`` text, ``stream_position`` bigint (the
+  version, from 1, contiguous per stream), ``global_position`` bigint (from the sequence
+  ``emt_global_message_position``), ``transaction_id`` xid8 (the appending transaction),
+  ``created`` timestamptz (default ``now()``: the appending transaction's *start*, so all
+  messages of one append share it, and it need not grow with the position), ``message_kind``
+  ``'E'`` (event) or ``'C'`` (command), ``message_schema_version`` text (``'1'``),
+  ``message_id`` text (the caller's ``metadata.messageId``, else a v4 UUID), ``message_type``
+  text, ``message_data`` and ``message_metadata`` jsonb (the stored metadata never holds
+  ``messageId``, ``streamName``, ``streamPosition`` or ``globalPosition``: Emmett's readers add
+  those on the way out). Primary key ``(stream_id, stream_position, partition, is_archived)``;
+  no index on ``global_position``.
+- ``emt_streams``: one row per stream; ``stream_position`` (the head version), ``stream_type``
+  (``appendToStream`` stores the id's prefix before its first ``-``, or ``emt:unknown`` for an
+  id without one; Emmett's lower-level append takes any type), ``stream_metadata`` jsonb
+  (``{}``), ``partition``, ``is_archived``.
+- Both are ``PARTITION BY LIST (partition)`` and then by ``is_archived``: ``partition`` is a
+  tenant/module tag (``emt:default`` unless an application adds partitions; the event store
+  API reads and writes only ``emt:default``); ``is_archived`` rows live in the ``_archived``
+  leaf and every Emmett reader skips them (0.42 has no API that archives).
+- ``emt_processors`` and ``emt_projections`` (partitioned the same way) hold consumers'
+  checkpoints and projection registrations; ``emt_subscriptions`` exists only in stores
+  migrated from before 0.42; ``dmb_migrations`` is the schema migrator's log. None is history.
+
+What esaudit shows: the stream id exactly as stored; versions = ``stream_position``; position =
+``global_position``; type = ``message_type``; payload = ``message_data``; metadata =
+``message_metadata``; recorded at = ``created``; the message id, kind, schema version,
+transaction id and partition in the provenance. The stream type is ``emt_streams.stream_type``
+unless that is Emmett's ``emt:unknown``: then the id's prefix before its first ``-``, and
+``emt:unknown`` for an id that has none (the source's own word, not a guess). Archived messages
+are not shown, as in Emmett's own reads; their number is part of the label. One partition is
+read (``emt:default`` unless ``--source emmett:PARTITION`` names another), because stream ids
+are unique only within a partition.
+
+Cuts: Emmett's global positions are drawn from a sequence before commit, so concurrent appends
+commit out of position order, and a position can appear below one already seen. Each refresh
+therefore remembers its transaction's snapshot (``pg_current_snapshot()``) and every later read
+keeps only the messages of transactions visible in it (``pg_visible_in_snapshot``): the list,
+the streams and the log agree exactly, whatever committed since. A reader that resumes "after
+position P" across a refresh may still meet positions below P that committed late; Emmett's
+own consumers order by ``(transaction_id, global_position)`` for that reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from ..errors import StoreOpenError
+from ..hashing import us_from_instant
+from .base import ForeignEvent, ForeignSource, StreamEntry
+from .database import ReadOnlyDatabase
+
+DEFAULT_PARTITION = "emt:default"
+UNKNOWN_TYPE = "emt:unknown"
+"""What Emmett stores as the type of a stream whose id has no ``-``."""
+MESSAGE_COLUMNS = frozenset((
+    "stream_id", "stream_position", "global_position", "transaction_id", "created",
+    "is_archived", "message_kind", "partition", "message_schema_version", "message_id",
+    "message_type", "message_data", "message_metadata"))
+STREAM_COLUMNS = frozenset(("stream_id", "stream_position", "partition", "stream_type",
+                            "is_archived"))
+
+_COLUMNS = ("global_position, stream_id, stream_position, message_type, created, message_data, "
+            "message_metadata, message_id, message_kind, message_schema_version, "
+            "transaction_id::text")
+_MINE = "partition = :partition AND is_archived = FALSE"
+_IN_CUT = "pg_visible_in_snapshot(transaction_id, CAST(:snapshot AS pg_snapshot))"
+
+
+def stream_type(stored: str | None, stream_id: str) -> str:
+    """The stream type Emmett stored, else the id's prefix before its first ``-``."""
+    if stored and stored != UNKNOWN_TYPE:
+        return stored
+    prefix, dash, _ = stream_id.partition("-")
+    return prefix if dash and prefix else UNKNOWN_TYPE
+
+
+class EmmettSource(ForeignSource):
+    """One partition of an Emmett event store, read-only (see the module docstring)."""
+
+    kind = "emmett"
+
+    def __init__(self, db: ReadOnlyDatabase, *, partition: str = DEFAULT_PARTITION) -> None:
+        super().__init__(db)
+        self.partition = partition
+        self.archived = 0
+        """Archived messages of the partition, not shown (as in Emmett's own reads)."""
+        self._snapshot = ""
+        """The refresh's ``pg_snapshot``: every read keeps only transactions visible in it."""
+        self._sql_snapshot = text("SELECT pg_current_snapshot()::text")
+        self._sql_archived = text(
+            "SELECT count(*) FROM emt_messages WHERE partition = :partition"
+            " AND is_archived = TRUE")
+        self._sql_streams = text(
+            "WITH g AS (SELECT stream_id, min(stream_position) AS lo,"
+            " max(stream_position) AS hi, count(*) AS n, max(global_position) AS top"
+            f" FROM emt_messages WHERE {_MINE} GROUP BY stream_id)"
+            " SELECT g.stream_id, g.lo, g.hi, g.n, g.top, f.created, l.created, s.stream_type"
+            " FROM g"
+            " JOIN emt_messages f ON f.stream_id = g.stream_id AND f.stream_position = g.lo"
+            " AND f.partition = :partition AND f.is_archived = FALSE"
+            " JOIN emt_messages l ON l.stream_id = g.stream_id AND l.stream_position = g.hi"
+            " AND l.partition = :partition AND l.is_archived = FALSE"
+            " LEFT JOIN emt_streams s ON s.stream_id = g.stream_id"
+            " AND s.partition = :partition AND s.is_archived = FALSE")
+        self._sql_read = (f"SELECT {_COLUMNS} FROM emt_messages WHERE stream_id = :sid"
+                          f" AND {_MINE} AND stream_position >= :lo"
+                          f" AND global_position <= :cut AND {_IN_CUT}")
+        self._sql_log = (f"SELECT {_COLUMNS} FROM emt_messages WHERE {_MINE}"
+                         f" AND global_position > :after AND global_position <= :end"
+                         f" AND {_IN_CUT}")
+        self._sql_types = text(
+            f"SELECT message_type, count(*) FROM emt_messages WHERE {_MINE}"
+            f" AND global_position <= :cut AND {_IN_CUT} GROUP BY message_type")
+
+    @property
+    def label(self) -> str:
+        where = "emt_messages" if self.partition == DEFAULT_PARTITION else (
+            f"emt_messages, partition {self.partition}")
+        if self.archived:
+            where += f"; {self.archived} archived messages not shown"
+        return f"{self._db.label} ({where})"
+
+    def _params(self, **more: Any) -> dict[str, Any]:
+        return {"partition": self.partition, "snapshot": self._snapshot, **more}
+
+    def _event(self, row: Sequence[Any]) -> ForeignEvent:
+        (position, stream_id, version, type_, created, data, metadata, message_id, kind,
+         schema_version, transaction_id) = row
+        provenance: dict[str, Any] = {
+            "message_type": type_, "global_position": int(position),
+            "stream_position": int(version), "message_id": message_id,
+            "message_kind": {"E": "event", "C": "command"}.get(kind, kind),
+            "message_schema_version": schema_version, "transaction_id": transaction_id,
+            "partition": self.partition, "created": _iso(created)}
+        payload = data if isinstance(data, dict) else {"value": data}
+        if payload is not data:
+            provenance["message_data"] = "not a JSON object: shown under 'value'"
+        return ForeignEvent(int(position), stream_id, int(version), type_,
+                            us_from_instant(created), payload,
+                            metadata if isinstance(metadata, dict) else {"value": metadata},
+                            provenance)
+
+    # -- the primitives ForeignSource builds on --------------------------------------------
+    def _load_streams(self, conn: Connection) -> tuple[int, list[StreamEntry]]:
+        self._snapshot = conn.execute(self._sql_snapshot).scalar_one()
+        params = self._params()
+        self.archived = int(conn.execute(self._sql_archived, params).scalar_one())
+        entries = []
+        cut = 0
+        for sid, lo, hi, n, top, first_at, last_at, stored_type in conn.execute(
+                self._sql_streams, params):
+            cut = max(cut, int(top))
+            entries.append(StreamEntry(sid, stream_type(stored_type, sid), int(lo), int(hi),
+                                       int(n), us_from_instant(first_at),
+                                       us_from_instant(last_at)))
+        return cut, entries
+
+    def _read(self, conn: Connection, stream_id: str, from_version: int,
+              to_version: int | None, to_position: int) -> list[ForeignEvent]:
+        sql = self._sql_read
+        params = self._params(sid=stream_id, lo=from_version, cut=to_position)
+        if to_version is not None:
+            sql += " AND stream_position <= :hi"
+            params["hi"] = to_version
+        rows = conn.execute(text(sql + " ORDER BY stream_position"), params)
+        return [self._event(r) for r in rows]
+
+    def _log_page(self, conn: Connection, after_position: int, to_position: int,
+                  stream_ids: Sequence[str] | None, limit: int) -> list[ForeignEvent]:
+        params = self._params(after=after_position, end=to_position)
+        order = f" ORDER BY global_position LIMIT {int(limit)}"
+        if stream_ids is None:
+            statement = text(self._sql_log + order)
+        else:
+            statement = text(self._sql_log + " AND stream_id IN :sids" + order).bindparams(
+                bindparam("sids", expanding=True))
+            params["sids"] = list(stream_ids)
+        return [self._event(r) for r in conn.execute(statement, params)]
+
+    def _event_type_counts(self, conn: Connection, to_position: int) -> dict[str, int]:
+        return {str(t): int(n) for t, n in conn.execute(self._sql_types,
+                                                        self._params(cut=to_position))}
+
+
+def _iso(instant: datetime) -> str:
+    return instant.isoformat()
+
+
+def partitions(db: ReadOnlyDatabase) -> dict[str, int]:
+    """Partition -> streams in it (not archived), read from ``emt_streams``."""
+    with db.read() as conn:
+        rows = conn.execute(text("SELECT partition, count(*) FROM emt_streams"
+                                 " WHERE is_archived = FALSE GROUP BY partition"))
+        return {str(p): int(n) for p, n in rows}
+
+
+def open_emmett(db: ReadOnlyDatabase, *, partition: str | None = None) -> EmmettSource:
+    """The Emmett event store in a database (``partition`` picks one when there are several;
+    Emmett's default one otherwise)."""
+    tables = db.tables()
+    if db.dialect != "postgresql":
+        raise StoreOpenError(f"{db.label}: esaudit reads Emmett's PostgreSQL store only")
+    missing = sorted(MESSAGE_COLUMNS - tables.get("emt_messages", frozenset())) + sorted(
+        STREAM_COLUMNS - tables.get("emt_streams", frozenset()))
+    if missing:
+        raise StoreOpenError(f"{db.label} has no Emmett 0.42 tables emt_messages/emt_streams "
+                             f"(missing: {', '.join(missing)})")
+    found = partitions(db)
+    chosen = partition or DEFAULT_PARTITION
+    if found and chosen not in found:
+        names = ", ".join(sorted(found))
+        raise StoreOpenError(f"{db.label} holds no Emmett streams in the partition {chosen!r} "
+                             f"(it has {names}): pick one with --source emmett:PARTITION")
+    source = EmmettSource(db, partition=chosen)
+    source.refresh()
+    return source
+
+
+__all__ = ["DEFAULT_PARTITION", "UNKNOWN_TYPE", "EmmettSource", "open_emmett", "stream_type"]
