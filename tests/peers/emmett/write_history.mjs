@@ -6,8 +6,9 @@
 //
 // With --more it writes no history of its own: it appends a few events to a store that holds one
 // (a writer working while esaudit reads), then prints the same reading of everything.
-// With --hold it commits two appends out of position order: the first draws its positions and
-// waits before committing; a second append commits meanwhile (higher positions). It prints one
+// With --hold it commits two appends out of position order: the first (to product-456) draws its
+// positions and waits before committing; a second append (a new cart) commits meanwhile, with
+// higher positions. It prints one
 // line of JSON naming both, waits for a line on stdin, commits the first, then prints the
 // reading.
 //
@@ -302,7 +303,7 @@ const lineFromStdin = () =>
   });
 
 const commitOutOfOrder = async () => {
-  const early = `shopping_cart-${randomUUID()}`;
+  const early = "product-456";
   const late = `shopping_cart-${randomUUID()}`;
   let drawn;
   const positionsDrawn = new Promise((resolve) => (drawn = resolve));
@@ -310,10 +311,10 @@ const commitOutOfOrder = async () => {
   const heldAppend = appendWithStreamType(
     pool,
     early,
-    "shopping_cart",
+    "product",
     [
-      withMetadata({ type: "ProductItemAdded", data: { cartId: early, productItem: productItem() } }),
-      withMetadata({ type: "ProductItemAdded", data: { cartId: early, productItem: productItem() } }),
+      withMetadata({ type: "StockAdjusted", data: { productId: early, delta: -2, reason: "held" } }),
+      withMetadata({ type: "StockAdjusted", data: { productId: early, delta: 5, reason: "held" } }),
     ],
     {
       beforeCommitHook: async (messages) => {
