@@ -46,14 +46,15 @@ own consumers order by ``(transaction_id, global_position)`` for that reason.
 
 from __future__ import annotations
 
+import bisect
+from array import array
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, text
 
 from ..errors import StoreOpenError
-from ..hashing import us_from_instant
+from ..hashing import decode_json, instant_from_us
 from .base import ForeignEvent, ForeignSource, StreamEntry
 from .database import ReadOnlyDatabase
 
@@ -67,11 +68,28 @@ MESSAGE_COLUMNS = frozenset((
 STREAM_COLUMNS = frozenset(("stream_id", "stream_position", "partition", "stream_type",
                             "is_archived"))
 
-_COLUMNS = ("global_position, stream_id, stream_position, message_type, created, message_data, "
-            "message_metadata, message_id, message_kind, message_schema_version, "
-            "transaction_id::text")
+_AT_US = "(EXTRACT(EPOCH FROM created) * 1000000)::bigint"
+"""``created`` as integer microseconds (exact: EXTRACT gives a numeric)."""
+_COLUMNS = (f"global_position, stream_id, stream_position, message_type, {_AT_US}, "
+            "message_data::text, message_metadata::text, message_id, message_kind, "
+            "message_schema_version, transaction_id::text")
+"""The JSON as text, decoded by ``decode_json`` (orjson where exact): twice as fast as the
+driver's own decoding, and as exact."""
 _MINE = "partition = :partition AND is_archived = FALSE"
 _IN_CUT = "pg_visible_in_snapshot(transaction_id, CAST(:snapshot AS pg_snapshot))"
+
+
+class _LogIndex(NamedTuple):
+    """The cut's messages in position order: position, stream (an index into ``ids``) and
+    version, so a page of the log is fetched by key."""
+
+    positions: array[int]
+    streams: array[int]
+    versions: array[int]
+    ids: list[str]
+
+
+_EMPTY_INDEX = _LogIndex(array("q"), array("l"), array("q"), [])
 
 
 def stream_type(stored: str | None, stream_id: str) -> str:
@@ -98,24 +116,23 @@ class EmmettSource(ForeignSource):
         self._sql_archived = text(
             "SELECT count(*) FROM emt_messages WHERE partition = :partition"
             " AND is_archived = TRUE")
-        self._sql_streams = text(
-            "WITH g AS (SELECT stream_id, min(stream_position) AS lo,"
-            " max(stream_position) AS hi, count(*) AS n, max(global_position) AS top"
-            f" FROM emt_messages WHERE {_MINE} GROUP BY stream_id)"
-            " SELECT g.stream_id, g.lo, g.hi, g.n, g.top, f.created, l.created, s.stream_type"
-            " FROM g"
-            " JOIN emt_messages f ON f.stream_id = g.stream_id AND f.stream_position = g.lo"
-            " AND f.partition = :partition AND f.is_archived = FALSE"
-            " JOIN emt_messages l ON l.stream_id = g.stream_id AND l.stream_position = g.hi"
-            " AND l.partition = :partition AND l.is_archived = FALSE"
-            " LEFT JOIN emt_streams s ON s.stream_id = g.stream_id"
-            " AND s.partition = :partition AND s.is_archived = FALSE")
+        self._index = _EMPTY_INDEX
+        self._sql_index = text(
+            f"SELECT global_position, stream_id, stream_position, {_AT_US} FROM emt_messages"
+            f" WHERE {_MINE} ORDER BY global_position")
+        self._sql_types_stored = text(
+            f"SELECT stream_id, stream_type FROM emt_streams WHERE {_MINE}")
         self._sql_read = (f"SELECT {_COLUMNS} FROM emt_messages WHERE stream_id = :sid"
                           f" AND {_MINE} AND stream_position >= :lo"
                           f" AND global_position <= :cut AND {_IN_CUT}")
         self._sql_log = (f"SELECT {_COLUMNS} FROM emt_messages WHERE {_MINE}"
                          f" AND global_position > :after AND global_position <= :end"
                          f" AND {_IN_CUT}")
+        self._sql_keys = text(
+            f"SELECT {_COLUMNS} FROM unnest(CAST(:sids AS text[]), CAST(:versions AS bigint[]))"
+            " AS k(sid, ver) JOIN emt_messages ON stream_id = k.sid"
+            f" AND stream_position = k.ver AND {_MINE} AND {_IN_CUT}"
+            " ORDER BY global_position")
         self._sql_types = text(
             f"SELECT message_type, count(*) FROM emt_messages WHERE {_MINE}"
             f" AND global_position <= :cut AND {_IN_CUT} GROUP BY message_type")
@@ -132,36 +149,56 @@ class EmmettSource(ForeignSource):
         return {"partition": self.partition, "snapshot": self._snapshot, **more}
 
     def _event(self, row: Sequence[Any]) -> ForeignEvent:
-        (position, stream_id, version, type_, created, data, metadata, message_id, kind,
-         schema_version, transaction_id) = row
+        (position, stream_id, version, type_, at_us, data_text, metadata_text, message_id,
+         kind, schema_version, transaction_id) = row
+        data = decode_json(data_text)
+        metadata = decode_json(metadata_text)
         provenance: dict[str, Any] = {
             "message_type": type_, "global_position": int(position),
             "stream_position": int(version), "message_id": message_id,
             "message_kind": {"E": "event", "C": "command"}.get(kind, kind),
             "message_schema_version": schema_version, "transaction_id": transaction_id,
-            "partition": self.partition, "created": _iso(created)}
+            "partition": self.partition,
+            "created": instant_from_us(at_us).isoformat()}
         payload = data if isinstance(data, dict) else {"value": data}
         if payload is not data:
             provenance["message_data"] = "not a JSON object: shown under 'value'"
-        return ForeignEvent(int(position), stream_id, int(version), type_,
-                            us_from_instant(created), payload,
+        return ForeignEvent(int(position), stream_id, int(version), type_, int(at_us), payload,
                             metadata if isinstance(metadata, dict) else {"value": metadata},
                             provenance)
 
     # -- the primitives ForeignSource builds on --------------------------------------------
     def _load_streams(self, conn: Connection) -> tuple[int, list[StreamEntry]]:
-        self._snapshot = conn.execute(self._sql_snapshot).scalar_one()
-        params = self._params()
+        """The streams and the log's index, from one pass over the partition's positions."""
+        snapshot = conn.execute(self._sql_snapshot).scalar_one()
+        params = self._params(snapshot=snapshot)
         self.archived = int(conn.execute(self._sql_archived, params).scalar_one())
-        entries = []
-        cut = 0
-        for sid, lo, hi, n, top, first_at, last_at, stored_type in conn.execute(
-                self._sql_streams, params):
-            cut = max(cut, int(top))
-            entries.append(StreamEntry(sid, stream_type(stored_type, sid), int(lo), int(hi),
-                                       int(n), us_from_instant(first_at),
-                                       us_from_instant(last_at)))
-        return cut, entries
+        stored: dict[str, str] = {str(sid): str(t) for sid, t in conn.execute(
+            self._sql_types_stored, params)}
+        positions, streams, versions = array("q"), array("l"), array("q")
+        ids: list[str] = []
+        number: dict[str, int] = {}
+        heads: list[list[int]] = []  # per stream: lo, lo_at, hi, hi_at, n
+        for position, sid, version, at_us in conn.execute(self._sql_index, params).tuples():
+            k = number.get(sid)
+            if k is None:
+                k = number[sid] = len(ids)
+                ids.append(sid)
+                heads.append([version, at_us, version, at_us, 0])
+            head = heads[k]
+            if version < head[0]:
+                head[0], head[1] = version, at_us
+            if version > head[2]:
+                head[2], head[3] = version, at_us
+            head[4] += 1
+            positions.append(position)
+            streams.append(k)
+            versions.append(version)
+        entries = [StreamEntry(sid, stream_type(stored.get(sid), sid), lo, hi, n, lo_at, hi_at)
+                   for sid, (lo, lo_at, hi, hi_at, n) in zip(ids, heads, strict=True)]
+        self._snapshot = snapshot
+        self._index = _LogIndex(positions, streams, versions, ids)
+        return (positions[-1] if positions else 0), entries
 
     def _read(self, conn: Connection, stream_id: str, from_version: int,
               to_version: int | None, to_position: int) -> list[ForeignEvent]:
@@ -170,28 +207,31 @@ class EmmettSource(ForeignSource):
         if to_version is not None:
             sql += " AND stream_position <= :hi"
             params["hi"] = to_version
-        rows = conn.execute(text(sql + " ORDER BY stream_position"), params)
+        rows = conn.execute(text(sql + " ORDER BY stream_position"), params).tuples()
         return [self._event(r) for r in rows]
 
     def _log_page(self, conn: Connection, after_position: int, to_position: int,
                   stream_ids: Sequence[str] | None, limit: int) -> list[ForeignEvent]:
-        params = self._params(after=after_position, end=to_position)
-        order = f" ORDER BY global_position LIMIT {int(limit)}"
         if stream_ids is None:
-            statement = text(self._sql_log + order)
-        else:
-            statement = text(self._sql_log + " AND stream_id IN :sids" + order).bindparams(
-                bindparam("sids", expanding=True))
-            params["sids"] = list(stream_ids)
-        return [self._event(r) for r in conn.execute(statement, params)]
+            # The next positions of the cut are known: fetch them by primary key, where a
+            # range query would scan and sort the whole table (Emmett indexes no position).
+            ix = self._index
+            lo = bisect.bisect_right(ix.positions, after_position)
+            hi = min(lo + limit, bisect.bisect_right(ix.positions, to_position))
+            if lo >= hi:
+                return []
+            params = self._params(sids=[ix.ids[k] for k in ix.streams[lo:hi]],
+                                  versions=ix.versions[lo:hi].tolist())
+            return [self._event(r) for r in conn.execute(self._sql_keys, params).tuples()]
+        params = self._params(after=after_position, end=to_position, sids=list(stream_ids))
+        statement = text(self._sql_log + " AND stream_id IN :sids"
+                         f" ORDER BY global_position LIMIT {int(limit)}").bindparams(
+            bindparam("sids", expanding=True))
+        return [self._event(r) for r in conn.execute(statement, params).tuples()]
 
     def _event_type_counts(self, conn: Connection, to_position: int) -> dict[str, int]:
         return {str(t): int(n) for t, n in conn.execute(self._sql_types,
                                                         self._params(cut=to_position))}
-
-
-def _iso(instant: datetime) -> str:
-    return instant.isoformat()
 
 
 def partitions(db: ReadOnlyDatabase) -> dict[str, int]:

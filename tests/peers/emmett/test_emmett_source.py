@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from store.hashing import canonical_json
 from store.sources import detect_kind, open_source
@@ -167,6 +168,14 @@ def test_recorded_at_is_the_appending_transactions_time(emmett_db: EmmettDatabas
         slack = timedelta(seconds=1)  # the machine's clock, as node and PostgreSQL read it
         assert at(a["started_at"]) - slack <= instant <= at(a["finished_at"]) + slack
         assert events[0].provenance["created"] == instant.isoformat()
+    engine = sa.create_engine(emmett_db.target)
+    try:
+        with engine.connect() as conn:
+            created = dict(conn.exec_driver_sql(
+                "SELECT global_position, created FROM emt_messages").tuples().all())
+    finally:
+        engine.dispose()
+    assert {e.position: e.recorded_at for e in source.iter_events()} == created
     info = source.stream("inventory")
     events = source.read_stream("inventory")
     assert (info.first_at, info.last_at) == (events[0].recorded_at, events[-1].recorded_at)
