@@ -40,8 +40,14 @@ commit out of position order, and a position can appear below one already seen. 
 therefore remembers its transaction's snapshot (``pg_current_snapshot()``) and every later read
 keeps only the messages of transactions visible in it (``pg_visible_in_snapshot``): the list,
 the streams and the log agree exactly, whatever committed since. A reader that resumes "after
-position P" across a refresh may still meet positions below P that committed late; Emmett's
-own consumers order by ``(transaction_id, global_position)`` for that reason.
+position P" across a refresh may still meet positions below P that committed late (Emmett's own
+global reader returns only transactions older than every running one, ``transaction_id <
+pg_snapshot_xmin(...)``, in ``(transaction_id, global_position)`` order, for that reason).
+
+Paging: Emmett indexes no ``global_position``, so a page of the log by position range would scan
+and sort the whole table each time. A refresh reads the cut's (position, stream, version) once,
+in position order (about 24 bytes a message in memory), and each page of the log is then
+fetched by primary key.
 """
 
 from __future__ import annotations
