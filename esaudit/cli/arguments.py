@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="store path or URL (default: $ESAUDIT_DB, else esaudit.db in the "
                         "per-user data folder)")
     p.add_argument("--read-only", action="store_true", help="open the store read-only")
+    p.add_argument("--source", metavar="KIND",
+                   help="the kind of store TARGET holds, instead of recognising it: esaudit, "
+                        "eventsourcing[:APP] (APP: the application's table prefix) or emmett; "
+                        "every kind but esaudit is always read-only")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
@@ -123,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("events", help="list a stream's events")
     s.add_argument("stream")
-    s.add_argument("--from", dest="from_version", type=_positive, default=1)
-    s.add_argument("--to", dest="to_version", type=_positive)
+    s.add_argument("--from", dest="from_version", type=_non_negative,
+                   help="first version (default: the stream's first)")
+    s.add_argument("--to", dest="to_version", type=_non_negative)
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("replay", help="the state of a stream at a version or instant")
@@ -184,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
 
     sub.add_parser("stats", help="store totals").add_argument("--json", action="store_true")
+    sub.add_parser("info", help="what the store is: kind, target, read-only, totals, what it "
+                   "can answer").add_argument("--json", action="store_true")
     g = sub.add_parser("gui", help="open the desktop app")
     g.add_argument("--screenshot", metavar="FILE.png",
                    help="open the store, wait until drawn, save a screenshot, exit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from ..application.audit import audit_projections
@@ -24,6 +25,8 @@ def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
         verdict = "clean" if report.ok else f"{len(report.findings)} finding(s)"
         print(f"verified {report.events_checked} events in {report.streams_checked} streams"
               f"{' against ' + args.against if args.against else ''}: {verdict}")
+        for what in report.not_checked:
+            print(f"not checked: {what}")
         if report.findings:
             print_table(["kind", "stream", "version", "position", "detail"],
                         [(f.kind, f.stream_id, f.version, f.position, f.detail)
@@ -93,11 +96,12 @@ def cmd_export(svc: Services, args: argparse.Namespace) -> int:
 
 @command("import")
 def cmd_import(svc: Services, args: argparse.Namespace) -> int:
-    writable(svc, "import")
-    summary = import_history(svc.store, Path(args.file), args.format,
-                             progress=stderr_progress("import"))
+    w = writable(svc, "import")
+    summary = import_history(w.store, args.file, args.format,
+                             progress=stderr_progress("import"),
+                             cipher_key=os.environ.get("CIPHER_KEY") or None)
     end_progress()
-    svc.projector.catch_up()
+    w.projector.catch_up()
     if args.json:
         print_json({"events": summary.events, "streams": summary.streams,
                     "first_position": summary.first_position,

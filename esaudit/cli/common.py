@@ -9,11 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from store import StoreReadOnly
-
 from ..application.jobs import Progress
 from ..application.transfer import Selection
-from ..bootstrap import Services
+from ..bootstrap import Services, Writing
 
 Command = Callable[[Services, argparse.Namespace], int]
 """A command: runs on the opened services with the parsed arguments, returns the exit code."""
@@ -32,10 +30,9 @@ def command(name: str) -> Callable[[Command], Command]:
     return register
 
 
-def writable(svc: Services, what: str) -> None:
-    """Refuse ``what`` before it starts when the store was opened read-only."""
-    if svc.read_only:
-        raise StoreReadOnly(what)
+def writable(svc: Services, what: str) -> Writing:
+    """The write side, or ``what`` refused before it starts (read-only, or not our store)."""
+    return svc.writing(what)
 
 
 def stderr_progress(label: str) -> Progress | None:

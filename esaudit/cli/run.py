@@ -67,7 +67,8 @@ def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> in
             return run_gui(args.db, args.read_only, getattr(args, "screenshot", None))
         creates = _creates(args)
         target = args.db or default_target(creates)
-        svc = bootstrap(target, read_only=args.read_only, create=creates)
+        svc = bootstrap(target, read_only=args.read_only, create=creates,
+                        source_kind=args.source)
         try:
             code = COMMANDS[args.command](svc, args)
         finally:

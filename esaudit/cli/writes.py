@@ -18,9 +18,8 @@ from .exits import EXIT_OK
 
 @command("seed")
 def cmd_seed(svc: Services, args: argparse.Namespace) -> int:
-    writable(svc, "seed")
-
-    result = run_seed(svc.commands, orders=args.orders, seed=args.seed, days=args.days,
+    w = writable(svc, "seed")
+    result = run_seed(w.commands, orders=args.orders, seed=args.seed, days=args.days,
                       until=args.until, progress=stderr_progress("seeding"))
     end_progress()
     summary = {"orders": result.orders, "products": result.products,
@@ -51,14 +50,14 @@ ORDER_COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
 @command("order")
 def cmd_order(svc: Services, args: argparse.Namespace) -> int:
     from ..application.handlers import new_order_id
-    writable(svc, f"order {args.action}")
+    w = writable(svc, f"order {args.action}")
     if args.action == "create":
         cmd: Any = c.CreateOrder(new_order_id(), args.customer, args.currency)
     else:
         if svc.store.stream(args.id) is None:
             raise InvalidCommand(f"no order {args.id!r} in the store")
         cmd = ORDER_COMMANDS[args.action](args)
-    result = svc.commands.execute(cmd, expected_version=args.expected_version)
+    result = w.commands.execute(cmd, expected_version=args.expected_version)
     if args.json:
         print_json(result.as_json())
     elif args.action == "create":
@@ -74,11 +73,11 @@ def cmd_order(svc: Services, args: argparse.Namespace) -> int:
 @command("projections")
 def cmd_projections(svc: Services, args: argparse.Namespace) -> int:
     if args.action == "rebuild":
-        writable(svc, "projection rebuild")
-        n = svc.projector.rebuild()
-        print(f"rebuilt {len(svc.projector.projections)} read models from {n} events")
+        w = writable(svc, "projection rebuild")
+        n = w.projector.rebuild()
+        print(f"rebuilt {len(w.projector.projections)} read models from {n} events")
         return EXIT_OK
-    status = svc.projector.status()
+    status = [] if svc.projector is None else svc.projector.status()
     if args.json:
         print_json([{"name": s.name, "checkpoint": s.checkpoint, "head": s.head, "lag": s.lag}
                     for s in status])

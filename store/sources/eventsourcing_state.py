@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import uuid
 import zlib
 from collections.abc import Mapping
 from typing import Any
@@ -117,5 +119,8 @@ def typed_value(value: Any) -> tuple[str, str] | None:
     if isinstance(value, dict) and value.keys() == TYPED_KEYS:
         name, data = value["_type_"], value["_data_"]
         if isinstance(name, str):
+            if name == "uuid_hex" and isinstance(data, str):
+                with contextlib.suppress(ValueError):  # as the application prints it
+                    data = str(uuid.UUID(hex=data))
             return (data if isinstance(data, str) else repr(data)), TYPE_NAMES.get(name, name)
     return None
