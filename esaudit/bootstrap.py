@@ -53,6 +53,26 @@ class Services:
     def kind(self) -> str:
         return self.store.identity.kind
 
+    @property
+    def description(self) -> str:
+        """What is open, for a status bar: the kind of store and, for esaudit's own, the
+        database it runs on."""
+        if isinstance(self.store, EventStore):
+            return f"esaudit on {self.store.backend_name}"
+        return f"{self.kind} store"
+
+    @property
+    def read_only_reason(self) -> str:
+        """Why nothing can be written here ("" when something can)."""
+        if self.projector is None or self.commands is None:
+            return (f"an {self.kind} store: esaudit reads it where it is and never writes "
+                    "to it")
+        return "the store is open read-only" if self.read_only else ""
+
+    def refresh(self) -> None:
+        """See what other programs appended since the store was opened (or last refreshed)."""
+        self.store.refresh()
+
     def writing(self, what: str) -> Writing:
         """The write side, or the refusal of ``what`` before it starts (a read-only open, or
         a store esaudit did not write)."""

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from esaudit.application.records import StoreError
 from esaudit.application.timeline import TimelineData, load_timeline
 
 from .actions import make_action
@@ -197,16 +198,26 @@ class MainWindow(QMainWindow):
         self.opener.open_target(target, read_only, create)
 
     def reload(self) -> None:
-        if self.session.services is not None:
-            self._on_history_changed()
+        """Re-read the store; a store another program writes shows what it appended."""
+        services = self.session.services
+        if services is None:
+            return
+        try:
+            services.refresh()
+        except StoreError as e:
+            QMessageBox.critical(self, "Reload failed", str(e))
+            return
+        self.session.historyChanged.emit()
+        self.session.refresh_stream()
 
     def rebuild_projections(self) -> None:
         services = self.session.services
-        if services is None or services.read_only:
+        if services is None or services.read_only or services.projector is None:
             return
+        projector = services.projector
         run_in_background(
             self, "Rebuilding read models…",
-            lambda progress, cancelled: services.projector.rebuild(progress),
+            lambda progress, cancelled: projector.rebuild(progress),
             lambda n: (self.session.historyChanged.emit(),
                        self.statusBar().showMessage(f"Rebuilt read models from {n:,} events",
                                                     5000)),
@@ -219,10 +230,11 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(1)
         ro = services.read_only
         self.setWindowTitle(f"esaudit — {services.store.label}{' [read-only]' if ro else ''}")
-        self.store_label.setText(f"{services.store.backend_name}: {services.store.label}")
+        self.store_label.setText(f"{services.description}: {services.store.label}")
         self.badge.setVisible(ro)
+        self.badge.setToolTip(services.read_only_reason)
         self.close_action.setEnabled(True)
-        self.rebuild_action.setEnabled(not ro)
+        self.rebuild_action.setEnabled(not ro and services.projector is not None)
         self._update_counts()
 
     def _on_store_closed(self) -> None:
@@ -241,6 +253,9 @@ class MainWindow(QMainWindow):
             return
         events, streams = services.store.counts()
         self.counts_label.setText(f"{events:,} events · {streams:,} streams")
+        if services.projector is None:
+            self.lag_label.setText("no read models")
+            return
         lag = max((s.lag for s in services.projector.status()), default=0)
         self.lag_label.setText(f"read models {'up to date' if lag == 0 else f'{lag:,} behind'}")
 
@@ -289,8 +304,9 @@ class MainWindow(QMainWindow):
 
     def _work_folder(self) -> str:
         services = self.session.services
-        if services is not None and services.store.backend_name == "sqlite":
-            return str(Path(services.store.label).parent)
+        target = services.store.identity.target if services is not None else ""
+        if target and "://" not in target:
+            return str(Path(target).parent)
         return str(Path.home())
 
     def _on_cursor_moved(self, seconds: float) -> None:

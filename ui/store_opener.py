@@ -125,7 +125,8 @@ class StoreOpener(QObject):
         def job(progress: Progress, cancelled: CancelCheck) -> str:
             services = bootstrap(path)
             try:
-                seed(services.commands, orders=orders, seed=7, days=60, progress=progress)
+                seed(services.writing("seed").commands, orders=orders, seed=7, days=60,
+                     progress=progress)
             finally:
                 services.close()
             return path

@@ -10,6 +10,7 @@ from ..application.audit import audit_projections
 from ..application.transfer import export_selection, import_history
 from ..application.verify import load_heads, verify
 from ..bootstrap import Services
+from ..domain.errors import InvalidCommand
 from ..output import print_json, print_table
 from .common import command, end_progress, file_digest, selection, stderr_progress, writable
 from .exits import EXIT_FINDING, EXIT_OK
@@ -36,6 +37,9 @@ def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
 
 @command("audit-projections")
 def cmd_audit_projections(svc: Services, args: argparse.Namespace) -> int:
+    if svc.projector is None:
+        raise InvalidCommand(f"nothing to audit: {svc.read_only_reason}, so it has none of "
+                             "esaudit's read models")
     audit = audit_projections(svc.comparer)
     if args.json:
         print_json(audit.as_json())
