@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from store import EventStore, open_store
+from store import EventStore, Source, StoreReadOnly
+from store.sources import open_source
 
 from .application.compare import Comparer
 from .application.handlers import CommandHandler
@@ -14,12 +17,31 @@ from .application.queries import Queries
 from .application.replay import Replayer
 
 
-@dataclass
-class Services:
+class Writing(NamedTuple):
+    """What a job that writes needs: esaudit's own store, its read models, its commands."""
+
     store: EventStore
     projector: Projector
-    queries: Queries
     commands: CommandHandler
+
+
+class ForeignStoreReadOnly(StoreReadOnly):
+    """A write asked of a store another program wrote: esaudit never writes to one."""
+
+    def __init__(self, what: str, identity_kind: str, label: str) -> None:
+        Exception.__init__(self, f"{what} refused: {label} is an {identity_kind} store, "
+                                 "which esaudit reads and never writes")
+
+
+@dataclass
+class Services:
+    """What the CLI and the app work with. ``projector`` and ``commands`` exist only for
+    esaudit's own store: a store another program wrote is read, never written."""
+
+    store: Source
+    projector: Projector | None
+    queries: Queries
+    commands: CommandHandler | None
     replayer: Replayer
     comparer: Comparer
 
@@ -27,33 +49,86 @@ class Services:
     def read_only(self) -> bool:
         return self.store.read_only
 
+    @property
+    def kind(self) -> str:
+        return self.store.identity.kind
+
+    @property
+    def description(self) -> str:
+        """What is open, for a status bar: the kind of store and, for esaudit's own, the
+        database it runs on."""
+        if isinstance(self.store, EventStore):
+            return f"esaudit on {self.store.backend_name}"
+        return f"{self.kind} store"
+
+    @property
+    def read_only_reason(self) -> str:
+        """Why nothing can be written here ("" when something can)."""
+        if self.projector is None or self.commands is None:
+            return (f"an {self.kind} store: esaudit reads it where it is and never writes "
+                    "to it")
+        return "the store is open read-only" if self.read_only else ""
+
+    def refresh(self) -> None:
+        """See what other programs appended since the store was opened (or last refreshed)."""
+        self.store.refresh()
+
+    def writing(self, what: str) -> Writing:
+        """The write side, or the refusal of ``what`` before it starts (a read-only open, or
+        a store esaudit did not write)."""
+        store, projector, commands = self.store, self.projector, self.commands
+        if not isinstance(store, EventStore) or projector is None or commands is None:
+            raise ForeignStoreReadOnly(what, self.kind, self.store.label)
+        if store.read_only:
+            raise StoreReadOnly(what)
+        return Writing(store, projector, commands)
+
     def close(self) -> None:
         self.store.close()
 
 
 def bootstrap(target: str | Path, *, read_only: bool = False, create: bool = True,
               snapshot_every: int = 100, synchronous: str = "FULL", actor: str | None = None,
-              catch_up: bool = True) -> Services:
-    """Open the store and build the services; read models catch up unless read-only.
+              catch_up: bool = True, source_kind: str | None = None,
+              cipher_key: str | None = None) -> Services:
+    """Open the store (of the kind it holds, or ``source_kind``) and build the services; read
+    models catch up unless read-only.
 
     ``create=False`` refuses a target that holds no store instead of making an empty one:
     only the jobs that create (seeding, importing, a new order, a new store) pass True.
+    ``cipher_key`` opens an eventsourcing store's encrypted states; by default it is the
+    ``CIPHER_KEY`` the application itself reads from its environment.
     """
-    store = open_store(target, read_only=read_only, create=create, synchronous=synchronous)
+    if cipher_key is None:
+        cipher_key = os.environ.get("CIPHER_KEY") or None
+    source = open_source(target, kind=source_kind, read_only=read_only, create=create,
+                         synchronous=synchronous, cipher_key=cipher_key)
     try:
-        projector = Projector(store)
-        if not read_only:
-            projector.ensure_tables()
-            if catch_up:
-                projector.catch_up()
-        queries = Queries(store, has_read_models=not read_only or projector.tables_exist())
-        replayer = Replayer(store)
-        return Services(
-            store=store, projector=projector, queries=queries,
-            commands=CommandHandler(store, projector, queries, snapshot_every=snapshot_every,
-                                    actor=actor),
-            replayer=replayer, comparer=Comparer(replayer, queries),
-        )
+        if not isinstance(source, EventStore):
+            replayer = Replayer(source)
+            queries = Queries(source)
+            return Services(store=source, projector=None, queries=queries, commands=None,
+                            replayer=replayer, comparer=Comparer(replayer, queries))
+        return _own_store_services(source, read_only=read_only, catch_up=catch_up,
+                                   snapshot_every=snapshot_every, actor=actor)
     except BaseException:
-        store.close()
+        source.close()
         raise
+
+
+def _own_store_services(store: EventStore, *, read_only: bool, catch_up: bool,
+                        snapshot_every: int, actor: str | None) -> Services:
+    projector = Projector(store)
+    if not read_only:
+        projector.ensure_tables()
+        if catch_up:
+            projector.catch_up()
+    has_models = not read_only or projector.tables_exist()
+    queries = Queries(store, read_models=store if has_models else None)
+    replayer = Replayer(store)
+    return Services(
+        store=store, projector=projector, queries=queries,
+        commands=CommandHandler(store, projector, queries, snapshot_every=snapshot_every,
+                                actor=actor),
+        replayer=replayer, comparer=Comparer(replayer, queries),
+    )

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from store import RecordedEvent
 from store.hashing import iso_from_instant as iso
+
+from .application.values import shown, typed_value
+
+shown_payload = shown
 
 
 def _default(value: Any) -> Any:
@@ -34,8 +39,8 @@ def plain(value: Any, none: str = "-") -> str:
 def cell(value: Any, width: int = 60) -> str:
     if value is None:
         return "-"
-    if isinstance(value, datetime):
-        return iso(value)[:19].replace("T", " ")
+    if isinstance(value, datetime):  # seconds, in UTC: C-level formatting, 20k rows a table
+        return value.astimezone(UTC).isoformat(" ", "seconds")[:19]
     if isinstance(value, dict | list):
         value = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     text = str(value)
@@ -61,15 +66,33 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]],
 
 
 def flatten(state: Mapping[str, Any] | None, prefix: str = "") -> list[tuple[str, Any]]:
-    """Nested state as (path, value) pairs for a two-column table."""
+    """Nested state as (path, value) pairs for a two-column table (a typed value is one
+    leaf, shown with its type)."""
     if not state:
         return [(prefix, state)] if prefix else []
     pairs: list[tuple[str, Any]] = []
     for key in sorted(state):
         path = f"{prefix}.{key}" if prefix else str(key)
         value = state[key]
-        if isinstance(value, Mapping) and value:
+        if isinstance(value, Mapping) and value and typed_value(value) is None:
             pairs.extend(flatten(value, path))
         else:
-            pairs.append((path, value))
+            pairs.append((path, shown(value)))
     return pairs
+
+
+def event_json(e: RecordedEvent) -> dict[str, Any]:
+    """An event for ``--json``; ``provenance`` only for an event another store recorded, so
+    the shape of esaudit's own events stays as it always was."""
+    out: dict[str, Any] = {"position": e.position, "stream_id": e.stream_id,
+                           "stream_type": e.stream_type, "version": e.version, "type": e.type,
+                           "recorded_at": e.recorded_at, "payload": e.payload,
+                           "metadata": e.metadata, "hash": e.hash}
+    if e.provenance:
+        out["provenance"] = dict(e.provenance)
+    return out
+
+
+def provenance_text(provenance: Mapping[str, Any]) -> str:
+    """Where in the source an event is, on one line: its topic or type and its row."""
+    return " ".join(f"{k}={v}" for k, v in provenance.items() if k != "timestamp")

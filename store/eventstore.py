@@ -137,6 +137,9 @@ class EventStore:
         PostgreSQL, whose URL carries a password the store does not hand out)."""
         return Path(self._backend.label) if self._backend.name == "sqlite" else None
 
+    def refresh(self) -> None:
+        """Nothing to do: every read is a fresh transaction, so appends are always seen."""
+
     def close(self) -> None:
         self._c.close()
 

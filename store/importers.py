@@ -6,9 +6,8 @@ Formats:
   recorded_at, payload, metadata`` (plus optional ``position``, ignored, and ``hash``, which
   must then equal the recomputed hash). ``recorded_at`` is ISO 8601 with a time zone.
 - ``csv``: a header row naming the same columns; payload and metadata are JSON text.
-- ``eventsourcing``: a SQLite database written by the Python ``eventsourcing`` library; each
-  row of its ``stored_events`` table (originator_id, originator_version, topic, state) becomes an
-  event of the stream named by its originator.
+- ``eventsourcing`` and ``emmett``: a store those libraries wrote (a SQLite file or a
+  PostgreSQL URL), read through its read-only adapter (``store.sources.importing``).
 
 Readers never touch a store. They report how far through the file they are (``fraction``) so a
 caller can show progress.
@@ -21,9 +20,7 @@ import io
 import json
 import marshal
 import os
-import sqlite3
 import sys
-import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -44,7 +41,7 @@ from .hashing import (
 )
 from .worker import start_worker, stop_worker
 
-FORMATS = ("jsonl", "csv", "eventsourcing")
+FORMATS = ("jsonl", "csv", "eventsourcing", "emmett")
 REQUIRED = ("stream_id", "stream_type", "version", "type", "recorded_at", "payload", "metadata")
 OPTIONAL = ("position", "hash")
 _KNOWN = frozenset(REQUIRED + OPTIONAL)
@@ -60,9 +57,26 @@ def detect_format(path: Path) -> str:
     if suffix == "csv":
         return "csv"
     if _header(path) == b"SQLite format 3\x00":
-        return "eventsourcing"
+        return foreign_kind(str(path))
     raise ImportRejected(str(path), 0, "cannot tell the format from the name; pass --format "
-                         "jsonl, csv or eventsourcing")
+                         "jsonl, csv, eventsourcing or emmett")
+
+
+def foreign_kind(target: str) -> str:
+    """The kind of event store a database holds, if esaudit imports that kind."""
+    from .errors import StoreError
+    from .sources import detect_kind
+    from .sources.importing import FOREIGN_FORMATS
+
+    try:
+        kind = detect_kind(target)
+    except StoreError as e:
+        raise ImportRejected(target, 0, str(e)) from None
+    if kind not in FOREIGN_FORMATS:
+        found = "an esaudit store (export it, then import the file)" if kind == "esaudit" \
+            else "no event store esaudit knows"
+        raise ImportRejected(target, 0, f"{target} holds {found}")
+    return kind
 
 
 def _header(path: Path) -> bytes:
@@ -78,8 +92,6 @@ def open_reader(path: Path, fmt: str) -> HistoryReader:
         return JsonlReader(path)
     if fmt == "csv":
         return CsvReader(path)
-    if fmt == "eventsourcing":
-        return EventsourcingReader(path)
     raise ImportRejected(str(path), 0, f"unknown format {fmt!r} (use one of {', '.join(FORMATS)})")
 
 
@@ -435,105 +447,3 @@ class CsvReader(HistoryReader):
                 raise self._fail(reader.line_num + 1, "not UTF-8 text") from None
             except csv.Error as e:
                 raise self._fail(reader.line_num, f"malformed CSV: {e}") from None
-
-
-class EventsourcingReader(HistoryReader):
-    """The ``stored_events`` table of the ``eventsourcing`` library (JSON transcoder).
-
-    A topic ``package.module:Aggregate.Event`` gives stream type ``Aggregate`` and event type
-    ``Event``; the state's ``timestamp`` gives the recorded time; the rest of the state, with the
-    transcoder's typed values (``{"_type_": ..., "_data_": ...}``) unwrapped to their text, is the
-    payload. Line numbers in messages are row numbers in notification order.
-    """
-
-    def __iter__(self) -> Iterator[ImportRow]:
-        uri = f"file:{self.path.resolve().as_posix()}?mode=ro"
-        try:
-            conn = sqlite3.connect(uri, uri=True)
-            conn.execute("PRAGMA query_only=ON")
-            columns = [r[1] for r in conn.execute("PRAGMA table_info(stored_events)")]
-        except sqlite3.DatabaseError as e:
-            raise self._fail(0, f"not a readable SQLite database: {e}") from None
-        try:
-            if not columns:
-                raise self._fail(0, "no stored_events table: not an eventsourcing database")
-            need = {"originator_id", "originator_version", "topic", "state"}
-            if not need <= set(columns):
-                raise self._fail(0, f"stored_events lacks {sorted(need - set(columns))[0]!r}")
-            order = "notification_id" if "notification_id" in columns else None
-            total = conn.execute("SELECT count(*) FROM stored_events").fetchone()[0] or 1
-            query = ("SELECT originator_id, originator_version, topic, state FROM stored_events "
-                     f"ORDER BY {order or 'rowid'}")
-            try:
-                cursor = conn.execute(query)
-            except sqlite3.OperationalError:  # WITHOUT ROWID table: per-stream order
-                cursor = conn.execute(query.replace("ORDER BY rowid",
-                                                    "ORDER BY originator_id, originator_version"))
-            self.size = total
-            for number, (origin, version, topic, state) in enumerate(cursor, start=1):
-                self._done = number
-                yield self._event(number, origin, version, topic, state)
-        except sqlite3.DatabaseError as e:
-            raise self._fail(0, f"cannot read stored_events: {e}") from None
-        finally:
-            conn.close()
-
-    def _event(self, number: int, origin: object, version: object, topic: object,
-               state: object) -> ImportRow:
-        if not isinstance(topic, str) or ":" not in topic:
-            raise self._fail(number, f"topic {topic!r} is not 'module:Class'")
-        module, _, qualname = topic.partition(":")
-        parts = qualname.split(".")
-        event_type = parts[-1]
-        stream_type = parts[-2] if len(parts) > 1 else module.rsplit(".", 1)[-1]
-        data = _decode_state(state)
-        if isinstance(data, str):
-            raise self._fail(number, data)
-        stamp = data.pop("timestamp", None)
-        if stamp is None:
-            raise self._fail(number, "the state has no timestamp")
-        try:
-            recorded = _instant(_plain(stamp))
-            if isinstance(origin, bytes):
-                origin = origin.hex()
-            payload = _object_json(_plain(data), "state")
-            return ImportRow(
-                source=self.source, line=number, stream_id=_text(str(origin), "originator_id"),
-                stream_type=stream_type, version=_version(version), type=event_type,
-                recorded_at_us=recorded, recorded_at=iso_from_us(recorded), payload=payload,
-                metadata=canonical_json({"source": "eventsourcing", "topic": topic}),
-            )
-        except (ValueError, RecursionError) as e:
-            raise self._fail(number, str(e)) from None
-
-
-def _decode_state(state: object) -> dict[str, Any] | str:
-    """The state as a dict, or the reason it cannot be read."""
-    if isinstance(state, str):
-        state = state.encode()
-    if not isinstance(state, bytes):
-        return f"state is {_kind(state)}, not bytes"
-    try:
-        data = json.loads(state)
-    except (UnicodeDecodeError, ValueError):
-        try:
-            zlib.decompress(state)
-        except zlib.error:
-            return ("state is not JSON: it looks encrypted (the eventsourcing cipher); "
-                    "esaudit cannot read encrypted states, export them decrypted")
-        return ("state is compressed (the eventsourcing compressor); esaudit reads "
-                "uncompressed JSON states only, export them without compression")
-    if not isinstance(data, dict):
-        return f"state is a JSON {_kind(data)}, not an object"
-    return data
-
-
-def _plain(value: Any) -> Any:
-    """Unwrap the JSON transcoder's typed values ({"_type_": T, "_data_": D} -> D)."""
-    if isinstance(value, dict):
-        if set(value) == {"_type_", "_data_"}:
-            return _plain(value["_data_"])
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value

@@ -67,6 +67,11 @@ class Source(Protocol):
 
     def close(self) -> None: ...
 
+    def refresh(self) -> None:
+        """Make what other programs appended since the open visible (a source that reads
+        every answer live does nothing)."""
+        ...
+
     # -- streams ---------------------------------------------------------------------------
     def stream(self, stream_id: str) -> StreamInfo | None:
         """A stream's head, or None if there is no such stream."""

@@ -81,8 +81,14 @@ class AuditJobs(QObject):
         for a in self.all_actions:
             a.setEnabled(is_open)
         self.import_.setEnabled(is_open and not self.session.read_only)
-        self.import_.setToolTip("The store is open read-only: nothing can be imported"
-                                if self.session.read_only else self.import_.statusTip())
+        services = self.session.services
+        models = services is not None and services.projector is not None
+        self.audit.setEnabled(is_open and models)
+        self.audit.setToolTip(self.audit.statusTip() if models or services is None else
+                              f"No read models to audit: {services.read_only_reason}")
+        reason = services.read_only_reason if services is not None else ""
+        self.import_.setToolTip(f"Nothing can be imported: {reason}" if reason
+                                else self.import_.statusTip())
 
     def _fail(self, title: str) -> Callable[[str], None]:
         return lambda message: QMessageBox.critical(self.window, title, message)
@@ -223,9 +229,10 @@ class AuditJobs(QObject):
             return
 
         def job(progress: Progress, cancelled: CancelCheck) -> Any:
-            summary = import_history(services.store, path, fmt, progress=progress,
+            writing = services.writing("import")
+            summary = import_history(writing.store, path, fmt, progress=progress,
                                      cancelled=cancelled)
-            services.projector.catch_up()
+            writing.projector.catch_up()
             return summary
 
         def done(summary: Any) -> None:

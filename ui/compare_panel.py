@@ -97,8 +97,8 @@ class ComparePanel(QWidget):
                             if not stream_id else "")
         if info is not None:
             for spin in (self.version_a, self.version_b):
-                spin.setRange(0, info.version)
-            self.version_a.setValue(max(0, info.version - 1))
+                spin.setRange(info.first_version - 1, info.version)
+            self.version_a.setValue(max(info.first_version - 1, info.version - 1))
             self.version_b.setValue(info.version)
 
     def pick_other(self) -> None:

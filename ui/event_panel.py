@@ -10,6 +10,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from esaudit.application.values import shown
+
 from .json_tree import fill_tree
 from .models.event_table import EventTableModel
 from .session import Session
@@ -47,7 +49,8 @@ class EventPanel(QWidget):
     def _on_stream_selected(self, stream_id: str) -> None:
         services, info = self.session.services, self.session.stream_info
         self.model.set_stream(services.store if services and info else None, stream_id,
-                              info.version if info else 0)
+                              info.version if info else 0,
+                              info.first_version if info else 1)
         self.inspector.clear()
         if self.model.rowCount():
             self.table.scrollToBottom()
@@ -70,8 +73,11 @@ class EventPanel(QWidget):
         e = self.model.event_at(row)
         if e is None:
             return
-        fill_tree(self.inspector, {
-            "type": e.type, "version": e.version, "position": e.position,
-            "recorded_at": e.recorded_at.isoformat(), "payload": e.payload,
-            "metadata": e.metadata, "hash": e.hash,
-        })
+        fields = {"type": e.type, "version": e.version, "position": e.position,
+                  "recorded_at": e.recorded_at.isoformat(), "payload": shown(e.payload),
+                  "metadata": e.metadata}
+        if e.hash:
+            fields["hash"] = e.hash
+        if e.provenance:
+            fields["source"] = dict(e.provenance)
+        fill_tree(self.inspector, fields)

@@ -1,4 +1,7 @@
-"""The main window: assembles panels, menus and the status bar; holds no domain state."""
+"""The main window: assembles panels, menus and the status bar; holds no domain state.
+
+Opening stores is ``StoreOpener``'s job, the page without a store ``empty_page``'s.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,9 @@ from typing import Any
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -23,24 +22,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from esaudit.application.jobs import CancelCheck, Progress
-from esaudit.application.seed import seed
+from esaudit.application.records import StoreError
 from esaudit.application.timeline import TimelineData, load_timeline
-from esaudit.bootstrap import Services, bootstrap
 
 from .actions import make_action
 from .audit_dock import AuditDock
 from .audit_jobs import AuditJobs
 from .compare_panel import ComparePanel
+from .empty_page import empty_page
 from .event_panel import EventPanel
 from .order_actions import OrderActions
 from .replay_panel import ReplayPanel
 from .session import Session
+from .store_opener import StoreOpener
 from .stream_panel import StreamPanel
 from .timeline import TimelinePanel
 from .workers import run_in_background
-
-MAX_RECENT = 8
 
 
 class MainWindow(QMainWindow):
@@ -86,8 +83,11 @@ class MainWindow(QMainWindow):
         page_layout.setContentsMargins(8, 8, 8, 8)
         page_layout.addWidget(main)
 
+        self.opener = StoreOpener(self.session, self, self.timeline, self.settings)
+        self.opener.opened.connect(self.loaded)
+        self.opener.failed.connect(self.failed)
         self.stack = QStackedWidget(objectName="pages")
-        self.stack.addWidget(self._empty_page())
+        self.stack.addWidget(empty_page(self.opener))
         self.stack.addWidget(main_page)
         self.setCentralWidget(self.stack)
 
@@ -109,47 +109,6 @@ class MainWindow(QMainWindow):
         self.session.historyChanged.connect(self._on_history_changed)
         self._restore_layout()
 
-    # -- layout ----------------------------------------------------------------------------
-    def _empty_page(self) -> QWidget:
-        page = QWidget(objectName="emptyState")
-        title = QLabel("No store is open", objectName="emptyTitle")
-        text = QLabel("esaudit shows what an event-sourced history holds: every stream, every "
-                      "event, the state at any version, and what changed between two.\n\n"
-                      "Start with a demo store (300 orders over 60 days), or open your own.",
-                      objectName="emptyText")
-        text.setWordWrap(True)
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        # A wrapped label added with an alignment flag gets a one-line-ish height; centred by
-        # stretches instead, with a fixed width, the layout asks heightForWidth.
-        text.setFixedWidth(560)
-        text_row = QHBoxLayout()
-        text_row.addStretch(1)
-        text_row.addWidget(text)
-        text_row.addStretch(1)
-        demo = QPushButton("Create demo store…", objectName="createDemoButton")
-        demo.setToolTip("Create and open a store seeded with realistic orders")
-        demo.clicked.connect(self.create_demo_store)
-        open_ = QPushButton("Open store…", objectName="openStoreButton")
-        open_.setToolTip("Open an existing SQLite store (Ctrl+O)")
-        open_.clicked.connect(lambda: self.open_dialog(read_only=False))
-        new = QPushButton("New empty store…", objectName="newStoreButton")
-        new.setToolTip("Create an empty store file to import histories into (Ctrl+Shift+N)")
-        new.clicked.connect(self.new_store)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        for b in (demo, open_, new):
-            b.setMinimumHeight(34)
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        box = QVBoxLayout(page)
-        box.addStretch(2)
-        box.addWidget(title, 0, Qt.AlignmentFlag.AlignCenter)
-        box.addLayout(text_row)
-        box.addSpacing(16)
-        box.addLayout(buttons)
-        box.addStretch(3)
-        return page
-
     def _action(self, text: str, slot: Callable[[], Any], shortcut: Any = None,
                 tip: str = "", name: str = "", icon_name: str = "") -> QAction:
         return make_action(self, text, slot, shortcut, tip, name, icon_name)
@@ -157,20 +116,12 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        file.addAction(self._action("&New store…", self.new_store, "Ctrl+Shift+N",
-                                    "Create an empty SQLite store", "actionNewStore",
-                                    "new-store"))
-        file.addAction(self._action("&Open store…", lambda: self.open_dialog(False),
-                                    QKeySequence.StandardKey.Open, "Open a SQLite store",
-                                    "actionOpen", "open-store"))
-        file.addAction(self._action("Open &read-only…", lambda: self.open_dialog(True),
-                                    "Ctrl+Shift+O", "Open a store without any write",
-                                    "actionOpenReadOnly"))
-        file.addAction(self._action("&Connect to PostgreSQL…", self.connect_dialog, None,
-                                    "Open a shared store by URL", "actionConnect"))
-        self.recent_menu = file.addMenu("Recent stores")
-        file.addAction(self._action("Create &demo store…", self.create_demo_store, None,
-                                    "Create a store seeded with demo orders", "actionDemo"))
+        opener = self.opener
+        for action in (opener.new_store_action, opener.open_action,
+                       opener.open_read_only_action, opener.connect_action):
+            file.addAction(action)
+        file.addMenu(opener.recent_menu)
+        file.addAction(opener.demo_action)
         file.addSeparator()
         self.close_action = self._action("&Close store", self.session.close,
                                          QKeySequence.StandardKey.Close, "Close the store",
@@ -226,7 +177,6 @@ class MainWindow(QMainWindow):
 
         help_ = bar.addMenu("&Help")
         help_.addAction(self._action("About esaudit", self._about))
-        self._fill_recent()
 
     def _build_status_bar(self) -> None:
         self.store_label = QLabel("No store", objectName="storeLabel")
@@ -244,119 +194,34 @@ class MainWindow(QMainWindow):
 
     # -- stores ----------------------------------------------------------------------------
     def open_target(self, target: str, read_only: bool = False, create: bool = False) -> None:
-        """Open a store off the GUI thread: bootstrap, catch up read models, load the timeline.
-
-        Only File > New store creates (``create``): opening a path that holds no store is
-        refused with a message, and no file is made.
-        """
-        def job(progress: Progress, cancelled: CancelCheck) -> Any:
-            services = bootstrap(target, read_only=read_only, create=create)
-            try:
-                data = load_timeline(services.store, progress, cancelled)
-            except BaseException:
-                services.close()
-                raise
-            return services, data
-
-        def done(result: tuple[Services, TimelineData]) -> None:
-            services, data = result
-            self._remember(target, read_only)
-            self.session.open(services)
-            self.timeline.set_data(data)
-            self.loaded.emit()
-
-        run_in_background(self, f"Opening {target}…", job, done, self._open_failed)
-
-    def _open_failed(self, message: str) -> None:
-        self.failed.emit(message)
-        QMessageBox.critical(self, "Cannot open store", message)
-
-    def open_dialog(self, read_only: bool) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open store read-only" if read_only else "Open store", "",
-            "esaudit stores (*.db *.sqlite *.sqlite3);;All files (*)")
-        if path:
-            self.open_target(path, read_only)
-
-    def new_store(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "New store", "esaudit.db",
-                                              "esaudit stores (*.db)")
-        if path:
-            if Path(path).exists():
-                QMessageBox.warning(self, "New store", f"{path} already exists; open it "
-                                    "instead, esaudit never overwrites a store.")
-                return
-            self.open_target(path, create=True)
-
-    def connect_dialog(self) -> None:
-        url, ok = QInputDialog.getText(self, "Connect to PostgreSQL", "Store URL:",
-                                       text="postgresql+psycopg://user@localhost/esaudit")
-        if ok and url.strip():
-            self.open_target(url.strip())
-
-    def create_demo_store(self) -> None:
-        from platformdirs import user_data_dir
-        folder = Path(user_data_dir("esaudit", appauthor=False))
-        folder.mkdir(parents=True, exist_ok=True)
-        path, _ = QFileDialog.getSaveFileName(self, "Create demo store",
-                                              str(folder / "esaudit-demo.db"),
-                                              "esaudit stores (*.db)")
-        if path:
-            self.create_demo_at(path)
-
-    def create_demo_at(self, path: str, orders: int = 300) -> None:
-        if Path(path).exists():
-            QMessageBox.warning(self, "Demo store", f"{path} already exists: opening it.")
-            self.open_target(path)
-            return
-
-        def job(progress: Progress, cancelled: CancelCheck) -> str:
-            services = bootstrap(path)
-            try:
-                seed(services.commands, orders=orders, seed=7, days=60, progress=progress)
-            finally:
-                services.close()
-            return path
-
-        run_in_background(self, "Creating a demo store…", job, self.open_target,
-                          self._open_failed)
+        """Open a store off the GUI thread; ``loaded`` once its timeline is drawn."""
+        self.opener.open_target(target, read_only, create)
 
     def reload(self) -> None:
-        if self.session.services is not None:
-            self._on_history_changed()
+        """Re-read the store; a store another program writes shows what it appended."""
+        services = self.session.services
+        if services is None:
+            return
+        try:
+            services.refresh()
+        except StoreError as e:
+            QMessageBox.critical(self, "Reload failed", str(e))
+            return
+        self.session.historyChanged.emit()
+        self.session.refresh_stream()
 
     def rebuild_projections(self) -> None:
         services = self.session.services
-        if services is None or services.read_only:
+        if services is None or services.read_only or services.projector is None:
             return
+        projector = services.projector
         run_in_background(
             self, "Rebuilding read models…",
-            lambda progress, cancelled: services.projector.rebuild(progress),
+            lambda progress, cancelled: projector.rebuild(progress),
             lambda n: (self.session.historyChanged.emit(),
                        self.statusBar().showMessage(f"Rebuilt read models from {n:,} events",
                                                     5000)),
             lambda msg: QMessageBox.critical(self, "Rebuild failed", msg))
-
-    def _remember(self, target: str, read_only: bool) -> None:
-        recent = [t for t in self._recent() if t != target]
-        recent.insert(0, target)
-        self.settings.setValue("recentStores", recent[:MAX_RECENT])
-        self.settings.setValue("lastStore", target)
-        self.settings.setValue("lastReadOnly", read_only)
-        self._fill_recent()
-
-    def _recent(self) -> list[str]:
-        value = self.settings.value("recentStores", [])
-        if isinstance(value, str):
-            return [value]
-        return list(value or [])
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for target in self._recent():
-            self.recent_menu.addAction(target).triggered.connect(
-                lambda _=False, t=target: self.open_target(t))
-        self.recent_menu.setEnabled(bool(self._recent()))
 
     # -- reactions -------------------------------------------------------------------------
     def _on_store_opened(self) -> None:
@@ -365,10 +230,11 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(1)
         ro = services.read_only
         self.setWindowTitle(f"esaudit — {services.store.label}{' [read-only]' if ro else ''}")
-        self.store_label.setText(f"{services.store.backend_name}: {services.store.label}")
+        self.store_label.setText(f"{services.description}: {services.store.label}")
         self.badge.setVisible(ro)
+        self.badge.setToolTip(services.read_only_reason)
         self.close_action.setEnabled(True)
-        self.rebuild_action.setEnabled(not ro)
+        self.rebuild_action.setEnabled(not ro and services.projector is not None)
         self._update_counts()
 
     def _on_store_closed(self) -> None:
@@ -387,6 +253,9 @@ class MainWindow(QMainWindow):
             return
         events, streams = services.store.counts()
         self.counts_label.setText(f"{events:,} events · {streams:,} streams")
+        if services.projector is None:
+            self.lag_label.setText("no read models")
+            return
         lag = max((s.lag for s in services.projector.status()), default=0)
         self.lag_label.setText(f"read models {'up to date' if lag == 0 else f'{lag:,} behind'}")
 
@@ -435,8 +304,9 @@ class MainWindow(QMainWindow):
 
     def _work_folder(self) -> str:
         services = self.session.services
-        if services is not None and services.store.backend_name == "sqlite":
-            return str(Path(services.store.label).parent)
+        target = services.store.identity.target if services is not None else ""
+        if target and "://" not in target:
+            return str(Path(target).parent)
         return str(Path.home())
 
     def _on_cursor_moved(self, seconds: float) -> None:

@@ -99,6 +99,10 @@ class OrderActions(QObject):
     def update_enabled(self) -> None:
         writable = self.session.is_open and not self.session.read_only and not self._running
         self.new_order.setEnabled(writable)
+        services = self.session.services
+        reason = services.read_only_reason if services is not None else ""
+        for action in (self.new_order, *self.actions.values()):
+            action.setToolTip(f"Not available: {reason}" if reason else action.statusTip())
         state = self._state() if writable else None
         allowed = order.available_actions(state) if state else frozenset()
         for key, action in self.actions.items():
@@ -118,10 +122,11 @@ class OrderActions(QObject):
         lines = dialog.chosen_lines()
 
         def run() -> None:
-            services.commands.execute(c.CreateOrder(oid, customer, currency), expected_version=0)
+            commands = services.writing("new order").commands
+            commands.execute(c.CreateOrder(oid, customer, currency), expected_version=0)
             for sku, qty in lines:
                 try:
-                    services.commands.execute(c.AddLine(oid, sku, qty))
+                    commands.execute(c.AddLine(oid, sku, qty))
                 except DomainError as e:
                     raise PartlyWritten(oid, f"Order {oid} was created, but the line {sku} "
                                              f"(quantity {qty}) was refused: {e}") from e
@@ -200,7 +205,8 @@ class OrderActions(QObject):
         cmd = self._form(key, state)
         if cmd is None:
             return
-        self._execute(lambda: services.commands.execute(cmd, expected_version=seen),
+        self._execute(lambda: services.writing(type(cmd).__name__).commands.execute(
+                          cmd, expected_version=seen),
                       info.stream_id)
 
     def _execute(self, fn: Callable[[], Any], stream_id: str,

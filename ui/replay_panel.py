@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from esaudit.application.replay import QUICK_FOLD, Replayed
+from esaudit.application.values import shown
 from esaudit.domain.errors import DomainError
 
 from .json_tree import fill_tree
@@ -90,7 +91,7 @@ class ReplayPanel(QWidget):
         self._set_enabled(True)
         for w in (self.slider, self.spin):
             w.blockSignals(True)
-            w.setRange(0, info.version)
+            w.setRange(info.first_version - 1, info.version)  # the lowest: before the first
             w.setValue(info.version)
             w.blockSignals(False)
         self.slider.setTickInterval(max(1, info.version // 20))
@@ -136,17 +137,21 @@ class ReplayPanel(QWidget):
 
     def _show(self, result: Replayed, started: float) -> None:
         self.last_ms = (time.perf_counter() - started) * 1000
-        fill_tree(self.state_view, result.state or {})
+        fill_tree(self.state_view, shown(result.state or {}))
         origin = (f", from the snapshot at {result.snapshot_version}"
                   if result.snapshot_version else "")
         info = self.session.stream_info
         head = info.version if info else result.version
-        if result.version == 0:
+        first = info.first_version if info else 1
+        if result.version < first:
             self.info.setText(f"{result.stream_type} {result.stream_id} before its first "
-                              f"event (version 0 of {head}): the stream did not exist yet")
+                              f"event (version {result.version} of {head}): the stream did "
+                              "not exist yet")
             return
+        caveat = f"\nNote: {result.caveat}" if result.caveat else ""
         self.info.setText(f"{result.stream_type} {result.stream_id} at version "
-                          f"{result.version} of {head}{origin}  ·  {self.last_ms:.1f} ms")
+                          f"{result.version} of {head}{origin}  ·  {self.last_ms:.1f} ms"
+                          f"{caveat}")
 
     def replay_at(self, instant: datetime) -> None:
         services = self.session.services

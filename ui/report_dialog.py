@@ -70,8 +70,9 @@ class ReportDialog(QDialog):
         self.version_a = QSpinBox(objectName="reportVersionA")
         self.version_b = QSpinBox(objectName="reportVersionB")
         top = stream.version if stream else 0
-        for spin, value in ((self.version_a, max(top - 1, 0)), (self.version_b, top)):
-            spin.setRange(0, max(top, 0))
+        low = stream.first_version - 1 if stream else 0
+        for spin, value in ((self.version_a, max(top - 1, low)), (self.version_b, top)):
+            spin.setRange(low, max(top, low))
             spin.setValue(value)
             spin.setEnabled(False)
             self.use_versions.toggled.connect(spin.setEnabled)

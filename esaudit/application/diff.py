@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .values import typed_value
+
 Kind = Literal["added", "removed", "changed"]
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
 
@@ -39,7 +41,8 @@ def diff_states(old: Any, new: Any, path: str = "") -> list[Change]:
     """
     if not path and (old is None) != (new is None) and isinstance(old or new, dict):
         old, new = old or {}, new or {}
-    if isinstance(old, dict) and isinstance(new, dict):
+    if (isinstance(old, dict) and isinstance(new, dict) and typed_value(old) is None
+            and typed_value(new) is None):  # a typed value (10.50 as Decimal) is one leaf
         changes: list[Change] = []
         for key in sorted(set(old) | set(new), key=str):
             sub = _join(path, key)

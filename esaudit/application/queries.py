@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from store import EventStore
+from store import EventStore, Source
 from store.hashing import instant_from_us
 from store.stream_browser import Annotation, SortKey
 
@@ -72,12 +72,18 @@ ORDER_ANNOTATION = Annotation(key=order_summary.c.order_id, status=order_summary
 
 
 class Queries:
-    """Reads read models; without them (a store never opened writable) the stream list still
-    works and order/product lookups find nothing, instead of failing on a missing table."""
+    """Reads read models; without them (a store never opened writable, or a store esaudit did
+    not write) the stream list still works and order/product lookups find nothing, instead of
+    failing on a missing table."""
 
-    def __init__(self, store: EventStore, *, has_read_models: bool = True) -> None:
+    def __init__(self, store: Source, *, read_models: EventStore | None = None) -> None:
         self.store = store
-        self.has_read_models = has_read_models
+        self._models = read_models
+        self.has_read_models = read_models is not None
+
+    def _read_models(self) -> EventStore:
+        assert self._models is not None, "callers check has_read_models first"
+        return self._models
 
     @property
     def _annotation(self) -> Annotation | None:
@@ -110,7 +116,7 @@ class Queries:
     def order(self, order_id: str) -> OrderSummary | None:
         if not self.has_read_models:
             return None
-        with self.store.read_connection() as conn:
+        with self._read_models().read_connection() as conn:
             row = conn.execute(select(order_summary)
                                .where(order_summary.c.order_id == order_id)).first()
         return _order(row) if row else None
@@ -123,13 +129,13 @@ class Queries:
             query = query.where(order_summary.c.status == status)
         if limit is not None:
             query = query.limit(limit)
-        with self.store.read_connection() as conn:
+        with self._read_models().read_connection() as conn:
             return [_order(r) for r in conn.execute(query)]
 
     def product(self, sku: str) -> Product | None:
         if not self.has_read_models:
             return None
-        with self.store.read_connection() as conn:
+        with self._read_models().read_connection() as conn:
             row = conn.execute(select(product_catalogue)
                                .where(product_catalogue.c.sku == sku)).first()
         return Product(row.sku, row.name, row.price_cents, row.version) if row else None
@@ -137,20 +143,20 @@ class Queries:
     def products(self) -> list[Product]:
         if not self.has_read_models:
             return []
-        with self.store.read_connection() as conn:
+        with self._read_models().read_connection() as conn:
             rows = conn.execute(select(product_catalogue).order_by(product_catalogue.c.sku))
             return [Product(r.sku, r.name, r.price_cents, r.version) for r in rows]
 
     def unprojectable(self, projection: str | None = None) -> list[UnprojectableStream]:
         """The streams read models cannot hold, in id order (none in a store whose read
         models predate the record of them)."""
-        if not self.has_read_models or not self.store.has_tables([unprojectable.name]):
+        if not self.has_read_models or not self._read_models().has_tables([unprojectable.name]):
             return []
         query = select(unprojectable).order_by(unprojectable.c.stream_id,
                                                unprojectable.c.projection)
         if projection is not None:
             query = query.where(unprojectable.c.projection == projection)
-        with self.store.read_connection() as conn:
+        with self._read_models().read_connection() as conn:
             return [UnprojectableStream(r.projection, r.stream_id, r.version, r.reason)
                     for r in conn.execute(query)]
 

@@ -6,7 +6,7 @@ What the app reads (events, stream heads) and the errors it must tell apart (a c
 edit, a store refusal) are the store's own types, so they are re-exported here by import,
 not copied: ``records.RecordedEvent is store.RecordedEvent``, and ``except StoreError`` in
 the app catches exactly what the store raises. ``EventStore`` is here for annotations of
-the store object the app gets from ``Services.store``.
+the store object the app gets from ``Services.store`` (a ``Source``: any kind of store).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from store import (
     ConcurrencyError,
     EventStore,
     RecordedEvent,
+    Source,
     StoreError,
     StreamInfo,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "ConcurrencyError",
     "EventStore",
     "RecordedEvent",
+    "Source",
     "StoreError",
     "StreamInfo",
 ]

@@ -13,7 +13,7 @@ from store import Source
 from store.hashing import iso_from_instant as iso
 
 from ..domain.errors import InvalidCommand, UnknownStream
-from ..domain.folds import fold
+from ..domain.folds import FOLDS, fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +25,22 @@ class Replayed:
     snapshot_version: int | None  # the snapshot the replay started from, if any
     note: str = ""
     """What the answer means when it is not a state, e.g. an instant before the stream."""
+    model: str = "none"
+    """Which fold produced the state: ``builtin:Order``/``builtin:Product`` (esaudit's own
+    domain), or ``none``: the events' payload fields merged, not the aggregate's state."""
+
+    @property
+    def caveat(self) -> str:
+        """What a reader must know before trusting the state (empty for a known model)."""
+        if self.model != "none" or self.state is None:
+            return ""
+        return (f"no model for {self.stream_type}: the events' payload fields merged are "
+                "shown, not the aggregate's state")
 
     def as_json(self) -> dict[str, Any]:
-        """``{stream_id, version, state}``, plus ``note`` when the replay has one."""
+        """``{stream_id, version, state, model}``, plus ``note`` when the replay has one."""
         data: dict[str, Any] = {"stream_id": self.stream_id, "version": self.version,
-                                "state": self.state}
+                                "state": self.state, "model": self.model}
         if self.note:
             data["note"] = self.note
         return data
@@ -62,9 +73,9 @@ class Replayer:
         """Replay to ``version`` (default: the head) or to the last event at or before ``at``."""
         replayed = self._replay(stream_id, version, at, use_snapshots, None)
         assert replayed is not None
-        if at is not None and replayed.version == 0:
-            info = self.store.stream(stream_id)
-            first = f": its first event was recorded at {iso(info.first_at)}" if info else ""
+        info = self.store.stream(stream_id)
+        if at is not None and info is not None and replayed.version < info.first_version:
+            first = f": its first event was recorded at {iso(info.first_at)}"
             return replace(replayed, state=None,
                            note=f"the stream did not exist yet at {iso(at)}{first}")
         return replayed
@@ -82,16 +93,23 @@ class Replayer:
             raise UnknownStream(f"no stream {stream_id!r} in the store")
         if version is not None and at is not None:
             raise InvalidCommand("give a version or an instant, not both")
+        empty = info.first_version - 1  # the version "before the first event"
         target = info.version if version is None else version
-        if not 0 <= target <= info.version:
-            raise InvalidCommand(f"stream {stream_id} has versions 1..{info.version}, "
-                                 f"not {version}")
+        if not empty <= target <= info.version:
+            raise InvalidCommand(f"stream {stream_id} has versions {info.first_version}.."
+                                 f"{info.version}, not {version}")
         if at is not None:
             target = self._version_at(info.version, stream_id, at)
-        if not use_snapshots:
-            events = self.store.read_payloads(stream_id, 1, target) if target else []
+        model = self.model_of(info.stream_type)
+        # A foreign store's snapshots hold its aggregates' own state, which no esaudit fold
+        # continues from; esaudit's snapshots are states its folds wrote.
+        if not use_snapshots or not self._own_snapshots:
+            events = self.store.read_payloads(stream_id, info.first_version, target) \
+                if target > empty else []
+            if most is not None and len(events) > most:
+                return None
             return Replayed(stream_id, info.stream_type, target,
-                            fold(info.stream_type, events), None)
+                            fold(info.stream_type, events), None, model=model)
         start, state, snap_version = self._start(stream_id, target)
         if most is not None and target - start > most:
             return None
@@ -99,7 +117,7 @@ class Replayer:
             events = self.store.read_payloads(stream_id, start + 1, target) \
                 if target > start else []
             return Replayed(stream_id, info.stream_type, target,
-                            fold(info.stream_type, events, state), snap_version)
+                            fold(info.stream_type, events, state), snap_version, model=model)
         with self._long_fold:  # a second caller waiting here then folds from the first's states
             start, state, snap_version = self._start(stream_id, target)
             events = self.store.read_payloads(stream_id, start + 1, target) \
@@ -108,7 +126,18 @@ class Replayer:
                 chunk = events[k:k + MEMO_EVERY]
                 state = fold(info.stream_type, chunk, state)
                 self._remember(stream_id, chunk[-1][0], state)
-        return Replayed(stream_id, info.stream_type, target, state, snap_version)
+        return Replayed(stream_id, info.stream_type, target, state, snap_version, model=model)
+
+    @property
+    def _own_snapshots(self) -> bool:
+        return self.store.identity.kind == "esaudit"
+
+    def model_of(self, stream_type: str) -> str:
+        """The fold a stream type replays with: esaudit's own domain only in esaudit's own
+        store (another store's ``Order`` is not the demo shop's), else ``none``."""
+        if self.store.identity.kind == "esaudit" and stream_type in FOLDS:
+            return f"builtin:{stream_type}"
+        return "none"
 
     def events_to_fold(self, stream_id: str, version: int | None = None) -> int:
         """How many events a replay to ``version`` (default: the head) would fold from the
@@ -116,7 +145,10 @@ class Replayer:
         info = self.store.stream(stream_id)
         if info is None:
             return 0
-        target = info.version if version is None else min(max(version, 0), info.version)
+        empty = info.first_version - 1
+        target = info.version if version is None else min(max(version, empty), info.version)
+        if not self._own_snapshots:
+            return target - empty
         return target - self._start(stream_id, target)[0]
 
     def _start(self, stream_id: str, target: int,

@@ -18,7 +18,8 @@ from typing import IO
 from store import EventStore, Source
 from store.bulk import ImportCancelled, ImportSummary
 from store.exporters import RawRow, write_csv, write_jsonl
-from store.importers import detect_format, open_reader
+from store.importers import HistoryReader, detect_format, foreign_kind, open_reader
+from store.sources.importing import FOREIGN_FORMATS, SourceReader
 
 from .jobs import Cancelled, Progress
 
@@ -123,12 +124,19 @@ def export_history(store: Source, path: Path, selection: Selection | None = None
                             cancelled=cancelled).events
 
 
-def import_history(store: EventStore, path: Path, fmt: str | None = None, *,
+def import_history(store: EventStore, path: Path | str, fmt: str | None = None, *,
                    progress: Progress | None = None,
-                   cancelled: Callable[[], bool] | None = None) -> ImportSummary:
-    """Import a whole file into the store in one transaction (ImportRejected names the line)."""
-    path = Path(path)
-    reader = open_reader(path, fmt or detect_format(path))
+                   cancelled: Callable[[], bool] | None = None,
+                   cipher_key: str | None = None) -> ImportSummary:
+    """Import a whole file, or a whole store another program wrote (a SQLite file or a
+    PostgreSQL URL), in one transaction (ImportRejected names the line or position)."""
+    reader: HistoryReader | SourceReader
+    if fmt is None:
+        fmt = foreign_kind(str(path)) if "://" in str(path) else detect_format(Path(path))
+    if fmt in FOREIGN_FORMATS:
+        reader = SourceReader(path, fmt, cipher_key=cipher_key)
+    else:
+        reader = open_reader(Path(path), fmt)
 
     def report(_events: int) -> None:
         if progress is not None:

@@ -48,15 +48,21 @@ class VerificationReport:
     events_checked: int
     streams_checked: int
     findings: list[VerificationFinding] = field(default_factory=list)
+    not_checked: tuple[str, ...] = ()
+    """What this kind of source does not let verify check (a store without a hash chain),
+    each as one sentence; empty for esaudit's own store, where every check runs."""
 
     @property
     def ok(self) -> bool:
         return not self.findings
 
     def as_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "events_checked": self.events_checked,
-                "streams_checked": self.streams_checked,
-                "findings": [f.as_json() for f in self.findings]}
+        data: dict[str, Any] = {"ok": self.ok, "events_checked": self.events_checked,
+                                "streams_checked": self.streams_checked,
+                                "findings": [f.as_json() for f in self.findings]}
+        if self.not_checked:
+            data["not_checked"] = list(self.not_checked)
+        return data
 
 
 @dataclass(slots=True)
@@ -217,7 +223,12 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
            progress: Callable[[int, int], None] | None = None,
            cancelled: Callable[[], bool] | None = None) -> VerificationReport:
     """Verify the whole store, or only some streams (a chain is always checked from version 1).
+    A source without a hash chain gets the checks that need none (verify_unchained).
     """
+    if not store.capabilities.hash_chain:
+        from .verify_unchained import verify_unchained
+        return verify_unchained(store, stream_ids=stream_ids, stream_type=stream_type,
+                                progress=progress, cancelled=cancelled)
     total = store.head_position()
     keep = set(against or ())
     types = [stream_type] if stream_type else None

@@ -353,14 +353,18 @@ class ForeignSource(ABC):
                         event_types: Iterable[str] | None = None,
                         since: datetime | None = None, until: datetime | None = None,
                         page_size: int = 5000) -> Iterator[EventRow]:
-        """The events with payload and metadata as canonical JSON text and no hash: the
-        source's own bytes are its encoding (maybe compressed or encrypted), not JSON."""
+        """The events with payload and metadata as canonical JSON text and no hash (the
+        source's own bytes are its encoding, maybe compressed or encrypted, not JSON). The
+        metadata carries the provenance under ``source`` (with the source's kind), so an export
+        imported elsewhere still says where each event came from."""
+        kind = self.kind
         for page in self._log(after_position, to_position, stream_ids, stream_types,
                               event_types, since, until, page_size):
             for e, stream_type in page:
+                metadata = {**e.metadata, "source": {"kind": kind, **e.provenance}}
                 yield (e.position, e.stream_id, stream_type, e.version, e.type,
                        e.recorded_at_us, canonical_json(e.payload),
-                       canonical_json(e.metadata), "")
+                       canonical_json(metadata), "")
 
     def iter_event_payloads(self, after_position: int = 0, *, to_position: int | None = None,
                             stream_types: Iterable[str] | None = None, page_size: int = 5000,

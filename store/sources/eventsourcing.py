@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
 from ..errors import StoreOpenError
-from ..hashing import us_from_instant
 from ..records import Snapshot
 from .base import ForeignEvent, ForeignSource, StreamEntry
 from .database import ReadOnlyDatabase
@@ -40,6 +40,9 @@ from .eventsourcing_state import StateReader
 EVENT_COLUMNS = frozenset(("originator_id", "originator_version", "topic", "state"))
 UNKNOWN_TYPE = "unknown"
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
+_HEX_DIGITS = "0123456789abcdef"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,9 @@ def find_layouts(tables: Mapping[str, frozenset[str]], dialect: str) -> list[Lay
 
 def shown_id(stored: object) -> str:
     """An originator id as the application prints it."""
+    if type(stored) is str and len(stored) == 32 and not stored.strip(_HEX_DIGITS):
+        s = stored  # eventsourcing.sqlite's UUID hex: the dashed form without a UUID object
+        return f"{s[:8]}-{s[8:12]}-{s[12:16]}-{s[16:20]}-{s[20:]}"
     if isinstance(stored, uuid.UUID):
         return str(stored)
     if isinstance(stored, bytes | memoryview) and len(stored) == 16:
@@ -136,8 +142,8 @@ class EventsourcingSource(ForeignSource):
         return shown_id(stream_id.strip().lower()) if _HEX_ID.fullmatch(
             stream_id.strip().lower()) else stream_id
 
-    def _where(self, origin: object, version: object) -> str:
-        return f"{self.layout.events} {shown_id(origin)} v{version}"
+    def _where(self, origin: object, version: object) -> Callable[[], str]:
+        return lambda: f"{self.layout.events} {shown_id(origin)} v{version}"
 
     def _decode(self, nid: int, origin: object, version: int, topic: str,
                 state: bytes) -> ForeignEvent:
@@ -159,12 +165,14 @@ class EventsourcingSource(ForeignSource):
             return 0, []
         entries = []
         keys: dict[str, object] = {}
-        for oid, lo, hi, n, topic, first, last in conn.execute(self._sql_streams, {"cut": cut}):
-            where = self._where(oid, lo)
-            first_state, _ = self._states.decode(first, where)
+        decode = self._states.decode
+        for oid, lo, hi, n, topic, first, last in conn.execute(
+                self._sql_streams, {"cut": cut}).all():
+            first_state, _ = decode(first, self._where(oid, lo))
             first_at, _ = _instant(first_state.get("timestamp"))
-            last_at = first_at if hi == lo else _instant(
-                self._states.decode(last, self._where(oid, hi))[0].get("timestamp"))[0]
+            last_at = first_at if hi == lo else _leading_instant(last)
+            if last_at is None:
+                last_at = _instant(decode(last, self._where(oid, hi))[0].get("timestamp"))[0]
             sid = shown_id(oid)
             keys[sid] = oid
             entries.append(StreamEntry(sid, _stream_type(first_state, topic), int(lo), int(hi),
@@ -234,21 +242,35 @@ def _stream_type(first_state: Mapping[str, Any], first_topic: str) -> str:
     return UNKNOWN_TYPE
 
 
+_STAMP_FIRST = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
+
+
+def _leading_instant(raw: bytes | memoryview) -> int | None:
+    """The timestamp of a plain JSON state that starts with it, as eventsourcing's mapper
+    writes every event (its first attribute after the id and version it stores apart), read
+    without decoding the rest; None for any other state (decode it)."""
+    data = raw if type(raw) is bytes else bytes(raw)
+    if not data.startswith(_STAMP_FIRST):
+        return None
+    end = data.find(b'"', len(_STAMP_FIRST))
+    at_us, _ = _instant({"_type_": "datetime_iso",
+                         "_data_": data[len(_STAMP_FIRST):end].decode("ascii", "replace")})
+    return at_us if end > 0 and _ else None
+
+
 def _instant(stamp: object) -> tuple[int, str | None]:
     """(microseconds since the epoch, the recorded text) of an eventsourcing timestamp; an
     event without a readable one sorts at the epoch and says so in its provenance."""
-    from datetime import datetime
-
-    if isinstance(stamp, dict) and stamp.get("_type_") == "datetime_iso":
+    if type(stamp) is dict and stamp.get("_type_") == "datetime_iso":
         raw = stamp.get("_data_")
-        if isinstance(raw, str):
+        if type(raw) is str:
             try:
                 instant = datetime.fromisoformat(raw)
             except ValueError:
                 return 0, None
             if instant.tzinfo is None:
                 return 0, None
-            return us_from_instant(instant), raw
+            return (instant - _EPOCH) // _ONE_US, raw
     return 0, None
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import uuid
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import StoreError
@@ -70,10 +72,26 @@ class StateReader:
     def __init__(self, cipher_key: str | None = None) -> None:
         self._cipher = None if cipher_key is None else _Cipher(cipher_key)
 
-    def decode(self, raw: bytes | memoryview, where: str) -> tuple[dict[str, Any], str]:
+    def decode(self, raw: bytes | memoryview, where: str | Callable[[], str],
+               ) -> tuple[dict[str, Any], str]:
         """(the state's attributes, how it was stored: ``json``, ``zlib+json``,
-        ``aes-gcm+json`` or ``aes-gcm+zlib+json``)."""
-        data = bytes(raw)
+        ``aes-gcm+json`` or ``aes-gcm+zlib+json``); ``where`` names the row in an error (a
+        callable: built only if there is one)."""
+        data = raw if type(raw) is bytes else bytes(raw)
+        if data[:1] == b"{":
+            try:
+                state = decode_json(data)
+            except ValueError:
+                state = None
+            if type(state) is dict:
+                return state, "json"
+        try:
+            return self._decode_layers(data)
+        except StateUnreadable as e:
+            place = where() if callable(where) else where
+            raise StateUnreadable(f"{place}: {e}") from e
+
+    def _decode_layers(self, data: bytes) -> tuple[dict[str, Any], str]:
         layers: list[str] = []
         if not data.startswith(b"{"):
             if _looks_zlib(data):
@@ -85,8 +103,8 @@ class StateReader:
             if not layers:
                 if self._cipher is None:
                     raise StateUnreadable(
-                        f"{where}: the states are encrypted (eventsourcing cipher); set "
-                        "CIPHER_KEY to the key the application uses")
+                        "the states are encrypted (eventsourcing cipher); set CIPHER_KEY to "
+                        "the key the application uses")
                 data = self._cipher.decrypt(data)
                 layers.append("aes-gcm")
                 if _looks_zlib(data):
@@ -94,15 +112,15 @@ class StateReader:
                         data = zlib.decompress(data)
                         layers.append("zlib")
                     except zlib.error as e:
-                        raise StateUnreadable(f"{where}: a decrypted state is not zlib data "
-                                              f"({e})") from e
+                        raise StateUnreadable(f"a decrypted state is not zlib data ({e})"
+                                              ) from e
         try:
             state = decode_json(data)
         except ValueError as e:
-            raise StateUnreadable(f"{where}: a state is not JSON after "
+            raise StateUnreadable(f"a state is not JSON after "
                                   f"{'+'.join(layers) or 'reading'} ({e})") from e
         if not isinstance(state, dict):
-            raise StateUnreadable(f"{where}: a state is JSON but not an object")
+            raise StateUnreadable("a state is JSON but not an object")
         layers.append("json")
         return state, "+".join(layers)
 
@@ -117,5 +135,8 @@ def typed_value(value: Any) -> tuple[str, str] | None:
     if isinstance(value, dict) and value.keys() == TYPED_KEYS:
         name, data = value["_type_"], value["_data_"]
         if isinstance(name, str):
+            if name == "uuid_hex" and isinstance(data, str):
+                with contextlib.suppress(ValueError):  # as the application prints it
+                    data = str(uuid.UUID(hex=data))
             return (data if isinstance(data, str) else repr(data)), TYPE_NAMES.get(name, name)
     return None

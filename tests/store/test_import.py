@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -114,62 +113,6 @@ def test_a_bad_row_deep_in_a_big_file_rolls_back_earlier_chunks(store_target: st
         import_history(st, tmp_path / "big.jsonl")
     assert e.value.line == 11_501
     assert _dump(store_target) == before
-
-
-def _eventsourcing_db(path: Path, states: list[tuple[str, int, str, bytes]]) -> None:
-    import sqlite3
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE stored_events (notification_id INTEGER PRIMARY KEY "
-                 "AUTOINCREMENT, originator_id TEXT, originator_version INTEGER, topic TEXT, "
-                 "state BLOB, UNIQUE (originator_id, originator_version))")
-    conn.executemany("INSERT INTO stored_events (originator_id, originator_version, topic, "
-                     "state) VALUES (?,?,?,?)", states)
-    conn.commit()
-    conn.close()
-
-
-def _state(ts: str, **fields: object) -> bytes:
-    return json.dumps({"timestamp": {"_type_": "datetime_iso", "_data_": ts}, **fields}).encode()
-
-
-def test_eventsourcing_database_becomes_streams(tmp_path: Path) -> None:
-    uid = "6f1a2b3c4d5e6f708192a3b4c5d6e7f8"
-    src = tmp_path / "es.sqlite"
-    _eventsourcing_db(src, [
-        (uid, 1, "bank.domain:Account.Opened",
-         _state("2024-05-01T10:00:00+00:00", full_name="Ada", originator_topic="bank:Account")),
-        (uid, 2, "bank.domain:Account.Credited",
-         _state("2024-05-01T10:05:00.250000+00:00", amount={"_type_": "decimal_str",
-                                                            "_data_": "12.50"})),
-    ])
-    target = str(tmp_path / "audit.db")
-    with open_store(target) as st:
-        summary = import_history(st, src)
-        assert (summary.events, summary.streams) == (2, 1)
-        events = st.read_stream(uid)
-    assert [(e.stream_type, e.type) for e in events] == [("Account", "Opened"),
-                                                         ("Account", "Credited")]
-    assert events[1].payload == {"amount": "12.50"}
-    assert events[1].recorded_at.isoformat() == "2024-05-01T10:05:00.250000+00:00"
-    assert events[0].metadata == {"source": "eventsourcing",
-                                  "topic": "bank.domain:Account.Opened"}
-
-
-@pytest.mark.parametrize(("state", "reason"), [
-    (b"x\x9c" + __import__("zlib").compress(b'{"a":1}')[2:], "compressed"),
-    (hashlib.sha256(b"k").digest() * 2, "encrypted"),
-])
-def test_eventsourcing_compressed_or_encrypted_states_are_refused(
-        tmp_path: Path, state: bytes, reason: str) -> None:
-    src = tmp_path / "es.sqlite"
-    ok = _state("2024-05-01T10:00:00+00:00", x=1)
-    _eventsourcing_db(src, [("a", 1, "m:Agg.Made", ok), ("a", 2, "m:Agg.Changed", state)])
-    target = str(tmp_path / "audit.db")
-    with open_store(target) as st, pytest.raises(ImportRejected) as e:
-        import_history(st, src)
-    assert e.value.line == 2 and reason in e.value.reason
-    with open_store(target, read_only=True) as st:
-        assert st.stats().events == 0
 
 
 def test_lone_surrogates_and_huge_numbers_are_refused_by_line(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from esaudit.application.records import EventStore, RecordedEvent
+from esaudit.application.records import RecordedEvent, Source
 from esaudit.application.timeline import event_version_at
 
 from .base import Index, TableModel
@@ -17,31 +17,36 @@ CACHED_PAGES = 20
 
 
 class EventTableModel(TableModel):
-    """Row ``r`` is version ``r + 1``; versions are read a page at a time when shown, so
-    selecting a stream of 200,000 events costs what selecting one of ten does."""
+    """Row ``r`` is version ``first + r`` (``first``: the stream's first version, 1 in
+    esaudit's store, 0 in a source that counts from 0); versions are read a page at a time
+    when shown, so selecting a stream of 200,000 events costs what selecting one of ten
+    does."""
 
     COLUMNS = ("Version", "Recorded (UTC)", "Type", "Actor")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._store: EventStore | None = None
+        self._store: Source | None = None
         self._stream_id = ""
+        self._first = 1
         self._pages: PageCache[RecordedEvent] = PageCache(self._read_page, PAGE, CACHED_PAGES)
 
-    def set_stream(self, store: EventStore | None, stream_id: str, version: int) -> None:
+    def set_stream(self, store: Source | None, stream_id: str, version: int,
+                   first_version: int = 1) -> None:
         """Show a stream up to ``version`` (the version the user is looking at)."""
         self.beginResetModel()
-        self._store, self._stream_id = store, stream_id
-        self._total = version if store is not None and stream_id else 0
+        self._store, self._stream_id, self._first = store, stream_id, first_version
+        self._total = max(version - first_version + 1, 0) if store is not None and stream_id \
+            else 0
         self._pages.clear()
         self.endResetModel()
 
     def _read_page(self, number: int) -> list[RecordedEvent]:
         if self._store is None:
             return []
-        first = number * PAGE + 1
-        return self._store.read_stream(self._stream_id, first,
-                                       min(first + PAGE - 1, self._total))
+        first = number * PAGE + self._first
+        last = self._first + self._total - 1
+        return self._store.read_stream(self._stream_id, first, min(first + PAGE - 1, last))
 
     def event_at(self, row: int) -> RecordedEvent | None:
         return self._pages.row(row) if 0 <= row < self._total else None
@@ -52,9 +57,10 @@ class EventTableModel(TableModel):
             if event.position == position:
                 return row
         found = None if self._store is None else event_version_at(self._store, position)
-        if found is None or found[0] != self._stream_id or found[1] > self._total:
+        row = -1 if found is None else found[1] - self._first
+        if found is None or found[0] != self._stream_id or not 0 <= row < self._total:
             return -1
-        return found[1] - 1
+        return row
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -68,5 +74,6 @@ class EventTableModel(TableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"Position {e.position}, hash {e.hash}"
+            return f"Position {e.position}, hash {e.hash}" if e.hash else \
+                f"Position {e.position} (the source keeps no hash)"
         return None

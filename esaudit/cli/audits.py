@@ -1,0 +1,116 @@
+"""Audit jobs and the files they hand on: verify, audit-projections, report, export, import."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ..application.audit import audit_projections
+from ..application.transfer import export_selection, import_history
+from ..application.verify import load_heads, verify
+from ..bootstrap import Services
+from ..domain.errors import InvalidCommand
+from ..output import print_json, print_table
+from .common import command, end_progress, file_digest, selection, stderr_progress, writable
+from .exits import EXIT_FINDING, EXIT_OK
+
+
+@command("verify")
+def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
+    heads = load_heads(args.against) if args.against else None
+    report = verify(svc.store, against=heads)
+    if args.json:
+        print_json(report.as_json())
+    else:
+        verdict = "clean" if report.ok else f"{len(report.findings)} finding(s)"
+        print(f"verified {report.events_checked} events in {report.streams_checked} streams"
+              f"{' against ' + args.against if args.against else ''}: {verdict}")
+        for what in report.not_checked:
+            print(f"not checked: {what}")
+        if report.findings:
+            print_table(["kind", "stream", "version", "position", "detail"],
+                        [(f.kind, f.stream_id, f.version, f.position, f.detail)
+                         for f in report.findings])
+    return EXIT_OK if report.ok else EXIT_FINDING
+
+
+@command("audit-projections")
+def cmd_audit_projections(svc: Services, args: argparse.Namespace) -> int:
+    if svc.projector is None:
+        raise InvalidCommand(f"nothing to audit: {svc.read_only_reason}, so it has none of "
+                             "esaudit's read models")
+    audit = audit_projections(svc.comparer)
+    if args.json:
+        print_json(audit.as_json())
+    else:
+        problems = [f"{len(audit.mismatches)} mismatching field(s)"] if audit.mismatches else []
+        if audit.unprojectable:
+            problems.append(f"{len(audit.unprojectable)} stream(s) a read model cannot hold")
+        verdict = "; ".join(problems) or "read models match history"
+        print(f"audited {audit.orders_checked} orders: {verdict}")
+        if audit.mismatches:
+            print_table(["order", "field", "read model", "replayed"],
+                        [(m.order_id, m.path, m.read_model, m.replayed)
+                         for m in audit.mismatches])
+        if audit.unprojectable:
+            print_table(["read model", "stream", "from version", "why it cannot be held"],
+                        [(u.projection, u.stream_id, u.version, u.reason)
+                         for u in audit.unprojectable])
+    return EXIT_OK if audit.ok else EXIT_FINDING
+
+
+@command("report")
+def cmd_report(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.report import build_report, parse_versions
+    from ..reporting.writers import check_report_path, write_report
+    suffix = check_report_path(Path(args.out))
+    versions = parse_versions(args.versions) if args.versions else None
+    data = build_report(svc.store, selection(args), versions,
+                        progress=stderr_progress("report"))
+    write_report(svc.store, data, Path(args.out))
+    end_progress()
+    findings = len(data.integrity.findings) if data.integrity else 0
+    if args.json:
+        print_json({"path": args.out, "format": "html" if suffix == ".htm" else suffix[1:],
+                    "events": data.events_total, "streams": len(data.streams),
+                    "digest": file_digest(Path(args.out)),
+                    "integrity": "clean" if data.integrity and data.integrity.ok
+                    else findings})
+        return EXIT_OK
+    integrity = "clean" if data.integrity and data.integrity.ok else \
+        f"{findings} integrity finding(s)"
+    print(f"wrote {args.out}: {data.events_total} events in {len(data.streams)} streams, "
+          f"{integrity}")
+    return EXIT_OK
+
+
+@command("export")
+def cmd_export(svc: Services, args: argparse.Namespace) -> int:
+    summary = export_selection(svc.store, Path(args.file), selection(args),
+                               progress=stderr_progress("export"))
+    end_progress()
+    if args.json:
+        print_json({"path": args.file, "format": summary.format, "events": summary.events,
+                    "streams": summary.streams, "digest": file_digest(Path(args.file))})
+    else:
+        print(f"exported {summary.events} events to {args.file}")
+    return EXIT_OK
+
+
+@command("import")
+def cmd_import(svc: Services, args: argparse.Namespace) -> int:
+    w = writable(svc, "import")
+    summary = import_history(w.store, args.file, args.format,
+                             progress=stderr_progress("import"),
+                             cipher_key=os.environ.get("CIPHER_KEY") or None)
+    end_progress()
+    w.projector.catch_up()
+    if args.json:
+        print_json({"events": summary.events, "streams": summary.streams,
+                    "first_position": summary.first_position,
+                    "last_position": summary.last_position})
+    else:
+        print(f"imported {summary.events} events in {summary.streams} streams "
+              f"(positions {summary.first_position}..{summary.last_position})")
+    return EXIT_OK

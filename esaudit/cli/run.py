@@ -1,0 +1,90 @@
+"""One run of the command line: parse, open the store the command names, dispatch, and turn
+every error into its one line and exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from store import ConcurrencyError, StoreError
+
+from ..bootstrap import bootstrap
+from ..domain.errors import DomainError, InvalidTransition
+
+# Each command module registers its commands in COMMANDS as it is imported.
+from . import audits, reads, writes  # noqa: F401
+from .arguments import NOTES, build_parser
+from .common import COMMANDS
+from .exits import (
+    EXIT_CONFLICT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    UsageError,
+    fail,
+)
+
+RunGui = Callable[[str | None, bool, str | None], int]
+"""Opens the desktop app: (target, read_only, screenshot) -> exit code."""
+
+
+def default_target(create: bool = False) -> str:
+    """The store a command opens without ``--db``: ``$ESAUDIT_DB``, else the per-user one."""
+    env = os.environ.get("ESAUDIT_DB")
+    if env:
+        return env
+    from platformdirs import user_data_dir
+    folder = Path(user_data_dir("esaudit", appauthor=False))
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / "esaudit.db")
+
+
+def _creates(args: argparse.Namespace) -> bool:
+    """Whether a command may create the store it names: only seed, import and ``order
+    create``; every other command refuses a missing store (``no store at PATH``) instead of
+    answering for an empty one."""
+    return args.command in ("seed", "import") or (
+        args.command == "order" and args.action == "create")
+
+
+def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> int:
+    """Run one command. ``gui`` (or no command) needs ``run_gui``: the launcher that owns Qt
+    (``ui.launcher``, behind the ``esaudit`` script and ``main.py``) passes it; without it,
+    as under ``python -m esaudit``, the command is refused with exit 2."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    NOTES.clear()
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command in (None, "gui"):
+            if run_gui is None:
+                raise UsageError("the desktop app starts with the esaudit command or main.py")
+            return run_gui(args.db, args.read_only, getattr(args, "screenshot", None))
+        creates = _creates(args)
+        target = args.db or default_target(creates)
+        svc = bootstrap(target, read_only=args.read_only, create=creates,
+                        source_kind=args.source)
+        try:
+            code = COMMANDS[args.command](svc, args)
+        finally:
+            svc.close()
+        for note in NOTES:
+            print(note, file=sys.stderr)
+        return code
+    except UsageError as e:
+        return fail(f"esaudit: {e}", EXIT_USAGE, debug)
+    except ConcurrencyError as e:
+        return fail(f"esaudit: conflict: {e}", EXIT_CONFLICT, debug)
+    except InvalidTransition as e:
+        return fail(f"esaudit: refused: {e}", EXIT_REFUSED, debug)
+    except (DomainError, StoreError, ValueError) as e:
+        return fail(f"esaudit: {e}", EXIT_USAGE, debug)
+    except KeyboardInterrupt:
+        return fail("esaudit: interrupted", EXIT_INTERRUPTED, debug)
+    except BrokenPipeError:
+        return EXIT_OK

@@ -1,0 +1,157 @@
+"""Opening a store in the app: File > New, Open, Open read-only, Connect, the demo store, and
+the recent stores. Every open runs off the GUI thread and ends with the timeline drawn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
+
+from esaudit.application.jobs import CancelCheck, Progress
+from esaudit.application.seed import seed
+from esaudit.application.timeline import TimelineData, load_timeline
+from esaudit.bootstrap import Services, bootstrap
+
+from .actions import make_action
+from .session import Session
+from .timeline import TimelinePanel
+from .workers import run_in_background
+
+MAX_RECENT = 8
+STORE_FILTER = "esaudit stores (*.db)"
+
+
+class StoreOpener(QObject):
+    """Opens stores into the session and remembers them in the settings."""
+
+    opened = Signal()  # a store is open and its timeline drawn
+    failed = Signal(str)  # why a store could not be opened
+
+    def __init__(self, session: Session, window: QWidget, timeline: TimelinePanel,
+                 settings: QSettings) -> None:
+        super().__init__(window)
+        self.session = session
+        self.window = window
+        self.timeline = timeline
+        self.settings = settings
+        self.new_store_action = make_action(
+            window, "&New store…", self.new_store, "Ctrl+Shift+N",
+            "Create an empty SQLite store", "actionNewStore", "new-store")
+        self.open_action = make_action(
+            window, "&Open store…", lambda: self.open_dialog(False),
+            QKeySequence.StandardKey.Open, "Open a SQLite store", "actionOpen", "open-store")
+        self.open_read_only_action = make_action(
+            window, "Open &read-only…", lambda: self.open_dialog(True), "Ctrl+Shift+O",
+            "Open a store without any write", "actionOpenReadOnly")
+        self.connect_action = make_action(
+            window, "&Connect to PostgreSQL…", self.connect_dialog, None,
+            "Open a shared store by URL", "actionConnect")
+        self.demo_action = make_action(
+            window, "Create &demo store…", self.create_demo_store, None,
+            "Create a store seeded with demo orders", "actionDemo")
+        self.recent_menu = QMenu("Recent stores", window)
+        self._fill_recent()
+
+    def open_target(self, target: str, read_only: bool = False, create: bool = False) -> None:
+        """Open a store off the GUI thread: bootstrap, catch up read models, load the timeline.
+
+        Only File > New store creates (``create``): opening a path that holds no store is
+        refused with a message, and no file is made.
+        """
+        def job(progress: Progress, cancelled: CancelCheck) -> Any:
+            services = bootstrap(target, read_only=read_only, create=create)
+            try:
+                data = load_timeline(services.store, progress, cancelled)
+            except BaseException:
+                services.close()
+                raise
+            return services, data
+
+        def done(result: tuple[Services, TimelineData]) -> None:
+            services, data = result
+            self._remember(target, read_only)
+            self.session.open(services)
+            self.timeline.set_data(data)
+            self.opened.emit()
+
+        run_in_background(self.window, f"Opening {target}…", job, done, self._open_failed)
+
+    def _open_failed(self, message: str) -> None:
+        self.failed.emit(message)
+        QMessageBox.critical(self.window, "Cannot open store", message)
+
+    def open_dialog(self, read_only: bool) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open store read-only" if read_only else "Open store", "",
+            "esaudit stores (*.db *.sqlite *.sqlite3);;All files (*)")
+        if path:
+            self.open_target(path, read_only)
+
+    def new_store(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.window, "New store", "esaudit.db",
+                                              STORE_FILTER)
+        if path:
+            if Path(path).exists():
+                QMessageBox.warning(self.window, "New store", f"{path} already exists; open "
+                                    "it instead, esaudit never overwrites a store.")
+                return
+            self.open_target(path, create=True)
+
+    def connect_dialog(self) -> None:
+        url, ok = QInputDialog.getText(self.window, "Connect to PostgreSQL", "Store URL:",
+                                       text="postgresql+psycopg://user@localhost/esaudit")
+        if ok and url.strip():
+            self.open_target(url.strip())
+
+    def create_demo_store(self) -> None:
+        from platformdirs import user_data_dir
+        folder = Path(user_data_dir("esaudit", appauthor=False))
+        folder.mkdir(parents=True, exist_ok=True)
+        path, _ = QFileDialog.getSaveFileName(self.window, "Create demo store",
+                                              str(folder / "esaudit-demo.db"), STORE_FILTER)
+        if path:
+            self.create_demo_at(path)
+
+    def create_demo_at(self, path: str, orders: int = 300) -> None:
+        """Seed a demo store at ``path`` and open it; an existing file is opened as it is."""
+        if Path(path).exists():
+            QMessageBox.warning(self.window, "Demo store", f"{path} already exists: opening it.")
+            self.open_target(path)
+            return
+
+        def job(progress: Progress, cancelled: CancelCheck) -> str:
+            services = bootstrap(path)
+            try:
+                seed(services.writing("seed").commands, orders=orders, seed=7, days=60,
+                     progress=progress)
+            finally:
+                services.close()
+            return path
+
+        run_in_background(self.window, "Creating a demo store…", job, self.open_target,
+                          self._open_failed)
+
+    # -- recent stores -----------------------------------------------------------------------
+    def _remember(self, target: str, read_only: bool) -> None:
+        recent = [t for t in self._recent() if t != target]
+        recent.insert(0, target)
+        self.settings.setValue("recentStores", recent[:MAX_RECENT])
+        self.settings.setValue("lastStore", target)
+        self.settings.setValue("lastReadOnly", read_only)
+        self._fill_recent()
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recentStores", [])
+        if isinstance(value, str):
+            return [value]
+        return list(value or [])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for target in self._recent():
+            self.recent_menu.addAction(target).triggered.connect(
+                lambda _=False, t=target: self.open_target(t))
+        self.recent_menu.setEnabled(bool(self._recent()))
