@@ -78,6 +78,14 @@ class ReadOnlyDatabase:
             return {name: frozenset(c["name"] for c in found.get_columns(name, schema=schema))
                     for name in found.get_table_names(schema=schema)}
 
+    def schemas(self) -> list[str]:
+        """The schemas that may hold an application's tables (PostgreSQL; none on SQLite)."""
+        if self._path is not None:
+            return []
+        with self.read() as conn:
+            return [name for name in inspect(conn).get_schema_names()
+                    if name not in ("information_schema", "pg_catalog", "pg_toast")]
+
     def refresh(self) -> None:
         """See what the writing application committed since the open (SQLite: a new look at
         the file and its log, which may have appeared or been checkpointed meanwhile)."""

@@ -47,18 +47,31 @@ _ONE_US = timedelta(microseconds=1)
 
 @dataclass(frozen=True, slots=True)
 class Layout:
-    """Where one application's events are: its tables and its notification id column."""
+    """Where one application's events are: its tables (in a PostgreSQL schema other than
+    the connection's own, with ``POSTGRES_SCHEMA``) and its notification id column."""
 
     events: str
     snapshots: str | None
     notification: str
+    schema: str | None = None
 
     @property
     def application(self) -> str:
         return self.events.removesuffix("_events")
 
+    @property
+    def name(self) -> str:
+        """The application as ``--source eventsourcing:NAME`` picks it."""
+        return f"{self.schema}.{self.application}" if self.schema else self.application
 
-def find_layouts(tables: Mapping[str, frozenset[str]], dialect: str) -> list[Layout]:
+    def table(self, name: str) -> str:
+        """A table's name quoted (and schema-qualified) for SQL."""
+        quoted = '"' + name.replace('"', '""') + '"'
+        return f'"{self.schema}".{quoted}' if self.schema else quoted
+
+
+def find_layouts(tables: Mapping[str, frozenset[str]], dialect: str,
+                 schema: str | None = None) -> list[Layout]:
     """Every eventsourcing application recorder among a database's tables."""
     found = []
     for name, columns in sorted(tables.items()):
@@ -74,7 +87,16 @@ def find_layouts(tables: Mapping[str, frozenset[str]], dialect: str) -> list[Lay
             continue
         snapshots = name.removesuffix("_events") + "_snapshots"
         found.append(Layout(name, snapshots if tables.get(
-            snapshots, frozenset()) >= EVENT_COLUMNS else None, notification))
+            snapshots, frozenset()) >= EVENT_COLUMNS else None, notification, schema))
+    return found
+
+
+def all_layouts(db: ReadOnlyDatabase) -> list[Layout]:
+    """The applications in the connection's own schema, else in any other schema."""
+    found = find_layouts(db.tables(), db.dialect)
+    if not found:
+        for schema in db.schemas():
+            found += find_layouts(db.tables(schema), db.dialect, schema)
     return found
 
 
@@ -117,7 +139,7 @@ class EventsourcingSource(ForeignSource):
         self._states = StateReader(cipher_key)
         self._keys: dict[str, object] = {}
         n = layout.notification
-        t = layout.events
+        t = layout.table(layout.events)
         self._sql_cut = text(f"SELECT max({n}) FROM {t}")
         self._sql_streams = text(
             f"SELECT g.oid, g.lo, g.hi, g.n, f.topic, f.state, l.state FROM "
@@ -216,7 +238,8 @@ class EventsourcingSource(ForeignSource):
         table = self.layout.snapshots
         if table is None:
             return []
-        sql = f"SELECT originator_id, originator_version, state FROM {table}"
+        sql = ("SELECT originator_id, originator_version, state FROM "
+               f"{self.layout.table(table)}")
         params: dict[str, Any] = {}
         if stream_id is not None:
             sql += " WHERE originator_id = :oid"
@@ -278,14 +301,14 @@ def open_eventsourcing(db: ReadOnlyDatabase, *, application: str | None = None,
                        cipher_key: str | None = None) -> EventsourcingSource:
     """The eventsourcing application in a database (``application`` picks one by its table
     prefix when there are several)."""
-    layouts = find_layouts(db.tables(), db.dialect)
+    layouts = all_layouts(db)
     if application is not None:
-        layouts = [x for x in layouts if x.application == application.lower()]
+        layouts = [x for x in layouts if application.lower() in (x.name, x.application)]
     if not layouts:
         raise StoreOpenError(f"{db.label} holds no eventsourcing events table"
                              + (f" for the application {application!r}" if application else ""))
     if len(layouts) > 1:
-        names = ", ".join(x.application for x in layouts)
+        names = ", ".join(x.name for x in layouts)
         raise StoreOpenError(f"{db.label} holds several eventsourcing applications ({names}): "
                              f"pick one with --source eventsourcing:NAME")
     source = EventsourcingSource(db, layouts[0], cipher_key=cipher_key)
