@@ -42,7 +42,7 @@ from eventsourcing.domain import (
     event,
 )
 from eventsourcing.utils import Environment, EnvType, get_topic, resolve_topic
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 SQLITE_MODULE = "eventsourcing.sqlite"
 POSTGRES_MODULE = "eventsourcing.postgres"
@@ -712,7 +712,7 @@ def read_expected(
         persistence_module=module,
         application_name=app.name,
         application_topic=get_topic(type(app)),
-        location=app.env.get("SQLITE_DBNAME") or app.env.get("SQLALCHEMY_URL") or "",
+        location=_location(app.env),
         schema=schema or None,
         events_table=app.recorder.events_table_name,  # type: ignore[attr-defined]
         snapshots_table=getattr(snapshot_recorder, "events_table_name", None),
@@ -724,6 +724,21 @@ def read_expected(
         aggregates=tuple(aggregates),
         snapshots=tuple(snapshots),
     )
+
+
+def _location(env: Environment) -> str:
+    """The store's file path (eventsourcing.sqlite) or SQLAlchemy URL (the other modules;
+    for eventsourcing.postgres built from its POSTGRES_* settings)."""
+    if env.get("PERSISTENCE_MODULE") == POSTGRES_MODULE:
+        return URL.create(
+            "postgresql+psycopg",
+            username=env.get("POSTGRES_USER"),
+            password=env.get("POSTGRES_PASSWORD") or None,
+            host=env.get("POSTGRES_HOST"),
+            port=int(env.get("POSTGRES_PORT") or 5432),
+            database=env.get("POSTGRES_DBNAME"),
+        ).render_as_string(hide_password=False)
+    return env.get("SQLITE_DBNAME") or env.get("SQLALCHEMY_URL") or ""
 
 
 def _sqlite_leftovers(expected: Expected) -> tuple[str, ...]:
