@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -637,7 +637,8 @@ def open_application(app_cls: type[TApp] | str, env: Mapping[str, str]) -> Itera
 def reopen(expected: Expected) -> Iterator[Application[Any]]:
     """The fixture's Application, opened again on its store (to read, or to write while an
     adapter reads: a SQLite store keeps a live ``-wal`` file while it is open)."""
-    with open_application(expected.application_topic, expected.env) as app:
+    app_cls: type[Application[Any]] = resolve_topic(expected.application_topic)
+    with open_application(app_cls, expected.env) as app:
         yield app
 
 
@@ -665,8 +666,9 @@ def read_expected(
     snapshots: list[ExpectedSnapshot] = []
     for agg_id in aggregate_ids:
         printed = str(agg_id)
-        domain_events = list(app.events.get(agg_id))
-        current = app.repository.get(agg_id)
+        # The library's stores are typed with protocols; these are its concrete classes.
+        domain_events = cast("list[CanMutateAggregate[Any]]", list(app.events.get(agg_id)))
+        current: BaseAggregate[Any] = app.repository.get(agg_id)
         events = tuple(
             ExpectedEvent(
                 version=e.originator_version,
@@ -692,34 +694,36 @@ def read_expected(
             )
         )
         if app.snapshots is not None:
-            for snap in app.snapshots.get(agg_id):
+            for snap in cast("list[CanSnapshotAggregate[Any]]", list(app.snapshots.get(agg_id))):
                 snapshots.append(
                     ExpectedSnapshot(
                         aggregate_id=printed,
                         version=snap.originator_version,
                         topic=get_topic(type(snap)),
-                        aggregate_topic=snap.topic,  # type: ignore[attr-defined]
-                        timestamp=snap.timestamp,
-                        state=dict(snap.state),  # type: ignore[attr-defined]
+                        aggregate_topic=snap.topic,
+                        timestamp=cast("datetime", vars(snap)["timestamp"]),
+                        state=dict(snap.state),
                     )
                 )
     snapshot_recorder = app.snapshots.recorder if app.snapshots is not None else None
-    module = app.env.get("PERSISTENCE_MODULE", "")
-    schema = app.env.get("POSTGRES_SCHEMA") or app.env.get("SQLALCHEMY_SCHEMA")
+    # An Environment at run time (construct_env), typed as the class-level dict.
+    settings = cast("Environment", app.env)
+    module = settings.get("PERSISTENCE_MODULE", "")
+    schema = settings.get("POSTGRES_SCHEMA") or settings.get("SQLALCHEMY_SCHEMA")
     if module == POSTGRES_MODULE and not schema:
         schema = "public"
     return Expected(
         persistence_module=module,
         application_name=app.name,
         application_topic=get_topic(type(app)),
-        location=_location(app.env),
+        location=_location(settings),
         schema=schema or None,
         events_table=app.recorder.events_table_name,  # type: ignore[attr-defined]
         snapshots_table=getattr(snapshot_recorder, "events_table_name", None),
-        id_type=app.env.get("ORIGINATOR_ID_TYPE", "uuid"),
-        compressor_topic=app.env.get("COMPRESSOR_TOPIC"),
-        cipher_topic=app.env.get("CIPHER_TOPIC"),
-        cipher_key=app.env.get("CIPHER_KEY"),
+        id_type=settings.get("ORIGINATOR_ID_TYPE", "uuid"),
+        compressor_topic=settings.get("COMPRESSOR_TOPIC"),
+        cipher_topic=settings.get("CIPHER_TOPIC"),
+        cipher_key=settings.get("CIPHER_KEY"),
         env=dict(env),
         aggregates=tuple(aggregates),
         snapshots=tuple(snapshots),
