@@ -33,7 +33,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from ..errors import StoreOpenError
 from ..records import Snapshot
-from .base import ForeignEvent, ForeignSource, StreamEntry
+from .base import EventHead, ForeignEvent, ForeignSource, StreamEntry
 from .database import ReadOnlyDatabase
 from .eventsourcing_state import StateReader
 
@@ -138,6 +138,10 @@ class EventsourcingSource(ForeignSource):
         self.snapshots_kept = layout.snapshots is not None
         self._states = StateReader(cipher_key)
         self._keys: dict[str, object] = {}
+        self._shown: dict[object, str] = {}
+        """Stored originator id -> the id shown (the inverse of ``_keys``)."""
+        self._types: dict[str, str] = {}
+        """Topic -> event type, for the few topics a store has."""
         n = layout.notification
         t = layout.table(layout.events)
         self._sql_cut = text(f"SELECT max({n}) FROM {t}")
@@ -167,6 +171,29 @@ class EventsourcingSource(ForeignSource):
     def _where(self, origin: object, version: object) -> Callable[[], str]:
         return lambda: f"{self.layout.events} {shown_id(origin)} v{version}"
 
+    def _event_type(self, topic: str) -> str:
+        found = self._types.get(topic)
+        if found is None:
+            found = self._types[topic] = event_type(topic)
+        return found
+
+    def _head_page(self, conn: Connection, after_position: int, to_position: int,
+                   limit: int) -> list[EventHead]:
+        """Heads with the time read from the state's leading timestamp: no JSON decoded
+        for a plain state (a compressed or encrypted one is decoded)."""
+        statement = text(f"{self._sql_log} ORDER BY {self.layout.notification} "
+                         f"LIMIT {int(limit)}")
+        shown, kind = self._shown, self._event_type
+        out = []
+        for nid, oid, v, topic, state in conn.execute(
+                statement, {"after": after_position, "end": to_position}).all():
+            at_us = _leading_instant(state)
+            if at_us is None:
+                at_us = _instant(self._states.decode(state, self._where(oid, v))[0].get(
+                    "timestamp"))[0]
+            out.append(EventHead(nid, shown.get(oid) or shown_id(oid), v, kind(topic), at_us))
+        return out
+
     def _decode(self, nid: int, origin: object, version: int, topic: str,
                 state: bytes) -> ForeignEvent:
         attrs, encoding = self._states.decode(state, self._where(origin, version))
@@ -178,8 +205,8 @@ class EventsourcingSource(ForeignSource):
             provenance["timestamp"] = stamp_text
         else:
             provenance["timestamp"] = "missing: the state records no timestamp"
-        return ForeignEvent(nid, shown_id(origin), version, event_type(topic), at_us, attrs,
-                            {}, provenance)
+        return ForeignEvent(nid, self._shown.get(origin) or shown_id(origin), version,
+                            self._event_type(topic), at_us, attrs, {}, provenance)
 
     def _load_streams(self, conn: Connection) -> tuple[int, list[StreamEntry]]:
         cut = conn.execute(self._sql_cut).scalar()
@@ -200,6 +227,7 @@ class EventsourcingSource(ForeignSource):
             entries.append(StreamEntry(sid, _stream_type(first_state, topic), int(lo), int(hi),
                                        int(n), first_at, last_at))
         self._keys = keys
+        self._shown = {stored: sid for sid, stored in keys.items()}
         return int(cut), entries
 
     def _read(self, conn: Connection, stream_id: str, from_version: int,
@@ -275,10 +303,15 @@ def _leading_instant(raw: bytes | memoryview) -> int | None:
     data = raw if type(raw) is bytes else bytes(raw)
     if not data.startswith(_STAMP_FIRST):
         return None
-    end = data.find(b'"', len(_STAMP_FIRST))
-    at_us, _ = _instant({"_type_": "datetime_iso",
-                         "_data_": data[len(_STAMP_FIRST):end].decode("ascii", "replace")})
-    return at_us if end > 0 and _ else None
+    start = len(_STAMP_FIRST)
+    end = data.find(b'"', start)
+    try:
+        instant = datetime.fromisoformat(data[start:end].decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if end < 0 or instant.tzinfo is None:
+        return None
+    return (instant - _EPOCH) // _ONE_US
 
 
 def _instant(stamp: object) -> tuple[int, str | None]:
