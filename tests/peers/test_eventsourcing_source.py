@@ -271,3 +271,28 @@ def test_every_first_byte_of_an_encrypted_state_is_read() -> None:
             state, how = reader.decode(nonce + sealed[-16:] + sealed[:-16], "test")
             assert state["timestamp"]["_data_"] == "2026-01-01T00:00:00+00:00"
             assert how == ("aes-gcm+json" if body is plaintext else "aes-gcm+zlib+json")
+
+
+def test_the_readme_block_runs_on_a_store_the_library_wrote(
+        eventsourcing_sqlite_bank_snapshots: Expected) -> None:
+    """The README's block under 'Other event stores', with ``bank.sqlite`` being a store the
+    library wrote: every SQLite line exits 0 and ``info`` prints the keys it promises."""
+    import re
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    section = readme.split("\n## Other event stores", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"^```sh\n(.*?)^```", section, re.S | re.M)
+    assert block is not None
+    lines = [line.split("  #", 1)[0].strip() for line in block.group(1).splitlines()]
+    local = [line for line in lines if "bank.sqlite" in line]
+    assert len(local) >= 2
+    for line in local:
+        args = shlex.split(line.replace("bank.sqlite",
+                                        eventsourcing_sqlite_bank_snapshots.location))
+        assert args[0] == "esaudit"
+        done = cli(*args[1:], env_key=None)
+        assert done.returncode == 0, f"{line}: {done.stderr}"
+        if "info" in args and "--json" in args:
+            assert {"kind", "read_only", "events", "streams", "target"} <= set(
+                json.loads(done.stdout))
