@@ -65,7 +65,11 @@ class AuditDock(QDockWidget):
     def show_verification(self, report: VerificationReport, against: str = "") -> None:
         self.findings.set_rows(list(report.findings))
         scope = f" against {against}" if against else ""
-        if report.ok:
+        if report.ok and report.not_checked:
+            text = (f"✔ Clean{scope}: {report.events_checked:,} events in "
+                    f"{report.streams_checked:,} streams verified; positions, version "
+                    "sequences and stream heads check out.")
+        elif report.ok:
             text = (f"✔ Clean{scope}: {report.events_checked:,} events in "
                     f"{report.streams_checked:,} streams verified; every hash chain, version "
                     "sequence, stream head and snapshot checks out.")
@@ -73,6 +77,7 @@ class AuditDock(QDockWidget):
             text = (f"✖ {len(report.findings):,} finding(s){scope} in "
                     f"{report.events_checked:,} events / {report.streams_checked:,} streams. "
                     "Each names the first bad event of its stream.")
+        text += "".join(f"\nNot checked: {what}" for what in report.not_checked)
         self.verify_summary.setText(text)
         self.verify_summary.setProperty("verdict", "ok" if report.ok else "bad")
         self.verify_summary.style().polish(self.verify_summary)

@@ -24,6 +24,7 @@ from .diff import Change, diff_states
 from .jobs import Cancelled, Progress
 from .replay import Replayer
 from .transfer import Selection
+from .values import shown
 from .verify import VerificationReport, verify
 
 SHOWN_EVENTS = 2000
@@ -53,6 +54,8 @@ class StreamState:
     state_b: dict[str, Any] | None
     changes: list[Change]
     note: str = ""
+    caveat: str = ""
+    """What the states mean when no model folded them (see ``Replayed.caveat``)."""
 
 
 @dataclass
@@ -140,6 +143,8 @@ def build_report(store: Source, selection: Selection,
         data.chart_lanes.append(stype)
         data.chart_kinds.append(type_)
         if len(data.events) < SHOWN_EVENTS:
+            if '"_type_"' in payload:  # typed values (a foreign store's): value (Type)
+                payload = json.dumps(shown(json.loads(payload)), ensure_ascii=False)
             data.events.append(EventLine(pos, sid, stype, version, type_, stamp,
                                          _actor(meta), payload, digest))
         if progress is not None and data.events_total % 5000 == 0:
@@ -180,7 +185,8 @@ def _actor(meta_text: str) -> str:
 def _state(replayer: Replayer, sid: str, versions: tuple[int, int] | None) -> StreamState:
     head = replayer.replay(sid)
     if versions is None:
-        return StreamState(sid, head.stream_type, None, None, head.version, head.state, [])
+        return StreamState(sid, head.stream_type, None, None, head.version, head.state, [],
+                           caveat=head.caveat)
     a, b = versions
     note = ""
     if b > head.version:
@@ -190,7 +196,7 @@ def _state(replayer: Replayer, sid: str, versions: tuple[int, int] | None) -> St
     state_a = replayer.replay(sid, a).state
     state_b = replayer.replay(sid, b).state
     return StreamState(sid, head.stream_type, a, state_a, b, state_b,
-                       diff_states(state_a, state_b), note)
+                       diff_states(state_a, state_b), note, head.caveat)
 
 
 def _check_versions_exist(store: Source, ids: list[str], versions: tuple[int, int]) -> None:

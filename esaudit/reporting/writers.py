@@ -17,6 +17,7 @@ from store.hashing import iso_from_us
 
 from ..application.report import ReportData
 from ..application.transfer import atomic_output
+from ..application.values import shown
 from ..output import flatten, plain
 from .chart import render_timeline
 
@@ -34,11 +35,16 @@ def check_report_path(path: Path) -> str:
     return suffix
 
 
+def _shown_plain(value: Any) -> str:
+    """A value as one line, typed values with their type (``10.50 (Decimal)``)."""
+    return plain(shown(value))
+
+
 def render_html(data: ReportData, chart_src: str, chart_width: int = 1000) -> str:
     env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True)
     template = env.from_string((files("resources") / "report.html.j2").read_text("utf-8"))
-    return template.render(r=data, chart_src=chart_src, chart_width=chart_width, show=plain,
+    return template.render(r=data, chart_src=chart_src, chart_width=chart_width, show=_shown_plain,
                            flat=flatten,
                            generated=data.generated_at.strftime("%Y-%m-%d %H:%M:%S"))
 
