@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMenu, QMessageBox, QWidget
 
 from esaudit.application.jobs import CancelCheck, Progress
 from esaudit.application.seed import seed
@@ -55,14 +55,17 @@ class StoreOpener(QObject):
         self.recent_menu = QMenu("Recent stores", window)
         self._fill_recent()
 
-    def open_target(self, target: str, read_only: bool = False, create: bool = False) -> None:
+    def open_target(self, target: str, read_only: bool = False, create: bool = False,
+                    cipher_key: str | None = None) -> None:
         """Open a store off the GUI thread: bootstrap, catch up read models, load the timeline.
 
         Only File > New store creates (``create``): opening a path that holds no store is
-        refused with a message, and no file is made.
+        refused with a message, and no file is made. A store whose states are encrypted
+        (eventsourcing's cipher) asks for the application's key, which is never remembered.
         """
         def job(progress: Progress, cancelled: CancelCheck) -> Any:
-            services = bootstrap(target, read_only=read_only, create=create)
+            services = bootstrap(target, read_only=read_only, create=create,
+                                 cipher_key=cipher_key)
             try:
                 data = load_timeline(services.store, progress, cancelled)
             except BaseException:
@@ -77,7 +80,26 @@ class StoreOpener(QObject):
             self.timeline.set_data(data)
             self.opened.emit()
 
-        run_in_background(self.window, f"Opening {target}…", job, done, self._open_failed)
+        def failed(message: str) -> None:
+            if "CIPHER_KEY" in message:
+                key = self._ask_cipher_key(message, retry=cipher_key is not None)
+                if key:
+                    self.open_target(target, read_only, create, key)
+                    return
+            self._open_failed(message)
+
+        run_in_background(self.window, f"Opening {target}…", job, done, failed)
+
+    def _ask_cipher_key(self, message: str, retry: bool) -> str:
+        """The key the user types for an encrypted store ("" if they cancel)."""
+        why = ("That key does not open the states." if retry else
+               "This store's states are encrypted by the application (eventsourcing's "
+               "AESCipher).")
+        key, ok = QInputDialog.getText(
+            self.window, "Encrypted store",
+            f"{why}\nEnter the application's CIPHER_KEY (base64; it is not stored):",
+            QLineEdit.EchoMode.Password)
+        return key.strip() if ok else ""
 
     def _open_failed(self, message: str) -> None:
         self.failed.emit(message)
