@@ -53,16 +53,23 @@ fetched by primary key.
 from __future__ import annotations
 
 import bisect
+import warnings
 from array import array
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import exc as sa_exc
 
 from ..errors import StoreOpenError
 from ..hashing import decode_json, instant_from_us
 from .base import ForeignEvent, ForeignSource, StreamEntry
 from .database import ReadOnlyDatabase
+
+# Reflecting Emmett's tables (to recognise them) meets its xid8 columns, a type SQLAlchemy does
+# not know; only the column names matter there, so the warning would be noise on every command.
+warnings.filterwarnings("ignore", message="Did not recognize type 'xid8'",
+                        category=sa_exc.SAWarning)
 
 DEFAULT_PARTITION = "emt:default"
 UNKNOWN_TYPE = "emt:unknown"
@@ -160,8 +167,8 @@ class EmmettSource(ForeignSource):
         data = decode_json(data_text)
         metadata = decode_json(metadata_text)
         provenance: dict[str, Any] = {
-            "message_type": type_, "global_position": int(position),
-            "stream_position": int(version), "message_id": message_id,
+            "message_id": message_id, "global_position": int(position),
+            "stream_position": int(version), "message_type": type_,
             "message_kind": {"E": "event", "C": "command"}.get(kind, kind),
             "message_schema_version": schema_version, "transaction_id": transaction_id,
             "partition": self.partition,
@@ -185,7 +192,7 @@ class EmmettSource(ForeignSource):
         ids: list[str] = []
         number: dict[str, int] = {}
         heads: list[list[int]] = []  # per stream: lo, lo_at, hi, hi_at, n
-        for position, sid, version, at_us in conn.execute(self._sql_index, params).tuples():
+        for position, sid, version, at_us in conn.execute(self._sql_index, params):
             k = number.get(sid)
             if k is None:
                 k = number[sid] = len(ids)
@@ -213,7 +220,7 @@ class EmmettSource(ForeignSource):
         if to_version is not None:
             sql += " AND stream_position <= :hi"
             params["hi"] = to_version
-        rows = conn.execute(text(sql + " ORDER BY stream_position"), params).tuples()
+        rows = conn.execute(text(sql + " ORDER BY stream_position"), params)
         return [self._event(r) for r in rows]
 
     def _log_page(self, conn: Connection, after_position: int, to_position: int,
@@ -228,12 +235,12 @@ class EmmettSource(ForeignSource):
                 return []
             params = self._params(sids=[ix.ids[k] for k in ix.streams[lo:hi]],
                                   versions=ix.versions[lo:hi].tolist())
-            return [self._event(r) for r in conn.execute(self._sql_keys, params).tuples()]
+            return [self._event(r) for r in conn.execute(self._sql_keys, params)]
         params = self._params(after=after_position, end=to_position, sids=list(stream_ids))
         statement = text(self._sql_log + " AND stream_id IN :sids"
                          f" ORDER BY global_position LIMIT {int(limit)}").bindparams(
             bindparam("sids", expanding=True))
-        return [self._event(r) for r in conn.execute(statement, params).tuples()]
+        return [self._event(r) for r in conn.execute(statement, params)]
 
     def _event_type_counts(self, conn: Connection, to_position: int) -> dict[str, int]:
         return {str(t): int(n) for t, n in conn.execute(self._sql_types,
