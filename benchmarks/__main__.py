@@ -325,7 +325,7 @@ def bench_seed(orders: int, folder: Path) -> float:
     return time.perf_counter() - start
 
 
-FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed", "app")
+FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed", "app", "foreign")
 
 
 def main() -> None:
@@ -385,6 +385,9 @@ def main() -> None:
                   f"{app['keystroke_median_ms']:>8.1f} ms ({app['keystroke_max_ms']:.0f})")
             print(f"{'app: resident memory with that store open':<52} "
                   f"{app['rss_mb']:>10.0f} MB (peak {app['peak_rss_mb']:.0f})")
+        if "foreign" in only:
+            from .foreign import print_foreign
+            print_foreign(200_000 // scale, args.runs, folder)
         if "seed" in only:
             orders = args.seed_orders or 100_000 // scale
             seconds = bench_seed(orders, folder)

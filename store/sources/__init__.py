@@ -20,7 +20,7 @@ from ..protocol import Source
 from ..sqlite_look import look
 from .database import ReadOnlyDatabase
 from .emmett import open_emmett
-from .eventsourcing import find_layouts, open_eventsourcing
+from .eventsourcing import all_layouts, find_layouts, open_eventsourcing
 
 KINDS = ("esaudit", "eventsourcing", "emmett")
 EMMETT_TABLES = frozenset(("emt_messages", "emt_streams"))
@@ -58,7 +58,10 @@ def detect_kind(target: str | Path) -> str | None:
             return kind_of(quick, "sqlite")
     db = ReadOnlyDatabase(target)
     try:
-        return kind_of(db.tables(), db.dialect)
+        kind = kind_of(db.tables(), db.dialect)
+        if kind is None and all_layouts(db):
+            kind = "eventsourcing"  # in a schema of its own (POSTGRES_SCHEMA)
+        return kind
     finally:
         db.close()
 

@@ -46,6 +46,16 @@ class ForeignEvent(NamedTuple):
     provenance: Mapping[str, Any]
 
 
+class EventHead(NamedTuple):
+    """Where and when an event is, and its type: no payload."""
+
+    position: int
+    stream_id: str
+    version: int
+    type: str
+    recorded_at_us: int
+
+
 class StreamEntry(NamedTuple):
     """One stream of the cut, as the adapter found it."""
 
@@ -102,6 +112,13 @@ class ForeignSource(ABC):
 
     @abstractmethod
     def _event_type_counts(self, conn: Connection, to_position: int) -> dict[str, int]: ...
+
+    def _head_page(self, conn: Connection, after_position: int, to_position: int,
+                   limit: int) -> list[EventHead]:
+        """``_log_page`` without payloads: what the timeline and verify walk. An adapter
+        whose payloads cost to decode reads the heads more cheaply."""
+        return [EventHead(e.position, e.stream_id, e.version, e.type, e.recorded_at_us)
+                for e in self._log_page(conn, after_position, to_position, None, limit)]
 
     def _snapshots(self, conn: Connection, stream_id: str | None) -> list[Snapshot]:
         """The source's snapshots (of one stream, or all), in stream and version order."""
@@ -336,6 +353,26 @@ class ForeignSource(ABC):
             if len(page) < page_size:
                 return
 
+    def _heads(self, after_position: int, to_position: int | None, page_size: int,
+               ) -> Iterator[list[tuple[EventHead, str]]]:
+        """Pages of (head, stream type) in position order, none past the cut."""
+        cut = self._cut
+        end = cut.position if to_position is None else min(to_position, cut.position)
+        last = after_position
+        while last < end:
+            with self._db.read() as conn:
+                page = self._head_page(conn, last, end, max(1, page_size))
+            if not page:
+                return
+            last = page[-1].position
+            streams = cut.streams
+            out = [(h, entry.stream_type) for h in page
+                   if (entry := streams.get(h.stream_id)) is not None]
+            if out:
+                yield out
+            if len(page) < page_size:
+                return
+
     def iter_events(self, after_position: int = 0, *, to_position: int | None = None,
                     stream_ids: Iterable[str] | None = None,
                     stream_types: Iterable[str] | None = None,
@@ -378,21 +415,20 @@ class ForeignSource(ABC):
     def iter_event_heads(self, after_position: int = 0, page_size: int = 20_000, *,
                          to_position: int | None = None,
                          ) -> Iterator[list[tuple[int, str, str, int, str, int]]]:
-        for page in self._log(after_position, to_position, None, None, None, None, None,
-                              page_size):
-            yield [(e.position, e.stream_id, stream_type, e.version, e.type, e.recorded_at_us)
-                   for e, stream_type in page]
+        for page in self._heads(after_position, to_position, page_size):
+            yield [(h.position, h.stream_id, stream_type, h.version, h.type, h.recorded_at_us)
+                   for h, stream_type in page]
 
     def iter_event_codes(self, stream_types: Sequence[str], event_types: Sequence[str],
                          after_position: int = 0, page_size: int = 50_000,
                          ) -> Iterator[list[tuple[int, int, int, int]]]:
         """The timeline's columns; the name lists are read again for every page, as the
         native store does, so names a caller appends get codes from the next page on."""
-        for page in self._log(after_position, None, None, None, None, None, None, page_size):
+        for page in self._heads(after_position, None, page_size):
             st = {name: k for k, name in enumerate(stream_types, 1)}
             et = {name: k for k, name in enumerate(event_types, 1)}
-            yield [(e.position, e.recorded_at_us, st.get(stream_type, 0), et.get(e.type, 0))
-                   for e, stream_type in page]
+            yield [(h.position, h.recorded_at_us, st.get(stream_type, 0), et.get(h.type, 0))
+                   for h, stream_type in page]
 
     # -- snapshots -------------------------------------------------------------------------
     def load_snapshot(self, stream_id: str, at_or_below: int | None = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -73,10 +74,21 @@ class ReadOnlyDatabase:
 
     def tables(self, schema: str | None = None) -> dict[str, frozenset[str]]:
         """Table name -> column names, read from the catalogue (no table data is read)."""
-        with self.read() as conn:
+        with self.read() as conn, warnings.catch_warnings():
+            # Column types SQLAlchemy has no class for (Emmett's xid8) are irrelevant here:
+            # only the names are read.
+            warnings.filterwarnings("ignore", "Did not recognize type", sa_exc.SAWarning)
             found = inspect(conn)
             return {name: frozenset(c["name"] for c in found.get_columns(name, schema=schema))
                     for name in found.get_table_names(schema=schema)}
+
+    def schemas(self) -> list[str]:
+        """The schemas that may hold an application's tables (PostgreSQL; none on SQLite)."""
+        if self._path is not None:
+            return []
+        with self.read() as conn:
+            return [name for name in inspect(conn).get_schema_names()
+                    if name not in ("information_schema", "pg_catalog", "pg_toast")]
 
     def refresh(self) -> None:
         """See what the writing application committed since the open (SQLite: a new look at

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from ..errors import StoreOpenError
 from ..records import Snapshot
-from .base import ForeignEvent, ForeignSource, StreamEntry
+from .base import EventHead, ForeignEvent, ForeignSource, StreamEntry
 from .database import ReadOnlyDatabase
 from .eventsourcing_state import StateReader
 
@@ -47,18 +47,31 @@ _ONE_US = timedelta(microseconds=1)
 
 @dataclass(frozen=True, slots=True)
 class Layout:
-    """Where one application's events are: its tables and its notification id column."""
+    """Where one application's events are: its tables (in a PostgreSQL schema other than
+    the connection's own, with ``POSTGRES_SCHEMA``) and its notification id column."""
 
     events: str
     snapshots: str | None
     notification: str
+    schema: str | None = None
 
     @property
     def application(self) -> str:
         return self.events.removesuffix("_events")
 
+    @property
+    def name(self) -> str:
+        """The application as ``--source eventsourcing:NAME`` picks it."""
+        return f"{self.schema}.{self.application}" if self.schema else self.application
 
-def find_layouts(tables: Mapping[str, frozenset[str]], dialect: str) -> list[Layout]:
+    def table(self, name: str) -> str:
+        """A table's name quoted (and schema-qualified) for SQL."""
+        quoted = '"' + name.replace('"', '""') + '"'
+        return f'"{self.schema}".{quoted}' if self.schema else quoted
+
+
+def find_layouts(tables: Mapping[str, frozenset[str]], dialect: str,
+                 schema: str | None = None) -> list[Layout]:
     """Every eventsourcing application recorder among a database's tables."""
     found = []
     for name, columns in sorted(tables.items()):
@@ -74,7 +87,16 @@ def find_layouts(tables: Mapping[str, frozenset[str]], dialect: str) -> list[Lay
             continue
         snapshots = name.removesuffix("_events") + "_snapshots"
         found.append(Layout(name, snapshots if tables.get(
-            snapshots, frozenset()) >= EVENT_COLUMNS else None, notification))
+            snapshots, frozenset()) >= EVENT_COLUMNS else None, notification, schema))
+    return found
+
+
+def all_layouts(db: ReadOnlyDatabase) -> list[Layout]:
+    """The applications in the connection's own schema, else in any other schema."""
+    found = find_layouts(db.tables(), db.dialect)
+    if not found:
+        for schema in db.schemas():
+            found += find_layouts(db.tables(schema), db.dialect, schema)
     return found
 
 
@@ -116,8 +138,12 @@ class EventsourcingSource(ForeignSource):
         self.snapshots_kept = layout.snapshots is not None
         self._states = StateReader(cipher_key)
         self._keys: dict[str, object] = {}
+        self._shown: dict[object, str] = {}
+        """Stored originator id -> the id shown (the inverse of ``_keys``)."""
+        self._types: dict[str, str] = {}
+        """Topic -> event type, for the few topics a store has."""
         n = layout.notification
-        t = layout.events
+        t = layout.table(layout.events)
         self._sql_cut = text(f"SELECT max({n}) FROM {t}")
         self._sql_streams = text(
             f"SELECT g.oid, g.lo, g.hi, g.n, f.topic, f.state, l.state FROM "
@@ -145,6 +171,29 @@ class EventsourcingSource(ForeignSource):
     def _where(self, origin: object, version: object) -> Callable[[], str]:
         return lambda: f"{self.layout.events} {shown_id(origin)} v{version}"
 
+    def _event_type(self, topic: str) -> str:
+        found = self._types.get(topic)
+        if found is None:
+            found = self._types[topic] = event_type(topic)
+        return found
+
+    def _head_page(self, conn: Connection, after_position: int, to_position: int,
+                   limit: int) -> list[EventHead]:
+        """Heads with the time read from the state's leading timestamp: no JSON decoded
+        for a plain state (a compressed or encrypted one is decoded)."""
+        statement = text(f"{self._sql_log} ORDER BY {self.layout.notification} "
+                         f"LIMIT {int(limit)}")
+        shown, kind = self._shown, self._event_type
+        out = []
+        for nid, oid, v, topic, state in conn.execute(
+                statement, {"after": after_position, "end": to_position}).all():
+            at_us = _leading_instant(state)
+            if at_us is None:
+                at_us = _instant(self._states.decode(state, self._where(oid, v))[0].get(
+                    "timestamp"))[0]
+            out.append(EventHead(nid, shown.get(oid) or shown_id(oid), v, kind(topic), at_us))
+        return out
+
     def _decode(self, nid: int, origin: object, version: int, topic: str,
                 state: bytes) -> ForeignEvent:
         attrs, encoding = self._states.decode(state, self._where(origin, version))
@@ -156,8 +205,8 @@ class EventsourcingSource(ForeignSource):
             provenance["timestamp"] = stamp_text
         else:
             provenance["timestamp"] = "missing: the state records no timestamp"
-        return ForeignEvent(nid, shown_id(origin), version, event_type(topic), at_us, attrs,
-                            {}, provenance)
+        return ForeignEvent(nid, self._shown.get(origin) or shown_id(origin), version,
+                            self._event_type(topic), at_us, attrs, {}, provenance)
 
     def _load_streams(self, conn: Connection) -> tuple[int, list[StreamEntry]]:
         cut = conn.execute(self._sql_cut).scalar()
@@ -178,6 +227,7 @@ class EventsourcingSource(ForeignSource):
             entries.append(StreamEntry(sid, _stream_type(first_state, topic), int(lo), int(hi),
                                        int(n), first_at, last_at))
         self._keys = keys
+        self._shown = {stored: sid for sid, stored in keys.items()}
         return int(cut), entries
 
     def _read(self, conn: Connection, stream_id: str, from_version: int,
@@ -216,7 +266,8 @@ class EventsourcingSource(ForeignSource):
         table = self.layout.snapshots
         if table is None:
             return []
-        sql = f"SELECT originator_id, originator_version, state FROM {table}"
+        sql = ("SELECT originator_id, originator_version, state FROM "
+               f"{self.layout.table(table)}")
         params: dict[str, Any] = {}
         if stream_id is not None:
             sql += " WHERE originator_id = :oid"
@@ -252,10 +303,15 @@ def _leading_instant(raw: bytes | memoryview) -> int | None:
     data = raw if type(raw) is bytes else bytes(raw)
     if not data.startswith(_STAMP_FIRST):
         return None
-    end = data.find(b'"', len(_STAMP_FIRST))
-    at_us, _ = _instant({"_type_": "datetime_iso",
-                         "_data_": data[len(_STAMP_FIRST):end].decode("ascii", "replace")})
-    return at_us if end > 0 and _ else None
+    start = len(_STAMP_FIRST)
+    end = data.find(b'"', start)
+    try:
+        instant = datetime.fromisoformat(data[start:end].decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if end < 0 or instant.tzinfo is None:
+        return None
+    return (instant - _EPOCH) // _ONE_US
 
 
 def _instant(stamp: object) -> tuple[int, str | None]:
@@ -278,14 +334,14 @@ def open_eventsourcing(db: ReadOnlyDatabase, *, application: str | None = None,
                        cipher_key: str | None = None) -> EventsourcingSource:
     """The eventsourcing application in a database (``application`` picks one by its table
     prefix when there are several)."""
-    layouts = find_layouts(db.tables(), db.dialect)
+    layouts = all_layouts(db)
     if application is not None:
-        layouts = [x for x in layouts if x.application == application.lower()]
+        layouts = [x for x in layouts if application.lower() in (x.name, x.application)]
     if not layouts:
         raise StoreOpenError(f"{db.label} holds no eventsourcing events table"
                              + (f" for the application {application!r}" if application else ""))
     if len(layouts) > 1:
-        names = ", ".join(x.application for x in layouts)
+        names = ", ".join(x.name for x in layouts)
         raise StoreOpenError(f"{db.label} holds several eventsourcing applications ({names}): "
                              f"pick one with --source eventsourcing:NAME")
     source = EventsourcingSource(db, layouts[0], cipher_key=cipher_key)

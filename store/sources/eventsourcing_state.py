@@ -92,33 +92,32 @@ class StateReader:
             raise StateUnreadable(f"{place}: {e}") from e
 
     def _decode_layers(self, data: bytes) -> tuple[dict[str, Any], str]:
+        """A state that is not plain JSON: compressed, encrypted, or both (compressed first,
+        then encrypted, as eventsourcing's mapper writes them)."""
         layers: list[str] = []
-        if not data.startswith(b"{"):
+        if _looks_zlib(data):
+            try:
+                data = zlib.decompress(data)
+                layers.append("zlib")
+            except zlib.error:
+                pass  # an encrypted state whose random nonce starts like a zlib header
+        if not layers:
+            if self._cipher is None:
+                raise StateUnreadable(
+                    "the states are encrypted (eventsourcing cipher); set CIPHER_KEY to "
+                    "the key the application uses")
+            data = self._cipher.decrypt(data)
+            layers.append("aes-gcm")
             if _looks_zlib(data):
                 try:
                     data = zlib.decompress(data)
                     layers.append("zlib")
-                except zlib.error:
-                    pass
-            if not layers:
-                if self._cipher is None:
-                    raise StateUnreadable(
-                        "the states are encrypted (eventsourcing cipher); set CIPHER_KEY to "
-                        "the key the application uses")
-                data = self._cipher.decrypt(data)
-                layers.append("aes-gcm")
-                if _looks_zlib(data):
-                    try:
-                        data = zlib.decompress(data)
-                        layers.append("zlib")
-                    except zlib.error as e:
-                        raise StateUnreadable(f"a decrypted state is not zlib data ({e})"
-                                              ) from e
+                except zlib.error as e:
+                    raise StateUnreadable(f"a decrypted state is not zlib data ({e})") from e
         try:
             state = decode_json(data)
         except ValueError as e:
-            raise StateUnreadable(f"a state is not JSON after "
-                                  f"{'+'.join(layers) or 'reading'} ({e})") from e
+            raise StateUnreadable(f"a state is not JSON after {'+'.join(layers)} ({e})") from e
         if not isinstance(state, dict):
             raise StateUnreadable("a state is JSON but not an object")
         layers.append("json")

@@ -1,0 +1,101 @@
+"""The read contract: what every source (esaudit's store, every foreign adapter) must answer
+consistently. Each check derives its expectation from another method of the same source, so a
+source that answers one question differently from another fails here."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from store import Source
+
+
+def check_read_contract(source: Source) -> None:
+    """Every method of the read protocol agrees with the others on this source."""
+    streams = source.streams()
+    events, n_streams = source.counts()
+    assert n_streams == len(streams) == source.count_streams()
+    assert [s.stream_id for s in streams] == sorted(s.stream_id for s in streams)
+    assert source.stream_types() == sorted({s.stream_type for s in streams})
+
+    log = list(source.iter_events())
+    assert len(log) == events
+    positions = [e.position for e in log]
+    assert positions == sorted(set(positions)), "the global log is in strictly rising order"
+    assert source.head_position() == (positions[-1] if positions else 0)
+
+    by_stream: dict[str, list[int]] = {}
+    for e in log:
+        by_stream.setdefault(e.stream_id, []).append(e.position)
+    for info in streams:
+        read = source.read_stream(info.stream_id)
+        assert [e.version for e in read] == list(range(info.first_version, info.version + 1))
+        assert {e.stream_type for e in read} == {info.stream_type}
+        assert [e.position for e in read] == by_stream[info.stream_id]
+        assert source.positions_of(info.stream_id) == by_stream[info.stream_id]
+        assert read[0].recorded_at == info.first_at and read[-1].recorded_at == info.last_at
+        assert source.stream(info.stream_id) == info
+        payloads = source.read_payloads(info.stream_id)
+        assert payloads == [(e.version, e.type, e.payload) for e in read]
+        if len(read) > 1:
+            middle = read[len(read) // 2]
+            part = source.read_stream(info.stream_id, middle.version, middle.version)
+            assert part == [middle]
+            later = source.first_version_after(info.stream_id, middle.recorded_at)
+            expected = next((e.version for e in read if e.recorded_at > middle.recorded_at),
+                            None)
+            assert later == expected
+        assert source.first_version_after(info.stream_id,
+                                          info.last_at + timedelta(seconds=1)) is None
+    assert source.stream("no such stream \u2603") is None
+
+    raw = list(source.iter_raw_events())
+    assert [r[0] for r in raw] == positions
+    for row, e in zip(raw, log, strict=True):
+        assert row[1:5] == (e.stream_id, e.stream_type, e.version, e.type)
+        assert json.loads(row[6]) == e.payload
+
+    heads = [(p, sid, st, v, t) for page in source.iter_event_heads(page_size=7)
+             for p, sid, st, v, t, _at in page]
+    assert heads == [(e.position, e.stream_id, e.stream_type, e.version, e.type) for e in log]
+    types = source.stream_types()
+    kinds = sorted({e.type for e in log})
+    codes = [c for page in source.iter_event_codes(types, kinds, page_size=5) for c in page]
+    assert [c[0] for c in codes] == positions
+    assert all(types[st - 1] == e.stream_type and kinds[et - 1] == e.type
+               for (_p, _at, st, et), e in zip(codes, log, strict=True))
+
+    if streams:
+        some = streams[len(streams) // 2]
+        only = list(source.iter_events(stream_ids=[some.stream_id]))
+        assert [e.position for e in only] == by_stream[some.stream_id]
+        typed = list(source.iter_events(stream_types=[some.stream_type]))
+        assert {e.stream_type for e in typed} == {some.stream_type}
+        assert len(typed) == sum(len(by_stream[s.stream_id]) for s in streams
+                                 if s.stream_type == some.stream_type)
+        paged = [r.stream_id for k in range(0, len(streams), 3)
+                 for r in source.stream_rows(offset=k, limit=3)]
+        assert paged == [s.stream_id for s in streams]
+        newest = source.stream_rows(sort="last_at", descending=True, limit=1)[0]
+        assert newest.last_at_us == max(r.last_at_us for r in source.stream_rows())
+        word = some.stream_id[-6:]
+        found = source.stream_rows(word)
+        assert some.stream_id in [r.stream_id for r in found]
+        assert source.count_streams(word) == len(found)
+        row = source.stream_row_number(some.stream_id, sort="version", descending=True)
+        ordered = source.stream_rows(sort="version", descending=True)
+        assert row is not None and ordered[row].stream_id == some.stream_id
+
+    stats = source.stats()
+    assert (stats.events, stats.streams) == (events, n_streams)
+    assert sum(stats.events_by_type.values()) == events
+    for snap in source.iter_snapshots():
+        info = source.stream(snap.stream_id)
+        assert info is not None and info.first_version <= snap.version <= info.version
+        assert source.load_snapshot(snap.stream_id, snap.version) is not None
+
+    caps = source.capabilities
+    if not caps.hash_chain:
+        assert all(e.hash == "" for e in log)
+    if not caps.writable:
+        assert source.read_only
