@@ -45,31 +45,24 @@ global reader returns only transactions older than every running one, ``transact
 pg_snapshot_xmin(...)``, in ``(transaction_id, global_position)`` order, for that reason).
 
 Paging: Emmett indexes no ``global_position``, so a page of the log by position range would scan
-and sort the whole table each time. A refresh reads the cut's (position, stream, version) once,
-in position order (about 24 bytes a message in memory), and each page of the log is then
-fetched by primary key.
+and sort the whole table each time. A refresh reads the cut's (position, stream, version, time,
+type) once, in position order (about 40 bytes a message in memory); each page of the log is then
+fetched by primary key, and the heads the timeline and verify walk come from memory.
 """
 
 from __future__ import annotations
 
 import bisect
-import warnings
 from array import array
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, text
-from sqlalchemy import exc as sa_exc
 
 from ..errors import StoreOpenError
 from ..hashing import decode_json, instant_from_us
-from .base import ForeignEvent, ForeignSource, StreamEntry
+from .base import EventHead, ForeignEvent, ForeignSource, StreamEntry
 from .database import ReadOnlyDatabase
-
-# Reflecting Emmett's tables (to recognise them) meets its xid8 columns, a type SQLAlchemy does
-# not know; only the column names matter there, so the warning would be noise on every command.
-warnings.filterwarnings("ignore", message="Did not recognize type 'xid8'",
-                        category=sa_exc.SAWarning)
 
 DEFAULT_PARTITION = "emt:default"
 UNKNOWN_TYPE = "emt:unknown"
@@ -93,16 +86,20 @@ _IN_CUT = "pg_visible_in_snapshot(transaction_id, CAST(:snapshot AS pg_snapshot)
 
 
 class _LogIndex(NamedTuple):
-    """The cut's messages in position order: position, stream (an index into ``ids``) and
-    version, so a page of the log is fetched by key."""
+    """The cut's messages in position order: position, stream (an index into ``ids``),
+    version, time and type (an index into ``types``). A page of the log is fetched by key; the
+    heads the timeline and verify walk need no query at all."""
 
     positions: array[int]
     streams: array[int]
     versions: array[int]
+    at_us: array[int]
+    type_codes: array[int]
     ids: list[str]
+    types: list[str]
 
 
-_EMPTY_INDEX = _LogIndex(array("q"), array("l"), array("q"), [])
+_EMPTY_INDEX = _LogIndex(array("q"), array("l"), array("q"), array("q"), array("l"), [], [])
 
 
 def stream_type(stored: str | None, stream_id: str) -> str:
@@ -131,7 +128,8 @@ class EmmettSource(ForeignSource):
             " AND is_archived = TRUE")
         self._index = _EMPTY_INDEX
         self._sql_index = text(
-            f"SELECT global_position, stream_id, stream_position, {_AT_US} FROM emt_messages"
+            f"SELECT global_position, stream_id, stream_position, {_AT_US}, message_type"
+            " FROM emt_messages"
             f" WHERE {_MINE} ORDER BY global_position")
         self._sql_types_stored = text(
             f"SELECT stream_id, stream_type FROM emt_streams WHERE {_MINE}")
@@ -189,10 +187,17 @@ class EmmettSource(ForeignSource):
         stored: dict[str, str] = {str(sid): str(t) for sid, t in conn.execute(
             self._sql_types_stored, params)}
         positions, streams, versions = array("q"), array("l"), array("q")
+        times, type_codes = array("q"), array("l")
         ids: list[str] = []
+        types: list[str] = []
         number: dict[str, int] = {}
+        type_number: dict[str, int] = {}
         heads: list[list[int]] = []  # per stream: lo, lo_at, hi, hi_at, n
-        for position, sid, version, at_us in conn.execute(self._sql_index, params):
+        for position, sid, version, at_us, type_ in conn.execute(self._sql_index, params):
+            t = type_number.get(type_)
+            if t is None:
+                t = type_number[type_] = len(types)
+                types.append(type_)
             k = number.get(sid)
             if k is None:
                 k = number[sid] = len(ids)
@@ -207,10 +212,12 @@ class EmmettSource(ForeignSource):
             positions.append(position)
             streams.append(k)
             versions.append(version)
+            times.append(at_us)
+            type_codes.append(t)
         entries = [StreamEntry(sid, stream_type(stored.get(sid), sid), lo, hi, n, lo_at, hi_at)
                    for sid, (lo, lo_at, hi, hi_at, n) in zip(ids, heads, strict=True)]
         self._snapshot = snapshot
-        self._index = _LogIndex(positions, streams, versions, ids)
+        self._index = _LogIndex(positions, streams, versions, times, type_codes, ids, types)
         return (positions[-1] if positions else 0), entries
 
     def _read(self, conn: Connection, stream_id: str, from_version: int,
@@ -241,6 +248,15 @@ class EmmettSource(ForeignSource):
                          f" ORDER BY global_position LIMIT {int(limit)}").bindparams(
             bindparam("sids", expanding=True))
         return [self._event(r) for r in conn.execute(statement, params)]
+
+    def _head_page(self, conn: Connection, after_position: int, to_position: int,
+                   limit: int) -> list[EventHead]:
+        ix = self._index
+        lo = bisect.bisect_right(ix.positions, after_position)
+        hi = min(lo + limit, bisect.bisect_right(ix.positions, to_position))
+        ids, types = ix.ids, ix.types
+        return [EventHead(ix.positions[i], ids[ix.streams[i]], ix.versions[i],
+                          types[ix.type_codes[i]], ix.at_us[i]) for i in range(lo, hi)]
 
     def _event_type_counts(self, conn: Connection, to_position: int) -> dict[str, int]:
         return {str(t): int(n) for t, n in conn.execute(self._sql_types,

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from store.hashing import canonical_json
 from store.sources import detect_kind, open_source
 from store.sources.emmett import EmmettSource
+from tests.store.source_contract import check_read_contract
 
 from .conftest import EmmettDatabase, database_state, expected_type, stored_metadata
 
@@ -49,6 +50,10 @@ def test_an_emmett_database_opens_as_an_emmett_source_read_only(
         assert forced.counts() == source.counts()
     finally:
         forced.close()
+
+
+def test_the_read_contract_every_source_passes(source: Any) -> None:
+    check_read_contract(source)
 
 
 def test_streams_versions_and_types_are_emmetts(emmett_db: EmmettDatabase,
