@@ -45,9 +45,9 @@ global reader returns only transactions older than every running one, ``transact
 pg_snapshot_xmin(...)``, in ``(transaction_id, global_position)`` order, for that reason).
 
 Paging: Emmett indexes no ``global_position``, so a page of the log by position range would scan
-and sort the whole table each time. A refresh reads the cut's (position, stream, version) once,
-in position order (about 24 bytes a message in memory), and each page of the log is then
-fetched by primary key.
+and sort the whole table each time. A refresh reads the cut's (position, stream, version, time,
+type) once, in position order (about 40 bytes a message in memory); each page of the log is then
+fetched by primary key, and the heads the timeline and verify walk come from memory.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from ..errors import StoreOpenError
 from ..hashing import decode_json, instant_from_us
-from .base import ForeignEvent, ForeignSource, StreamEntry
+from .base import EventHead, ForeignEvent, ForeignSource, StreamEntry
 from .database import ReadOnlyDatabase
 
 DEFAULT_PARTITION = "emt:default"
@@ -86,16 +86,20 @@ _IN_CUT = "pg_visible_in_snapshot(transaction_id, CAST(:snapshot AS pg_snapshot)
 
 
 class _LogIndex(NamedTuple):
-    """The cut's messages in position order: position, stream (an index into ``ids``) and
-    version, so a page of the log is fetched by key."""
+    """The cut's messages in position order: position, stream (an index into ``ids``),
+    version, time and type (an index into ``types``). A page of the log is fetched by key; the
+    heads the timeline and verify walk need no query at all."""
 
     positions: array[int]
     streams: array[int]
     versions: array[int]
+    at_us: array[int]
+    type_codes: array[int]
     ids: list[str]
+    types: list[str]
 
 
-_EMPTY_INDEX = _LogIndex(array("q"), array("l"), array("q"), [])
+_EMPTY_INDEX = _LogIndex(array("q"), array("l"), array("q"), array("q"), array("l"), [], [])
 
 
 def stream_type(stored: str | None, stream_id: str) -> str:
@@ -124,7 +128,8 @@ class EmmettSource(ForeignSource):
             " AND is_archived = TRUE")
         self._index = _EMPTY_INDEX
         self._sql_index = text(
-            f"SELECT global_position, stream_id, stream_position, {_AT_US} FROM emt_messages"
+            f"SELECT global_position, stream_id, stream_position, {_AT_US}, message_type"
+            " FROM emt_messages"
             f" WHERE {_MINE} ORDER BY global_position")
         self._sql_types_stored = text(
             f"SELECT stream_id, stream_type FROM emt_streams WHERE {_MINE}")
@@ -160,8 +165,8 @@ class EmmettSource(ForeignSource):
         data = decode_json(data_text)
         metadata = decode_json(metadata_text)
         provenance: dict[str, Any] = {
-            "message_type": type_, "global_position": int(position),
-            "stream_position": int(version), "message_id": message_id,
+            "message_id": message_id, "global_position": int(position),
+            "stream_position": int(version), "message_type": type_,
             "message_kind": {"E": "event", "C": "command"}.get(kind, kind),
             "message_schema_version": schema_version, "transaction_id": transaction_id,
             "partition": self.partition,
@@ -182,10 +187,17 @@ class EmmettSource(ForeignSource):
         stored: dict[str, str] = {str(sid): str(t) for sid, t in conn.execute(
             self._sql_types_stored, params)}
         positions, streams, versions = array("q"), array("l"), array("q")
+        times, type_codes = array("q"), array("l")
         ids: list[str] = []
+        types: list[str] = []
         number: dict[str, int] = {}
+        type_number: dict[str, int] = {}
         heads: list[list[int]] = []  # per stream: lo, lo_at, hi, hi_at, n
-        for position, sid, version, at_us in conn.execute(self._sql_index, params).tuples():
+        for position, sid, version, at_us, type_ in conn.execute(self._sql_index, params):
+            t = type_number.get(type_)
+            if t is None:
+                t = type_number[type_] = len(types)
+                types.append(type_)
             k = number.get(sid)
             if k is None:
                 k = number[sid] = len(ids)
@@ -200,10 +212,12 @@ class EmmettSource(ForeignSource):
             positions.append(position)
             streams.append(k)
             versions.append(version)
+            times.append(at_us)
+            type_codes.append(t)
         entries = [StreamEntry(sid, stream_type(stored.get(sid), sid), lo, hi, n, lo_at, hi_at)
                    for sid, (lo, lo_at, hi, hi_at, n) in zip(ids, heads, strict=True)]
         self._snapshot = snapshot
-        self._index = _LogIndex(positions, streams, versions, ids)
+        self._index = _LogIndex(positions, streams, versions, times, type_codes, ids, types)
         return (positions[-1] if positions else 0), entries
 
     def _read(self, conn: Connection, stream_id: str, from_version: int,
@@ -213,7 +227,7 @@ class EmmettSource(ForeignSource):
         if to_version is not None:
             sql += " AND stream_position <= :hi"
             params["hi"] = to_version
-        rows = conn.execute(text(sql + " ORDER BY stream_position"), params).tuples()
+        rows = conn.execute(text(sql + " ORDER BY stream_position"), params)
         return [self._event(r) for r in rows]
 
     def _log_page(self, conn: Connection, after_position: int, to_position: int,
@@ -228,12 +242,21 @@ class EmmettSource(ForeignSource):
                 return []
             params = self._params(sids=[ix.ids[k] for k in ix.streams[lo:hi]],
                                   versions=ix.versions[lo:hi].tolist())
-            return [self._event(r) for r in conn.execute(self._sql_keys, params).tuples()]
+            return [self._event(r) for r in conn.execute(self._sql_keys, params)]
         params = self._params(after=after_position, end=to_position, sids=list(stream_ids))
         statement = text(self._sql_log + " AND stream_id IN :sids"
                          f" ORDER BY global_position LIMIT {int(limit)}").bindparams(
             bindparam("sids", expanding=True))
-        return [self._event(r) for r in conn.execute(statement, params).tuples()]
+        return [self._event(r) for r in conn.execute(statement, params)]
+
+    def _head_page(self, conn: Connection, after_position: int, to_position: int,
+                   limit: int) -> list[EventHead]:
+        ix = self._index
+        lo = bisect.bisect_right(ix.positions, after_position)
+        hi = min(lo + limit, bisect.bisect_right(ix.positions, to_position))
+        ids, types = ix.ids, ix.types
+        return [EventHead(ix.positions[i], ids[ix.streams[i]], ix.versions[i],
+                          types[ix.type_codes[i]], ix.at_us[i]) for i in range(lo, hi)]
 
     def _event_type_counts(self, conn: Connection, to_position: int) -> dict[str, int]:
         return {str(t): int(n) for t, n in conn.execute(self._sql_types,

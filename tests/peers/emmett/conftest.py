@@ -53,6 +53,23 @@ def _node() -> str:
     return node
 
 
+EMMETT_READ_KEYS = frozenset(("messageId", "streamName", "streamPosition", "globalPosition"))
+"""What Emmett's readers add to each message's stored metadata on the way out."""
+
+
+def expected_type(stream_id: str, expected: dict[str, Any]) -> str:
+    """Written independently of the adapter: the type an explicit append named, else the id's
+    prefix before its first '-', else Emmett's own 'emt:unknown'."""
+    named = {a["stream_id"]: a["stream_type"] for a in expected["appends"] if "stream_type" in a}
+    if stream_id in named:
+        return str(named[stream_id])
+    return stream_id.split("-", 1)[0] if "-" in stream_id else "emt:unknown"
+
+
+def stored_metadata(read_back: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in read_back.items() if k not in EMMETT_READ_KEYS}
+
+
 @dataclass(frozen=True)
 class EmmettDatabase:
     """A database Emmett wrote: the URL esaudit opens, the URL node uses, and what Emmett's own

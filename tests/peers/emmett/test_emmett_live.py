@@ -14,6 +14,7 @@ from sqlalchemy import text
 from store.sources import open_source
 from store.sources.database import ReadOnlyDatabase
 from store.sources.emmett import open_emmett
+from tests.store.source_contract import check_read_contract
 
 from .conftest import EmmettDatabase, HeldAppend
 
@@ -90,6 +91,7 @@ def test_positions_committed_late_stay_out_of_the_cut(emmett_db: EmmettDatabase)
             assert [e.position for e in events] == low
             assert [e.position for e in source.iter_events()] == sorted(positions + low)
             assert {s.stream_id: s.version for s in source.streams()} == versions(after_commit)
+            check_read_contract(source)  # positions committed late, now in place
         finally:
             source.close()
     finally:

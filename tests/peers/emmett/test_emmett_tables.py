@@ -10,13 +10,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from .conftest import EmmettDatabase
+from .conftest import EMMETT_READ_KEYS, EmmettDatabase
 
 pytestmark = pytest.mark.postgres
-
-EMMETT_READ_KEYS = {"messageId", "streamName", "streamPosition", "globalPosition"}
-"""What Emmett's readers add to the stored metadata of every message they return."""
-
 
 def rows(db: EmmettDatabase, sql: str) -> list[dict[str, Any]]:
     engine = sa.create_engine(db.target)
