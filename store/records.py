@@ -101,6 +101,11 @@ class _NoProvenance(Mapping[str, Any]):
         return "{}"
 
 
+PROVENANCE_KEY = "esaudit:provenance"
+"""The metadata key under which an exported or imported event keeps where it came from:
+namespaced, so it never takes the place of an application's own metadata (Emmett's, say, may
+well have a ``source``)."""
+
 NO_PROVENANCE: Mapping[str, Any] = _NoProvenance()
 """An esaudit event's provenance: the store itself, nothing more to say."""
 

@@ -27,7 +27,15 @@ from sqlalchemy import Connection
 
 from ..hashing import canonical_json, instant_from_us, us_from_instant
 from ..protocol import Capabilities, SourceIdentity
-from ..records import EventPayload, EventRow, RecordedEvent, Snapshot, StoreStats, StreamInfo
+from ..records import (
+    PROVENANCE_KEY,
+    EventPayload,
+    EventRow,
+    RecordedEvent,
+    Snapshot,
+    StoreStats,
+    StreamInfo,
+)
 from ..stream_browser import Annotation, SortKey, StreamPageRow
 from .database import ReadOnlyDatabase
 
@@ -392,13 +400,15 @@ class ForeignSource(ABC):
                         page_size: int = 5000) -> Iterator[EventRow]:
         """The events with payload and metadata as canonical JSON text and no hash (the
         source's own bytes are its encoding, maybe compressed or encrypted, not JSON). The
-        metadata carries the provenance under ``source`` (with the source's kind), so an export
-        imported elsewhere still says where each event came from."""
+        metadata keeps the application's own and adds the provenance (with the source's kind)
+        under ``PROVENANCE_KEY``, so an export imported elsewhere still says where each event
+        came from."""
         kind = self.kind
         for page in self._log(after_position, to_position, stream_ids, stream_types,
                               event_types, since, until, page_size):
             for e, stream_type in page:
-                metadata = {**e.metadata, "source": {"kind": kind, **e.provenance}}
+                metadata = {**e.metadata,
+                            PROVENANCE_KEY: {"kind": kind, **e.provenance}}
                 yield (e.position, e.stream_id, stream_type, e.version, e.type,
                        e.recorded_at_us, canonical_json(e.payload),
                        canonical_json(metadata), "")

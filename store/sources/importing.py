@@ -2,10 +2,11 @@
 
 The rows come from the same read-only adapter that audits the store in place, so an imported
 copy holds exactly what esaudit shows there; each event's metadata keeps where it came from
-(``source``: the kind, the source's own version, topic or message type, notification id or
-global position, message id). esaudit's streams count from version 1, so a stream that counts
-from 0 (an eventsourcing aggregate with ``INITIAL_VERSION = 0``) is shifted by one, and the
-source's own number stays in ``source.version``.
+(under ``esaudit:provenance``: the kind, the source's own version, topic or message type,
+notification id or global position, message id), beside the application's own metadata.
+esaudit's streams count from version 1, so a stream that counts from 0 (an eventsourcing
+aggregate with ``INITIAL_VERSION = 0``) is shifted by one, and the source's own number stays
+in the provenance's ``version``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..bulk import ImportRejected, ImportRow
 from ..errors import StoreError
 from ..hashing import canonical_json, decode_json, iso_from_us
 from ..protocol import Source
+from ..records import PROVENANCE_KEY
 
 FOREIGN_FORMATS = ("eventsourcing", "emmett")
 
@@ -52,7 +54,7 @@ class SourceReader:
                          _hash) in enumerate(store.iter_raw_events(), start=1):
                 self._done = position
                 meta = decode_json(metadata)
-                meta.setdefault("source", {})["version"] = version
+                meta.setdefault(PROVENANCE_KEY, {})["version"] = version
                 yield ImportRow(self.source, number, sid, stype, version + shift.get(sid, 0),
                                 type_, at_us, iso_from_us(at_us), payload,
                                 canonical_json(meta))

@@ -245,9 +245,10 @@ def test_import_of_a_postgres_store_keeps_the_provenance(eventsourcing_pg_styles
     copied = json.loads(cli("--db", target, "events", counter.id, "--json",
                             env_key=None).stdout)
     assert [e["version"] for e in copied] == [e.version + 1 for e in counter.events]
-    assert [e["metadata"]["source"]["version"] for e in copied] == [
+    assert [e["metadata"]["esaudit:provenance"]["version"] for e in copied] == [
         e.version for e in counter.events]
-    assert all(e["metadata"]["source"]["kind"] == "eventsourcing" for e in copied)
+    assert all(e["metadata"]["esaudit:provenance"]["kind"] == "eventsourcing"
+               for e in copied)
 
 
 def test_every_first_byte_of_an_encrypted_state_is_read() -> None:
