@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--read-only", action="store_true", help="open the store read-only")
     p.add_argument("--source", metavar="KIND",
                    help="the kind of store TARGET holds, instead of recognising it: esaudit, "
-                        "eventsourcing[:APP] (APP: the application's table prefix) or emmett; "
+                        "eventsourcing[:APP] (APP: the application's table prefix) or "
+                        "emmett[:PARTITION]; "
                         "every kind but esaudit is always read-only")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")

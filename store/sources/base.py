@@ -16,12 +16,11 @@ appending. ``refresh`` again (the app's Refresh) to see what was added since.
 from __future__ import annotations
 
 import bisect
-import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection
 
@@ -37,55 +36,10 @@ from ..records import (
     StreamInfo,
 )
 from ..stream_browser import Annotation, SortKey, StreamPageRow
+from .cut import EMPTY_CUT, Cut, EventHead, ForeignEvent, StreamEntry
 from .database import ReadOnlyDatabase
 
-
-class ForeignEvent(NamedTuple):
-    """An event of a foreign store as its adapter decoded it (the stream type comes from the
-    stream list, so it is not repeated per event)."""
-
-    position: int
-    stream_id: str
-    version: int
-    type: str
-    recorded_at_us: int
-    payload: dict[str, Any]
-    metadata: dict[str, Any]
-    provenance: Mapping[str, Any]
-
-
-class EventHead(NamedTuple):
-    """Where and when an event is, and its type: no payload."""
-
-    position: int
-    stream_id: str
-    version: int
-    type: str
-    recorded_at_us: int
-
-
-class StreamEntry(NamedTuple):
-    """One stream of the cut, as the adapter found it."""
-
-    stream_id: str
-    stream_type: str
-    first_version: int
-    version: int
-    events: int
-    first_at_us: int
-    last_at_us: int
-
-
-class _Cut(NamedTuple):
-    position: int
-    events: int
-    streams: dict[str, StreamEntry]
-    ids: list[str]
-    """Stream ids, sorted."""
-    types: list[str]
-
-
-_EMPTY_CUT = _Cut(0, 0, {}, [], [])
+__all__ = ["EventHead", "ForeignEvent", "ForeignSource", "StreamEntry"]
 
 
 class ForeignSource(ABC):
@@ -95,8 +49,7 @@ class ForeignSource(ABC):
 
     def __init__(self, db: ReadOnlyDatabase) -> None:
         self._db = db
-        self._lock = threading.Lock()
-        self._cut = _EMPTY_CUT
+        self._cut = EMPTY_CUT
         self._loaded = False
         self.snapshots_kept = False
         """Whether the source keeps snapshots (an adapter sets it once it has looked)."""
@@ -143,12 +96,11 @@ class ForeignSource(ABC):
         if self._loaded:
             self._db.refresh()
         self._loaded = True
-        with self._db.read() as conn:
+        with self._db.read() as conn:  # the database lock: no read runs until the cut is set
             position, entries = self._load_streams(conn)
-        streams = {e.stream_id: e for e in entries}
-        with self._lock:
-            self._cut = _Cut(position, sum(e.events for e in entries), streams,
-                             sorted(streams), sorted({e.stream_type for e in entries}))
+            streams = {e.stream_id: e for e in entries}
+            self._cut = Cut(position, sum(e.events for e in entries), streams,
+                            sorted(streams), sorted({e.stream_type for e in entries}))
 
     @property
     def capabilities(self) -> Capabilities:
@@ -206,37 +158,11 @@ class ForeignSource(ABC):
     def stream_types(self) -> list[str]:
         return list(self._cut.types)
 
-    def _matching(self, text: str | None, stream_type: str | None) -> list[StreamEntry]:
-        words = [w.lower() for w in (text or "").split()]
-        cut = self._cut
-        found = []
-        for sid in cut.ids:
-            entry = cut.streams[sid]
-            if stream_type and entry.stream_type != stream_type:
-                continue
-            if words:
-                haystack = f"{entry.stream_id}\n{entry.stream_type}".lower()
-                if not all(w in haystack for w in words):
-                    continue
-            found.append(entry)
-        return found
-
-    @staticmethod
-    def _sorted(entries: list[StreamEntry], sort: SortKey,
-                descending: bool) -> list[StreamEntry]:
-        """The browser's order: the key (ascending or descending), then the id ascending."""
-        key = {"stream_type": lambda e: e.stream_type, "version": lambda e: e.version,
-               "last_at": lambda e: e.last_at_us}.get(sort)
-        if key is None:  # stream_id, and status (a foreign store has no order read model)
-            return entries[::-1] if descending else entries
-        ordered = sorted(entries, key=lambda e: e.stream_id)
-        return sorted(ordered, key=key, reverse=descending)
-
     def stream_rows(self, text: str | None = None, stream_type: str | None = None, *,
                     sort: SortKey = "stream_id", descending: bool = False, offset: int = 0,
                     limit: int | None = None, annotation: Annotation | None = None,
                     ) -> list[StreamPageRow]:
-        rows = self._sorted(self._matching(text, stream_type), sort, descending)
+        rows = self._cut.listed(text, stream_type, sort, descending)
         end = None if limit is None else offset + limit
         return [StreamPageRow(e.stream_id, e.stream_type, e.version, None, None,
                               e.first_at_us, e.last_at_us, "") for e in rows[offset:end]]
@@ -245,13 +171,13 @@ class ForeignSource(ABC):
                       annotation: Annotation | None = None) -> int:
         if not text and not stream_type:
             return len(self._cut.ids)
-        return len(self._matching(text, stream_type))
+        return len(self._cut.matching(text, stream_type))
 
     def stream_row_number(self, stream_id: str, text: str | None = None,
                           stream_type: str | None = None, *, sort: SortKey = "stream_id",
                           descending: bool = False, annotation: Annotation | None = None,
                           ) -> int | None:
-        rows = self._sorted(self._matching(text, stream_type), sort, descending)
+        rows = self._cut.listed(text, stream_type, sort, descending)
         for i, entry in enumerate(rows):
             if entry.stream_id == stream_id:
                 return i
