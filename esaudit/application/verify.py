@@ -11,11 +11,8 @@ reported again (they would only repeat the consequence).
 from __future__ import annotations
 
 import json
-import marshal
 import os
-import subprocess
-import sys
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,7 @@ from typing import Any
 from store import EventRow, Source, open_store
 from store.gcpause import collector_paused
 from store.hashing import ChainHasher
-from store.worker import start_worker, stop_worker
+from store.two_process import SecondProcess
 
 from ..domain.folds import ReplayError
 from .jobs import CancelCheck, Cancelled
@@ -235,28 +232,31 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
     walker = _Walker(keep)
     path = store.sqlite_path
     split = _split_point(total) if path is not None else None
-    half = None if split is None or path is None else _SecondHalf.start(
-        path, split, total, stream_ids, stream_type, keep)
-    mid = split if half is not None and split is not None else total
+    mid = total if split is None else split
+    # The later positions go to a second process that opens the file read-only itself.
+    half = None if split is None else SecondProcess.start(_SECOND_HALF, (
+        str(path), mid, total, None if stream_ids is None else sorted(stream_ids), stream_type,
+        keep))
 
     def report(pos: int) -> None:
         if progress:  # both halves advance together: the first half's share stands for both
             progress(pos if half is None else min(pos * total // mid, total), total)
+
+    def second_half_here() -> tuple[Any, ...]:
+        """The second half's walk in this process, when the second one failed."""
+        return _second_half(store, mid, total, stream_ids, stream_type, keep, report, cancelled)
 
     with collector_paused():
         try:
             walker.walk(store.iter_raw_events(to_position=mid, stream_ids=stream_ids,
                                               stream_types=types), report, cancelled)
             listed = dict(_listed_heads(store, stream_ids, stream_type))  # while the half runs
-            later = half.result() if half is not None else None
+            later = half.result(here=second_half_here) if half is not None else None
         finally:
             if half is not None:
                 half.stop()
         if later is not None:
             walker.join(later)
-        elif half is not None:  # the second process failed: check the second half here
-            walker.walk(store.iter_raw_events(mid, to_position=total, stream_ids=stream_ids,
-                                              stream_types=types), report, cancelled)
     chains, findings, checked = walker.chains, walker.findings, walker.checked
 
     for sid, (version, head) in listed.items():
@@ -340,57 +340,23 @@ def _check_against(against: Mapping[str, tuple[int, str]],
     return out
 
 
-class _SecondHalf:
-    """The second half of a verification, walked by a process of its own (SQLite files only:
-    it opens the file read-only itself). Its answer is a joining ``_Walker``'s state."""
-
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
-        self._proc = proc
-
-    @classmethod
-    def start(cls, path: Path, after: int, to: int, stream_ids: Collection[str] | None,
-              stream_type: str | None, keep: set[str]) -> _SecondHalf | None:
-        job = marshal.dumps((str(path), after, to, None if stream_ids is None else
-                             sorted(stream_ids), stream_type, keep))
-        try:
-            proc = start_worker(_WORKER, stdin=subprocess.PIPE)
-        except OSError:
-            return None
-        try:
-            assert proc.stdin is not None
-            proc.stdin.write(job)
-            proc.stdin.close()
-        except OSError:  # it died before reading its job: not left running
-            stop_worker(proc)
-            return None
-        return cls(proc)
-
-    def result(self) -> tuple[Any, ...] | None:
-        """The second half's walker state, or None if the process failed (the caller then
-        walks the second half itself)."""
-        assert self._proc.stdout is not None
-        try:
-            data = self._proc.stdout.read()
-            if self._proc.wait() != 0 or not data:
-                return None
-            state = marshal.loads(data)
-        except (OSError, ValueError, EOFError, TypeError):
-            return None
-        return state if isinstance(state, tuple) and len(state) == 4 else None
-
-    def stop(self) -> None:
-        stop_worker(self._proc)
-
-
-def serve_second_half() -> None:
-    """The second process: walk the positions it was given, its walker's state to stdout."""
-    path, after, to, stream_ids, stream_type, keep = marshal.loads(sys.stdin.buffer.read())
+def _second_half(store: Source, after: int, to: int, stream_ids: Collection[str] | None,
+                 stream_type: str | None, keep: Collection[str],
+                 progress: Callable[[int], None] | None = None,
+                 cancelled: CancelCheck | None = None) -> tuple[Any, ...]:
+    """A joining walker's state after positions ``after+1..to``: what ``_Walker.join`` takes."""
     walker = _Walker(keep, joining=True)
-    with collector_paused(), open_store(path, read_only=True) as store:
-        walker.walk(store.iter_raw_events(after, to_position=to, stream_ids=stream_ids,
-                                          stream_types=[stream_type] if stream_type else None))
-    sys.stdout.buffer.write(marshal.dumps(walker.state()))
+    walker.walk(store.iter_raw_events(after, to_position=to, stream_ids=stream_ids,
+                                      stream_types=[stream_type] if stream_type else None),
+                progress, cancelled)
+    return walker.state()
 
 
-_WORKER = ("import sys; sys.path.insert(0, sys.argv[1]); "
-           "from esaudit.application.verify import serve_second_half; serve_second_half()")
+def walk_second_half(job: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    """The second process's work (``store.two_process``): the second half of a SQLite file."""
+    path, after, to, stream_ids, stream_type, keep = job
+    with open_store(path, read_only=True) as store:
+        yield _second_half(store, after, to, stream_ids, stream_type, keep)
+
+
+_SECOND_HALF = "esaudit.application.verify:walk_second_half"

@@ -98,7 +98,7 @@ def test_a_second_process_that_fails_leaves_the_work_to_the_first(
     _history(path)
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE events SET payload = '{}' WHERE position = 27")
-    monkeypatch.setattr(verify_module, "_WORKER", "import sys; sys.exit(3)")
+    monkeypatch.setattr(verify_module, "_SECOND_HALF", "tests.worker_fakes:exits_at_once")
     report = _report(path, 10, monkeypatch)
     assert [(f.kind, f.position) for f in report.findings] == [("hash_mismatch", 27)]
     assert report.events_checked == 30

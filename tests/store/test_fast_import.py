@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import store.importers as importers
+import store.jsonl_reader as jsonl_reader
 from store import open_store
 from store.bulk import ImportRejected
 from store.hashing import (
@@ -138,7 +138,7 @@ def test_instant_text_is_reused_only_when_it_is_the_envelope_form(moment: dateti
                  aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")):
         line = json.dumps({"stream_id": "s", "stream_type": "T", "version": 1, "type": "E",
                            "recorded_at": text, "payload": {}, "metadata": {}}).encode()
-        row = importers._plain_line("f", 1, line)
+        row = jsonl_reader._plain_line("f", 1, line)
         if row is not None:
             assert row[7] == iso_from_us(row[6])
 
@@ -201,21 +201,11 @@ def test_when_the_parser_process_cannot_run_the_reader_parses_everything_itself(
     source = tmp_path / "h.jsonl"
     _write_history(source, streams=20, versions=10)
     expected = _import(source, tmp_path / "a.db", parallel=False)
-    monkeypatch.setattr(importers, "_WORKER", "import os; os._exit(3)")
+    monkeypatch.setattr(jsonl_reader, "PARSER", "tests.worker_fakes:exits_at_once")
     assert _import(source, tmp_path / "b.db", parallel=True, block_bytes=1024) == expected
     # dies after delivering part of the file: the rest is parsed here, from where it stopped
-    monkeypatch.setattr(importers, "_WORKER", _dies_after_two_blocks())
+    monkeypatch.setattr(jsonl_reader, "PARSER", "tests.worker_fakes:two_blocks_then_dies")
     assert _import(source, tmp_path / "c.db", parallel=True, block_bytes=1024) == expected
-
-
-def _dies_after_two_blocks() -> str:
-    return ("import sys, os; sys.path.insert(0, sys.argv[1]); import store.importers as m; "
-            "real = m._blocks\n"
-            "def two(fh, size):\n"
-            "    for i, b in enumerate(real(fh, size)):\n"
-            "        if i == 2: sys.stdout.flush(); os._exit(1)\n"
-            "        yield b\n"
-            "m._blocks = two; m.serve_jsonl_blocks(sys.argv[2], int(sys.argv[3]))")
 
 
 def test_floats_keep_pythons_form_through_the_fast_path(tmp_path: Path) -> None:
