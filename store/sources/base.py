@@ -50,6 +50,10 @@ class ForeignSource(ABC):
     def __init__(self, db: ReadOnlyDatabase) -> None:
         self._db = db
         self._cut = EMPTY_CUT
+        self._complete = True
+        """Whether ``_cut`` holds the stream list (else ``_listing`` reads it)."""
+        self._single: dict[str, StreamEntry | None] = {}
+        """Streams looked up one by one while the list is not read."""
         self._loaded = False
         self.snapshots_kept = False
         """Whether the source keeps snapshots (an adapter sets it once it has looked)."""
@@ -58,8 +62,22 @@ class ForeignSource(ABC):
 
     # -- what an adapter provides ----------------------------------------------------------
     @abstractmethod
-    def _load_streams(self, conn: Connection) -> tuple[int, list[StreamEntry]]:
-        """(last position, every stream up to it), read in the one transaction given."""
+    def _load_streams(self, conn: Connection, to_position: int | None,
+                      ) -> tuple[int, list[StreamEntry]]:
+        """(last position, every stream up to it), read in the one transaction given; up to
+        ``to_position`` when the cut was taken before (see ``_take_cut``)."""
+
+    def _take_cut(self, conn: Connection) -> int | None:
+        """The last position, if this adapter can take a cut without reading the stream list
+        (then the list is read when first needed, and ``_load_stream`` answers for one
+        stream: a command about one stream of a big store never reads them all). None: the
+        list is read at every refresh."""
+        return None
+
+    def _load_stream(self, conn: Connection, stream_id: str, to_position: int,
+                     ) -> StreamEntry | None:
+        """One stream up to a position (only asked when ``_take_cut`` gave a position)."""
+        raise NotImplementedError
 
     @abstractmethod
     def _read(self, conn: Connection, stream_id: str, from_version: int,
@@ -97,10 +115,25 @@ class ForeignSource(ABC):
             self._db.refresh()
         self._loaded = True
         with self._db.read() as conn:  # the database lock: no read runs until the cut is set
-            position, entries = self._load_streams(conn)
-            streams = {e.stream_id: e for e in entries}
-            self._cut = Cut(position, sum(e.events for e in entries), streams,
-                            sorted(streams), sorted({e.stream_type for e in entries}))
+            position = self._take_cut(conn)
+            if position is None:
+                self._cut = _cut_of(*self._load_streams(conn, None))
+                self._complete = True
+            else:
+                self._cut = Cut(position, 0, {}, [], [])
+                self._complete = False
+                self._single = {}
+
+    @property
+    def _listing(self) -> Cut:
+        """The cut with its whole stream list (read now if the refresh left it for later)."""
+        if not self._complete:
+            with self._db.read() as conn:
+                if not self._complete:
+                    position = self._cut.position
+                    self._cut = _cut_of(*self._load_streams(conn, position))
+                    self._complete = True
+        return self._cut
 
     @property
     def capabilities(self) -> Capabilities:
@@ -126,8 +159,17 @@ class ForeignSource(ABC):
 
     # -- streams ---------------------------------------------------------------------------
     def _entry(self, stream_id: str) -> StreamEntry | None:
-        streams = self._cut.streams
-        return streams.get(stream_id) or streams.get(self._lookup_id(stream_id))
+        if self._complete:
+            streams = self._cut.streams
+            return streams.get(stream_id) or streams.get(self._lookup_id(stream_id))
+        if stream_id not in self._single:
+            with self._db.read() as conn:
+                position = self._cut.position
+                found = self._load_stream(conn, stream_id, position)
+                if found is None and self._lookup_id(stream_id) != stream_id:
+                    found = self._load_stream(conn, self._lookup_id(stream_id), position)
+            self._single[stream_id] = found
+        return self._single[stream_id]
 
     @staticmethod
     def _info(e: StreamEntry) -> StreamInfo:
@@ -140,7 +182,7 @@ class ForeignSource(ABC):
 
     def streams(self, stream_type: str | None = None, *, after_id: str | None = None,
                 limit: int | None = None) -> list[StreamInfo]:
-        cut = self._cut
+        cut = self._listing
         start = 0 if after_id is None else bisect.bisect_right(cut.ids, after_id)
         out: list[StreamInfo] = []
         for sid in cut.ids[start:]:
@@ -152,17 +194,17 @@ class ForeignSource(ABC):
         return out
 
     def stream_heads(self, stream_type: str | None = None) -> list[tuple[str, int, str]]:
-        return [(e.stream_id, e.version, "") for e in self._cut.streams.values()
+        return [(e.stream_id, e.version, "") for e in self._listing.streams.values()
                 if stream_type is None or e.stream_type == stream_type]
 
     def stream_types(self) -> list[str]:
-        return list(self._cut.types)
+        return list(self._listing.types)
 
     def stream_rows(self, text: str | None = None, stream_type: str | None = None, *,
                     sort: SortKey = "stream_id", descending: bool = False, offset: int = 0,
                     limit: int | None = None, annotation: Annotation | None = None,
                     ) -> list[StreamPageRow]:
-        rows = self._cut.listed(text, stream_type, sort, descending)
+        rows = self._listing.listed(text, stream_type, sort, descending)
         end = None if limit is None else offset + limit
         return [StreamPageRow(e.stream_id, e.stream_type, e.version, None, None,
                               e.first_at_us, e.last_at_us, "") for e in rows[offset:end]]
@@ -170,27 +212,27 @@ class ForeignSource(ABC):
     def count_streams(self, text: str | None = None, stream_type: str | None = None, *,
                       annotation: Annotation | None = None) -> int:
         if not text and not stream_type:
-            return len(self._cut.ids)
-        return len(self._cut.matching(text, stream_type))
+            return len(self._listing.ids)
+        return len(self._listing.matching(text, stream_type))
 
     def stream_row_number(self, stream_id: str, text: str | None = None,
                           stream_type: str | None = None, *, sort: SortKey = "stream_id",
                           descending: bool = False, annotation: Annotation | None = None,
                           ) -> int | None:
-        rows = self._cut.listed(text, stream_type, sort, descending)
+        rows = self._listing.listed(text, stream_type, sort, descending)
         for i, entry in enumerate(rows):
             if entry.stream_id == stream_id:
                 return i
         return None
 
     def counts(self) -> tuple[int, int]:
-        return self._cut.events, len(self._cut.ids)
+        return self._listing.events, len(self._listing.ids)
 
     def head_position(self) -> int:
         return self._cut.position
 
     def stats(self) -> StoreStats:
-        cut = self._cut
+        cut = self._listing
         with self._db.read() as conn:
             by_event_type = self._event_type_counts(conn, cut.position)
             n_snapshots = len(self._snapshots(conn, None)) if self.snapshots_kept else 0
@@ -254,11 +296,13 @@ class ForeignSource(ABC):
              until: datetime | None, page_size: int,
              ) -> Iterator[list[tuple[ForeignEvent, str]]]:
         """Pages of (event, stream type) in position order, filtered."""
-        cut = self._cut
+        cut = self._cut if stream_ids is not None else self._listing
         end = cut.position if to_position is None else min(to_position, cut.position)
         ids = None
+        chosen: dict[str, StreamEntry] = {}
         if stream_ids is not None:
-            ids = sorted({e.stream_id for e in map(self._entry, stream_ids) if e is not None})
+            chosen = {e.stream_id: e for e in map(self._entry, stream_ids) if e is not None}
+            ids = sorted(chosen)
             if not ids:
                 return
         types = None if stream_types is None else set(stream_types)
@@ -273,8 +317,9 @@ class ForeignSource(ABC):
                 return
             last = page[-1].position
             out = []
+            known = cut.streams if ids is None else chosen
             for e in page:
-                entry = cut.streams.get(e.stream_id)
+                entry = known.get(e.stream_id)
                 if entry is None:
                     continue  # appended after the cut was taken
                 if ((types is None or entry.stream_type in types)
@@ -290,7 +335,7 @@ class ForeignSource(ABC):
     def _heads(self, after_position: int, to_position: int | None, page_size: int,
                ) -> Iterator[list[tuple[EventHead, str]]]:
         """Pages of (head, stream type) in position order, none past the cut."""
-        cut = self._cut
+        cut = self._listing
         end = cut.position if to_position is None else min(to_position, cut.position)
         last = after_position
         while last < end:
@@ -382,3 +427,9 @@ class ForeignSource(ABC):
             return iter(())
         with self._db.read() as conn:
             return iter(self._snapshots(conn, None))
+
+
+def _cut_of(position: int, entries: list[StreamEntry]) -> Cut:
+    streams = {e.stream_id: e for e in entries}
+    return Cut(position, sum(e.events for e in entries), streams, sorted(streams),
+               sorted({e.stream_type for e in entries}))

@@ -179,7 +179,8 @@ class EmmettSource(ForeignSource):
                             provenance)
 
     # -- the primitives ForeignSource builds on --------------------------------------------
-    def _load_streams(self, conn: Connection) -> tuple[int, list[StreamEntry]]:
+    def _load_streams(self, conn: Connection, to_position: int | None,
+                      ) -> tuple[int, list[StreamEntry]]:
         """The streams and the log's index, from one pass over the partition's positions."""
         snapshot = conn.execute(self._sql_snapshot).scalar_one()
         params = self._params(snapshot=snapshot)

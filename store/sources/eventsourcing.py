@@ -22,6 +22,7 @@ type is the event class's name; its topic is kept in the provenance.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -152,6 +153,14 @@ class EventsourcingSource(ForeignSource):
             f"GROUP BY originator_id) g "
             f"JOIN {t} f ON f.originator_id = g.oid AND f.originator_version = g.lo "
             f"JOIN {t} l ON l.originator_id = g.oid AND l.originator_version = g.hi")
+        self._sql_stream = text(
+            f"SELECT g.oid, g.lo, g.hi, g.n, f.topic, f.state, l.state FROM "
+            f"(SELECT originator_id AS oid, min(originator_version) AS lo, "
+            f"max(originator_version) AS hi, count(*) AS n FROM {t} WHERE {n} <= :cut "
+            f"AND originator_id IN :keys GROUP BY originator_id) g "
+            f"JOIN {t} f ON f.originator_id = g.oid AND f.originator_version = g.lo "
+            f"JOIN {t} l ON l.originator_id = g.oid AND l.originator_version = g.hi"
+        ).bindparams(bindparam("keys", expanding=True))
         self._sql_read = (f"SELECT {n}, originator_id, originator_version, topic, state "
                           f"FROM {t} WHERE originator_id = :oid AND originator_version >= :lo "
                           f"AND {n} <= :cut")
@@ -208,27 +217,56 @@ class EventsourcingSource(ForeignSource):
         return ForeignEvent(nid, self._shown.get(origin) or shown_id(origin), version,
                             self._event_type(topic), at_us, attrs, {}, provenance)
 
-    def _load_streams(self, conn: Connection) -> tuple[int, list[StreamEntry]]:
-        cut = conn.execute(self._sql_cut).scalar()
-        if cut is None:
+    def _take_cut(self, conn: Connection) -> int | None:
+        """On SQLite the last notification id is one look at the rowid index, so the stream
+        list waits until something needs it (PostgreSQL ids need their column's type to be
+        looked up one by one, so there the list is read at once)."""
+        if self._db.dialect != "sqlite":
+            return None
+        return int(conn.execute(self._sql_cut).scalar() or 0)
+
+    def _entry_of(self, oid: object, lo: int, hi: int, n: int, topic: str, first: bytes,
+                  last: bytes) -> StreamEntry:
+        """A stream from its first and last rows (the first says its aggregate class)."""
+        decode = self._states.decode
+        first_state, _ = decode(first, self._where(oid, lo))
+        first_at, _ = _instant(first_state.get("timestamp"))
+        last_at = first_at if hi == lo else _leading_instant(last)
+        if last_at is None:
+            last_at = _instant(decode(last, self._where(oid, hi))[0].get("timestamp"))[0]
+        return StreamEntry(shown_id(oid), _stream_type(first_state, topic), int(lo), int(hi),
+                           int(n), first_at, last_at)
+
+    def _load_streams(self, conn: Connection, to_position: int | None,
+                      ) -> tuple[int, list[StreamEntry]]:
+        cut = conn.execute(self._sql_cut).scalar() if to_position is None else to_position
+        if not cut:
             return 0, []
         entries = []
         keys: dict[str, object] = {}
-        decode = self._states.decode
-        for oid, lo, hi, n, topic, first, last in conn.execute(
-                self._sql_streams, {"cut": cut}).all():
-            first_state, _ = decode(first, self._where(oid, lo))
-            first_at, _ = _instant(first_state.get("timestamp"))
-            last_at = first_at if hi == lo else _leading_instant(last)
-            if last_at is None:
-                last_at = _instant(decode(last, self._where(oid, hi))[0].get("timestamp"))[0]
-            sid = shown_id(oid)
-            keys[sid] = oid
-            entries.append(StreamEntry(sid, _stream_type(first_state, topic), int(lo), int(hi),
-                                       int(n), first_at, last_at))
+        for row in conn.execute(self._sql_streams, {"cut": cut}).all():
+            entry = self._entry_of(*row)
+            keys[entry.stream_id] = row[0]
+            entries.append(entry)
         self._keys = keys
         self._shown = {stored: sid for sid, stored in keys.items()}
         return int(cut), entries
+
+    def _load_stream(self, conn: Connection, stream_id: str, to_position: int,
+                     ) -> StreamEntry | None:
+        """One stream, found under each spelling SQLite may hold its id in: UUID hex
+        (eventsourcing.sqlite), 16 bytes (eventsourcing-sqlalchemy) or the text itself."""
+        keys: list[object] = [stream_id]
+        with contextlib.suppress(ValueError):
+            parsed = uuid.UUID(stream_id)
+            keys += [parsed.hex, parsed.bytes]
+        row = conn.execute(self._sql_stream, {"cut": to_position, "keys": keys}).first()
+        if row is None:
+            return None
+        entry = self._entry_of(*row)
+        self._keys[entry.stream_id] = row[0]
+        self._shown[row[0]] = entry.stream_id
+        return entry
 
     def _read(self, conn: Connection, stream_id: str, from_version: int,
               to_version: int | None, to_position: int) -> list[ForeignEvent]:

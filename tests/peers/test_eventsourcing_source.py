@@ -297,3 +297,22 @@ def test_the_readme_block_runs_on_a_store_the_library_wrote(
         if "info" in args and "--json" in args:
             assert {"kind", "read_only", "events", "streams", "target"} <= set(
                 json.loads(done.stdout))
+
+
+@pytest.mark.parametrize("fixture", ["eventsourcing_sqlite_styles",
+                                     "eventsourcing_sqla_sqlite_styles",
+                                     "eventsourcing_sqlite_text_ids"])
+def test_one_stream_is_answered_without_the_stream_list(fixture: str,
+                                                        request: pytest.FixtureRequest) -> None:
+    """A command about one stream reads that stream only; its answers equal those taken from
+    the whole list (ids in every spelling, heads, events, the log of that stream)."""
+    expected: Expected = request.getfixturevalue(fixture)
+    with opened(expected) as lazy, opened(expected) as full:
+        listed = {s.stream_id: s for s in full.streams()}
+        for agg in expected.aggregates:
+            assert lazy.stream(agg.id) == listed[agg.id]
+            assert lazy.read_stream(agg.id) == full.read_stream(agg.id)
+            assert list(lazy.iter_events(stream_ids=[agg.id])) == list(
+                full.iter_events(stream_ids=[agg.id]))
+        assert lazy.stream("no such stream") is None
+        assert lazy.counts() == full.counts()
