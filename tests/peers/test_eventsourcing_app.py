@@ -73,3 +73,31 @@ def test_reload_shows_what_the_writing_application_appended(
         qtbot.waitUntil(lambda: window.session.services.store.counts()[0]  # type: ignore[union-attr]
                         == expected.event_count + 1, timeout=10_000)
         assert f"{expected.event_count + 1:,} events" in window.counts_label.text()
+
+
+def test_an_encrypted_store_asks_for_the_key_and_opens_with_it(
+        qtbot, window: MainWindow,  # type: ignore[no-untyped-def]  # noqa: F811
+        eventsourcing_sqlite_bank_zlib_aes: Expected, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QInputDialog
+
+    from tests.ui.conftest import when_modal
+
+    monkeypatch.delenv("CIPHER_KEY", raising=False)
+    expected = eventsourcing_sqlite_bank_zlib_aes
+    asked: list[str] = []
+
+    def answer(dialog: object) -> None:
+        assert isinstance(dialog, QInputDialog)
+        asked.append(dialog.labelText())
+        dialog.setTextValue("AAAAAAAAAAAAAAAAAAAAAA==" if len(asked) == 1
+                            else str(expected.cipher_key))
+        dialog.accept()
+        if len(asked) == 1:
+            when_modal(answer)  # the wrong key first: it asks again
+
+    when_modal(answer)
+    open_in(qtbot, window, expected.location)
+    assert len(asked) == 2 and "encrypted" in asked[0] and "does not open" in asked[1]
+    assert window.session.services is not None
+    assert window.session.services.store.counts() == (expected.event_count,
+                                                       len(expected.aggregates))
