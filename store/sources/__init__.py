@@ -47,8 +47,13 @@ def _sqlite_tables(path: Path) -> dict[str, frozenset[str]]:
     return {name: frozenset() for name in found.tables}
 
 
-def detect_kind(target: str | Path) -> str | None:
-    """What kind of store a target holds; None for a missing file or an empty database."""
+def detect_kind(target: str | Path, *, other_schemas: bool = True) -> str | None:
+    """What kind of store a target holds; None for a missing file or an empty database.
+
+    A PostgreSQL connection whose own schema is empty may mean an eventsourcing application
+    in a schema of its own (``POSTGRES_SCHEMA``); ``other_schemas=False`` (an open that may
+    create esaudit's store in that empty schema) does not look there.
+    """
     path = sqlite_path(target)
     if path is not None:
         if not path.exists():
@@ -59,7 +64,7 @@ def detect_kind(target: str | Path) -> str | None:
     db = ReadOnlyDatabase(target)
     try:
         kind = kind_of(db.tables(), db.dialect)
-        if kind is None and all_layouts(db):
+        if kind is None and other_schemas and not db.tables() and all_layouts(db):
             kind = "eventsourcing"  # in a schema of its own (POSTGRES_SCHEMA)
         return kind
     finally:
@@ -81,7 +86,7 @@ def open_source(target: str | Path, *, kind: str | None = None, read_only: bool 
                 cipher_key: str | None = None) -> Source:
     """Open the store at a target as the kind it is (or the kind forced, ``KIND[:APP]``)."""
     forced, application = parse_kind(kind) if kind else (None, None)
-    found = forced or detect_kind(target) or "esaudit"
+    found = forced or detect_kind(target, other_schemas=read_only or not create) or "esaudit"
     if found == "esaudit":
         store: EventStore = open_store(target, read_only=read_only, create=create,
                                        synchronous=synchronous)

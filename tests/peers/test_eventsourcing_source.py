@@ -68,7 +68,7 @@ def files_of(location: str) -> dict[str, str]:
 
 
 def opened(expected: Expected) -> Source:
-    return open_source(expected.location, cipher_key=expected.cipher_key)
+    return open_source(expected.location, create=False, cipher_key=expected.cipher_key)
 
 
 def assert_same_history(source: Source, expected: Expected) -> None:
@@ -316,3 +316,14 @@ def test_one_stream_is_answered_without_the_stream_list(fixture: str,
                 full.iter_events(stream_ids=[agg.id]))
         assert lazy.stream("no such stream") is None
         assert lazy.counts() == full.counts()
+
+
+@pytest.mark.postgres
+def test_an_empty_schema_beside_an_application_schema_becomes_esaudits(
+        eventsourcing_pg_schema_bank: Expected) -> None:
+    """Reading an empty connection schema finds the application in its own schema; creating
+    esaudit's store there (seed, import) is not mistaken for writing to the application."""
+    with open_source(eventsourcing_pg_schema_bank.location, create=False) as found:
+        assert found.identity.kind == "eventsourcing"
+    with open_source(eventsourcing_pg_schema_bank.location) as created:
+        assert created.identity.kind == "esaudit" and not created.read_only
