@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from store import EventStore
 from store.hashing import instant_from_us
 from store.stream_browser import Annotation, SortKey
+from store.writable import WritableStore
 
 from .readmodels import order_summary, product_catalogue, unprojectable
 
@@ -75,7 +75,7 @@ class Queries:
     """Reads read models; without them (a store never opened writable) the stream list still
     works and order/product lookups find nothing, instead of failing on a missing table."""
 
-    def __init__(self, store: EventStore, *, has_read_models: bool = True) -> None:
+    def __init__(self, store: WritableStore, *, has_read_models: bool = True) -> None:
         self.store = store
         self.has_read_models = has_read_models
 

@@ -15,10 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from store import EventStore, Source
+from store import Source
 from store.bulk import ImportCancelled, ImportSummary
 from store.exporters import RawRow, write_csv, write_jsonl
 from store.importers import detect_format, open_reader
+from store.writable import WritableStore
 
 from .jobs import Cancelled, Progress
 
@@ -123,7 +124,7 @@ def export_history(store: Source, path: Path, selection: Selection | None = None
                             cancelled=cancelled).events
 
 
-def import_history(store: EventStore, path: Path, fmt: str | None = None, *,
+def import_history(store: WritableStore, path: Path, fmt: str | None = None, *,
                    progress: Progress | None = None,
                    cancelled: Callable[[], bool] | None = None) -> ImportSummary:
     """Import a whole file into the store in one transaction (ImportRejected names the line)."""
