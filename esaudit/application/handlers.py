@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from store import ConcurrencyError, EventStore, NewEvent, RecordedEvent
+from store import ConcurrencyError, NewEvent, RecordedEvent
+from store.writable import WritableStore
 
 from ..domain import commands as c
 from ..domain import order, product
@@ -50,7 +51,7 @@ class CommandResult:
 class CommandHandler:
     """Runs order and product commands against the store and keeps read models caught up."""
 
-    def __init__(self, store: EventStore, projector: Projector, queries: Queries, *,
+    def __init__(self, store: WritableStore, projector: Projector, queries: Queries, *,
                  snapshot_every: int = 100, actor: str | None = None,
                  new_id: IdFactory | None = None, remember_states: bool = False) -> None:
         if snapshot_every < 1:

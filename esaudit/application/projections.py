@@ -10,8 +10,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, insert, select
 
-from store import EventPayload, EventStore
+from store import EventPayload
 from store.hashing import canonical_json, decode_json
+from store.writable import WritableStore
 
 from ..domain import order, product
 from ..domain.events import ORDER, PRODUCT
@@ -190,7 +191,7 @@ class ProjectionStatus:
 class Projector:
     """Keeps every read model caught up with the store; rebuilds them from position 0."""
 
-    def __init__(self, store: EventStore, projections: Sequence[Projection] | None = None):
+    def __init__(self, store: WritableStore, projections: Sequence[Projection] | None = None):
         self.store = store
         self.projections: list[Projection] = list(
             projections or [OrderSummaryProjection(), ProductCatalogueProjection()])

@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from store import EventStore, Source
+from store import Source
 from store.hashing import instant_from_us
 from store.stream_browser import Annotation, SortKey
+from store.writable import WritableStore
 
 from .readmodels import order_summary, product_catalogue, unprojectable
 
@@ -76,12 +77,12 @@ class Queries:
     not write) the stream list still works and order/product lookups find nothing, instead of
     failing on a missing table."""
 
-    def __init__(self, store: Source, *, read_models: EventStore | None = None) -> None:
+    def __init__(self, store: Source, *, read_models: WritableStore | None = None) -> None:
         self.store = store
         self._models = read_models
         self.has_read_models = read_models is not None
 
-    def _read_models(self) -> EventStore:
+    def _read_models(self) -> WritableStore:
         assert self._models is not None, "callers check has_read_models first"
         return self._models
 

@@ -15,11 +15,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from store import EventStore, Source
+from store import Source
 from store.bulk import ImportCancelled, ImportSummary
 from store.exporters import RawRow, write_csv, write_jsonl
 from store.importers import HistoryReader, detect_format, foreign_kind, open_reader
 from store.sources.importing import FOREIGN_FORMATS, SourceReader
+from store.writable import WritableStore
 
 from .jobs import Cancelled, Progress
 
@@ -124,7 +125,7 @@ def export_history(store: Source, path: Path, selection: Selection | None = None
                             cancelled=cancelled).events
 
 
-def import_history(store: EventStore, path: Path | str, fmt: str | None = None, *,
+def import_history(store: WritableStore, path: Path | str, fmt: str | None = None, *,
                    progress: Progress | None = None,
                    cancelled: Callable[[], bool] | None = None,
                    cipher_key: str | None = None) -> ImportSummary:
