@@ -16,7 +16,7 @@ appending. ``refresh`` again (the app's Refresh) to see what was added since.
 from __future__ import annotations
 
 import bisect
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -24,12 +24,9 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection
 
-from ..hashing import canonical_json, instant_from_us, us_from_instant
+from ..hashing import instant_from_us, us_from_instant
 from ..protocol import Capabilities, SourceIdentity
 from ..records import (
-    PROVENANCE_KEY,
-    EventPayload,
-    EventRow,
     RecordedEvent,
     Snapshot,
     StoreStats,
@@ -38,11 +35,12 @@ from ..records import (
 from ..stream_browser import Annotation, SortKey, StreamPageRow
 from .cut import EMPTY_CUT, Cut, EventHead, ForeignEvent, StreamEntry
 from .database import ReadOnlyDatabase
+from .log_reading import LogReading, recorded
 
 __all__ = ["EventHead", "ForeignEvent", "ForeignSource", "StreamEntry"]
 
 
-class ForeignSource(ABC):
+class ForeignSource(LogReading):
     """A read-only ``Source`` over another program's tables (see the module docstring)."""
 
     kind: ClassVar[str]
@@ -264,7 +262,7 @@ class ForeignSource(ABC):
         if found is None:
             return []
         entry, events = found
-        return [self._recorded(e, entry.stream_type) for e in events]
+        return [recorded(e, entry.stream_type) for e in events]
 
     def read_payloads(self, stream_id: str, from_version: int = 0,
                       to_version: int | None = None, *, until: datetime | None = None,
@@ -283,11 +281,6 @@ class ForeignSource(ABC):
         after = us_from_instant(instant)
         return next((e.version for e in found[1] if e.recorded_at_us > after), None)
 
-    @staticmethod
-    def _recorded(e: ForeignEvent, stream_type: str) -> RecordedEvent:
-        return RecordedEvent(e.position, e.stream_id, stream_type, e.version, e.type,
-                             instant_from_us(e.recorded_at_us), e.payload, e.metadata, "",
-                             e.provenance)
 
     # -- the global log --------------------------------------------------------------------
     def _log(self, after_position: int, to_position: int | None,
@@ -351,65 +344,6 @@ class ForeignSource(ABC):
                 yield out
             if len(page) < page_size:
                 return
-
-    def iter_events(self, after_position: int = 0, *, to_position: int | None = None,
-                    stream_ids: Iterable[str] | None = None,
-                    stream_types: Iterable[str] | None = None,
-                    event_types: Iterable[str] | None = None, since: datetime | None = None,
-                    until: datetime | None = None, page_size: int = 1000,
-                    ) -> Iterator[RecordedEvent]:
-        for page in self._log(after_position, to_position, stream_ids, stream_types,
-                              event_types, since, until, page_size):
-            for e, stream_type in page:
-                yield self._recorded(e, stream_type)
-
-    def iter_raw_events(self, after_position: int = 0, *, to_position: int | None = None,
-                        stream_ids: Iterable[str] | None = None,
-                        stream_types: Iterable[str] | None = None,
-                        event_types: Iterable[str] | None = None,
-                        since: datetime | None = None, until: datetime | None = None,
-                        page_size: int = 5000) -> Iterator[EventRow]:
-        """The events with payload and metadata as canonical JSON text and no hash (the
-        source's own bytes are its encoding, maybe compressed or encrypted, not JSON). The
-        metadata keeps the application's own and adds the provenance (with the source's kind)
-        under ``PROVENANCE_KEY``, so an export imported elsewhere still says where each event
-        came from."""
-        kind = self.kind
-        for page in self._log(after_position, to_position, stream_ids, stream_types,
-                              event_types, since, until, page_size):
-            for e, stream_type in page:
-                metadata = {**e.metadata,
-                            PROVENANCE_KEY: {"kind": kind, **e.provenance}}
-                yield (e.position, e.stream_id, stream_type, e.version, e.type,
-                       e.recorded_at_us, canonical_json(e.payload),
-                       canonical_json(metadata), "")
-
-    def iter_event_payloads(self, after_position: int = 0, *, to_position: int | None = None,
-                            stream_types: Iterable[str] | None = None, page_size: int = 5000,
-                            ) -> Iterator[EventPayload]:
-        for page in self._log(after_position, to_position, None, stream_types, None, None,
-                              None, page_size):
-            for e, stream_type in page:
-                yield EventPayload(e.position, e.stream_id, stream_type, e.version, e.type,
-                                   e.recorded_at_us, e.payload)
-
-    def iter_event_heads(self, after_position: int = 0, page_size: int = 20_000, *,
-                         to_position: int | None = None,
-                         ) -> Iterator[list[tuple[int, str, str, int, str, int]]]:
-        for page in self._heads(after_position, to_position, page_size):
-            yield [(h.position, h.stream_id, stream_type, h.version, h.type, h.recorded_at_us)
-                   for h, stream_type in page]
-
-    def iter_event_codes(self, stream_types: Sequence[str], event_types: Sequence[str],
-                         after_position: int = 0, page_size: int = 50_000,
-                         ) -> Iterator[list[tuple[int, int, int, int]]]:
-        """The timeline's columns; the name lists are read again for every page, as the
-        native store does, so names a caller appends get codes from the next page on."""
-        for page in self._heads(after_position, None, page_size):
-            st = {name: k for k, name in enumerate(stream_types, 1)}
-            et = {name: k for k, name in enumerate(event_types, 1)}
-            yield [(h.position, h.recorded_at_us, st.get(stream_type, 0), et.get(h.type, 0))
-                   for h, stream_type in page]
 
     # -- snapshots -------------------------------------------------------------------------
     def load_snapshot(self, stream_id: str, at_or_below: int | None = None,
