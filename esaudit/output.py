@@ -37,6 +37,11 @@ def plain(value: Any, none: str = "-") -> str:
 
 
 def cell(value: Any, width: int = 60) -> str:
+    kind = type(value)
+    if kind is str and len(value) <= width:  # most cells: ids, types, names
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return str(value)
     if value is None:
         return "-"
     if isinstance(value, datetime):  # seconds, in UTC: C-level formatting, 20k rows a table
@@ -53,11 +58,14 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]],
     text_rows = [[cell(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in text_rows]) for i, h in enumerate(headers)]
     right = set(right)
+    # One format for every line (a table may have 100k of them): each column padded to its
+    # width, right-aligned columns to the right; the last column is not padded at all.
+    last = len(headers) - 1
+    spec = "  ".join("{}" if i == last and i not in right else
+                     f"{{:{'>' if i in right else '<'}{w}}}" for i, w in enumerate(widths))
 
     def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if i in right else v.ljust(w)
-                 for i, (v, w) in enumerate(zip(values, widths, strict=True))]
-        return "  ".join(parts).rstrip()
+        return spec.format(*values).rstrip()
 
     out.write(line(headers) + "\n")
     out.write(line(["-" * w for w in widths]) + "\n")
