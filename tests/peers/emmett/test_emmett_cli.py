@@ -81,6 +81,25 @@ def test_writes_are_refused_in_one_line(emmett_db: EmmettDatabase,
     assert "emmett" in done.stderr
 
 
+def test_import_copies_every_event_with_its_provenance(emmett_db: EmmettDatabase,
+                                                       state_before: dict[str, Any],
+                                                       tmp_path: Path) -> None:
+    copy = str(tmp_path / "copy.db")
+    summary = ok_json(copy, "import", emmett_db.target, "--format", "emmett", "--json")
+    theirs = emmett_db.expected["global_order"]
+    assert (summary["events"], summary["streams"]) == (
+        len(theirs), len(emmett_db.expected["streams"]))
+    stream = emmett_db.expected["streams"][0]
+    copied = ok_json(copy, "events", stream["stream_id"], "--json")
+    assert [e["version"] for e in copied] == [e["stream_position"] for e in stream["events"]]
+    for got, want in zip(copied, stream["events"], strict=True):
+        source = got["metadata"].pop("esaudit:provenance")
+        assert source["kind"] == "emmett" and source["version"] == want["stream_position"]
+        assert got["metadata"] == stored_metadata(want["metadata"])
+        assert got["payload"] == want["data"]
+    assert ok_json(copy, "verify", "--json")["ok"] is True  # the copy is hash-chained
+
+
 def test_the_database_is_unchanged_after_every_command(emmett_db: EmmettDatabase,
                                                        state_before: dict[str, Any]) -> None:
     assert database_state(emmett_db.target) == state_before
