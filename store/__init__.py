@@ -1,4 +1,16 @@
-"""The esaudit event store: append-only streams with a hash chain, on SQLite or PostgreSQL."""
+"""The esaudit event store: append-only streams with a hash chain, on SQLite or PostgreSQL,
+and the read protocol every source (esaudit's own store, another program's) implements.
+
+The errors and records are plain Python and load at once; everything that needs SQLAlchemy
+(the store, the protocol with its browser types) loads when first used, so a program that only
+needs an error type or a record (the command line's ``--help``, its error handling) starts
+without the database layer.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     ConcurrencyError,
@@ -10,8 +22,6 @@ from .errors import (
     StoreReadOnly,
     StreamTypeMismatch,
 )
-from .eventstore import EventStore, open_store
-from .protocol import Capabilities, Source, SourceIdentity
 from .records import (
     ANY,
     EventPayload,
@@ -23,6 +33,24 @@ from .records import (
     StoreStats,
     StreamInfo,
 )
+
+if TYPE_CHECKING:
+    from .eventstore import EventStore, open_store
+    from .protocol import Capabilities, Source, SourceIdentity
+
+_LATER = {"EventStore": ".eventstore", "open_store": ".eventstore",
+          "Capabilities": ".protocol", "Source": ".protocol", "SourceIdentity": ".protocol"}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a name that needs the database layer on first use (PEP 562)."""
+    module = _LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ANY",

@@ -32,7 +32,7 @@ __all__ = [
     "detect_format", "foreign_kind", "open_reader",
 ]
 
-FORMATS = ("jsonl", "csv", "eventsourcing", "emmett")
+from .formats import FORMATS
 
 
 def detect_format(path: Path) -> str:

@@ -20,10 +20,10 @@ from .exits import (
     EXIT_USAGE,
     UsageError,
 )
-from .run import RunGui, default_target, main
+from .run import RunGui, commands, default_target, main
 
 __all__ = [
     "COMMANDS", "EXIT_CONFLICT", "EXIT_FINDING", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_REFUSED",
-    "EXIT_USAGE", "Command", "RunGui", "UsageError", "build_parser", "command",
+    "EXIT_USAGE", "Command", "RunGui", "UsageError", "build_parser", "command", "commands",
     "default_target", "main", "parse_instant",
 ]

@@ -10,7 +10,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from store.importers import FORMATS
+from store.formats import FORMATS
 
 from ..domain.errors import InvalidCommand
 from ..domain.money import parse_money
@@ -67,6 +67,15 @@ def _positive(text: str) -> int:
     return value
 
 
+def _version() -> str:
+    """The installed package's version (``unknown`` when run from a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("esaudit")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="esaudit", description="Audit event-sourced systems.")
     p.add_argument("--db", metavar="TARGET",
@@ -79,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "emmett[:PARTITION]; "
                         "every kind but esaudit is always read-only")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    p.add_argument("--version", action="version", version=f"esaudit {_version()}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     s = sub.add_parser("seed", help="fill the store with a deterministic demo history")

@@ -8,12 +8,14 @@ import hashlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..application.jobs import Progress
-from ..application.transfer import Selection
-from ..bootstrap import Services, Writing
+if TYPE_CHECKING:  # the commands load them; --help and errors need none of them
+    from ..application.jobs import Progress
+    from ..application.transfer import Selection
+    from ..bootstrap import Services, Writing
 
-Command = Callable[[Services, argparse.Namespace], int]
+Command = Callable[["Services", argparse.Namespace], int]
 """A command: runs on the opened services with the parsed arguments, returns the exit code."""
 
 COMMANDS: dict[str, Command] = {}
@@ -55,6 +57,8 @@ def end_progress() -> None:
 
 def selection(args: argparse.Namespace) -> Selection:
     """The streams and time span chosen by the ``--stream/--type/--from/--to`` options."""
+    from ..application.transfer import Selection
+
     return Selection(tuple(dict.fromkeys(args.streams)), args.stream_type, args.since,
                      args.until)
 

@@ -9,15 +9,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from store import ConcurrencyError, StoreError
+from store.errors import ConcurrencyError, StoreError
 
-from ..bootstrap import bootstrap
 from ..domain.errors import DomainError, InvalidTransition
-
-# Each command module registers its commands in COMMANDS as it is imported.
-from . import audits, reads, writes  # noqa: F401
 from .arguments import NOTES, build_parser
-from .common import COMMANDS
+from .common import COMMANDS, Command
 from .exits import (
     EXIT_CONFLICT,
     EXIT_INTERRUPTED,
@@ -44,6 +40,14 @@ def default_target(create: bool = False) -> str:
     return str(folder / "esaudit.db")
 
 
+def commands() -> dict[str, Command]:
+    """Every command by name. Each command module registers its commands as it is imported,
+    which happens here, once a command is to run: ``--help`` and a usage error pay for neither
+    the application nor the database layer."""
+    from . import audits, reads, writes  # noqa: F401
+    return COMMANDS
+
+
 def _creates(args: argparse.Namespace) -> bool:
     """Whether a command may create the store it names: only seed, import and ``order
     create``; every other command refuses a missing store (``no store at PATH``) instead of
@@ -65,12 +69,14 @@ def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> in
             if run_gui is None:
                 raise UsageError("the desktop app starts with the esaudit command or main.py")
             return run_gui(args.db, args.read_only, getattr(args, "screenshot", None))
+        from ..bootstrap import bootstrap
+        run = commands()[args.command]
         creates = _creates(args)
         target = args.db or default_target(creates)
         svc = bootstrap(target, read_only=args.read_only, create=creates,
                         source_kind=args.source)
         try:
-            code = COMMANDS[args.command](svc, args)
+            code = run(svc, args)
         finally:
             svc.close()
         for note in NOTES:

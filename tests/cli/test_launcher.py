@@ -56,6 +56,21 @@ def test_cli_commands_through_the_launcher_never_load_qt(tmp_path: Path) -> None
     assert result.stdout.strip().splitlines()[-1] == "0 []"
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["streams", "--help"]])
+def test_help_and_version_load_no_database_layer(argv: list[str], tmp_path: Path) -> None:
+    """Start-up is what every command pays: asking for help loads neither SQLAlchemy, the
+    store nor the application, only the grammar."""
+    code = ("import sys; from ui.launcher import main\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', "
+            "'numpy', 'PySide6') or m in ('store.eventstore', 'esaudit.bootstrap'))\n"
+            "print(heavy, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, env=ENV, cwd=tmp_path)
+    assert result.stdout.startswith(("usage: esaudit", "esaudit "))
+    assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
 def test_the_console_script_opens_the_app(tmp_path: Path) -> None:
     db, shot = tmp_path / "g.db", tmp_path / "g.png"
     seeded = subprocess.run([ESAUDIT, "--db", str(db), "seed", "--orders", "2"],
