@@ -35,6 +35,9 @@ def test_the_app_reads_an_eventsourcing_store_and_leaves_it_as_it_was(
     window.session.select_stream(specimen.id)
     table = window.events.model
     assert table.rowCount() == len(specimen.events)
+    from PySide6.QtCore import Qt
+    assert table.headerData(3, Qt.Orientation.Horizontal) == "Source row"
+    assert table.data(table.index(1, 3)) == specimen.events[1].topic
     window.events.table.selectRow(1)
     shown = dict(tree_values(window.events.inspector))
     assert shown["type"] == specimen.events[1].class_name.rsplit(".", 1)[-1]

@@ -23,6 +23,9 @@ class EventTableModel(TableModel):
     does."""
 
     COLUMNS = ("Version", "Recorded (UTC)", "Type", "Actor")
+    FOREIGN_COLUMNS = ("Version", "Recorded (UTC)", "Type", "Source row")
+    """A store another program wrote has no actor: its fourth column says where in that
+    store the event is (its message id, else its topic)."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -36,6 +39,8 @@ class EventTableModel(TableModel):
         """Show a stream up to ``version`` (the version the user is looking at)."""
         self.beginResetModel()
         self._store, self._stream_id, self._first = store, stream_id, first_version
+        self.COLUMNS = type(self).COLUMNS if store is None or store.capabilities.hash_chain \
+            else self.FOREIGN_COLUMNS
         self._total = max(version - first_version + 1, 0) if store is not None and stream_id \
             else 0
         self._pages.clear()
@@ -69,8 +74,10 @@ class EventTableModel(TableModel):
         if e is None:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
+            fourth = e.metadata.get("actor", "") if e.hash else str(
+                e.provenance.get("message_id") or e.provenance.get("topic", ""))
             return (e.version, e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"), e.type,
-                    e.metadata.get("actor", ""))[index.column()]
+                    fourth)[index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
