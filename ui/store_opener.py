@@ -22,6 +22,10 @@ from .workers import run_in_background
 
 MAX_RECENT = 8
 STORE_FILTER = "esaudit stores (*.db)"
+OPEN_FILTER = ("Event stores: esaudit, eventsourcing (*.db *.sqlite *.sqlite3);;"
+               "All files (*)")
+"""What Open offers: esaudit's own stores and the SQLite files other software writes (an
+eventsourcing application names its file as it likes, so All files is one click away)."""
 
 
 class StoreOpener(QObject):
@@ -108,7 +112,7 @@ class StoreOpener(QObject):
     def open_dialog(self, read_only: bool) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self.window, "Open store read-only" if read_only else "Open store", "",
-            "esaudit stores (*.db *.sqlite *.sqlite3);;All files (*)")
+            OPEN_FILTER)
         if path:
             self.open_target(path, read_only)
 
