@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -50,6 +51,12 @@ def cell(value: Any, width: int = 60) -> str:
         value = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     text = str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def utc_seconds(us: int) -> str:
+    """Microseconds since the epoch as ``YYYY-MM-DD HH:MM:SS`` UTC (what ``cell`` writes for
+    a datetime), for tables built from integer times."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(us // 1_000_000))
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]],
