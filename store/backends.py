@@ -123,14 +123,19 @@ def postgres_backend(url: str, *, read_only: bool) -> Backend:
         raise StoreOpenError(f"cannot use {url!r}: {e}") from e
 
     if read_only:
-        @event.listens_for(engine, "connect")
-        def _read_only(dbapi_conn: object, _record: object) -> None:
-            cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
-            cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            cur.close()
-            dbapi_conn.commit()  # type: ignore[attr-defined]
-
+        read_only_sessions(engine)
     return Backend("postgresql", engine, engine.url.render_as_string(hide_password=True), _pg_lock)
+
+
+def read_only_sessions(engine: Engine) -> None:
+    """Make every PostgreSQL session of ``engine`` read-only: the server itself refuses a
+    write, whatever the code above it does."""
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_conn: object, _record: object) -> None:
+        cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+        cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        cur.close()
+        dbapi_conn.commit()  # type: ignore[attr-defined]
 
 
 def sqlite_path(target: str | Path) -> Path | None:
@@ -165,12 +170,19 @@ def backend_for(
             raise StoreOpenError("an in-memory SQLite store cannot be shared; give a file path")
         return sqlite_backend(Path(path), read_only=read_only, synchronous=synchronous,
                               busy_timeout_s=busy_timeout_s)
-    if scheme.startswith("postgres"):
-        if scheme in ("postgres", "postgresql"):
-            text_target = "postgresql+psycopg://" + text_target.split("://", 1)[1]
-        return postgres_backend(text_target, read_only=read_only)
-    raise StoreOpenError(f"unsupported store URL scheme {scheme!r}: use a file path, "
-                         "sqlite:///PATH or postgresql+psycopg://...")
+    return postgres_backend(postgres_url(text_target), read_only=read_only)
+
+
+def postgres_url(target: str) -> str:
+    """A PostgreSQL URL with the psycopg driver (``postgres://`` and ``postgresql://`` name
+    it); StoreOpenError for any other scheme."""
+    scheme = target.split("://", 1)[0]
+    if not scheme.startswith("postgres"):
+        raise StoreOpenError(f"unsupported store URL scheme {scheme!r}: use a file path, "
+                             "sqlite:///PATH or postgresql+psycopg://...")
+    if scheme in ("postgres", "postgresql"):
+        return "postgresql+psycopg://" + target.split("://", 1)[1]
+    return target
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from esaudit.application.records import StoreError
 from esaudit.application.timeline import TimelineData, load_timeline
 
 from .actions import make_action
@@ -202,13 +201,21 @@ class MainWindow(QMainWindow):
         services = self.session.services
         if services is None:
             return
-        try:
+
+        def job(progress: Any, cancelled: Any) -> None:
+            # Off the GUI thread: a foreign store reads its stream list again here (a second
+            # for 200k events), which the counts and the browser then take from memory.
             services.refresh()
-        except StoreError as e:
-            QMessageBox.critical(self, "Reload failed", str(e))
-            return
-        self.session.historyChanged.emit()
-        self.session.refresh_stream()
+            services.store.counts()
+
+        def done(_result: None) -> None:
+            if self.session.services is services:  # not a store closed meanwhile
+                self.session.historyChanged.emit()
+                self.session.refresh_stream()
+
+        run_in_background(self, "Reloading the store…", job, done,
+                          lambda message: QMessageBox.critical(self, "Reload failed", message),
+                          cancellable=False)
 
     def rebuild_projections(self) -> None:
         services = self.session.services

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import StaticPool
 
-from ..backends import sqlite_path, translate
+from ..backends import postgres_url, read_only_sessions, sqlite_path, translate
 from ..errors import StoreError, StoreOpenError
 from ..sqlite_look import untouched_connection
 
@@ -107,29 +107,17 @@ class ReadOnlyDatabase:
             self._stack.close()
 
 
-def _postgres_engine(url: str) -> Engine:
-    scheme = url.split("://", 1)[0]
-    if scheme in ("postgres", "postgresql"):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    if not scheme.startswith("postgres"):
-        raise StoreOpenError(f"unsupported store URL scheme {scheme!r}: use a file path, "
-                             "sqlite:///PATH or postgresql+psycopg://...")
+def _postgres_engine(target: str) -> Engine:
+    url = postgres_url(target)
     try:
         engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=8,
                                isolation_level="REPEATABLE READ")
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as e:
         raise StoreOpenError(f"cannot use {url!r}: {e}") from e
 
-    @event.listens_for(engine, "connect")
-    def _read_only(dbapi_conn: object, _record: object) -> None:
-        cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
-        cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        cur.close()
-        dbapi_conn.commit()  # type: ignore[attr-defined]
-
+    read_only_sessions(engine)
     try:
-        with engine.connect():
-            pass
+        engine.connect().close()  # a wrong URL or a server that is down: say so at the open
     except sa_exc.DBAPIError as e:
         engine.dispose()
         raise translate(e.orig or e, engine.url.render_as_string(hide_password=True)) from e
