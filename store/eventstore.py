@@ -26,6 +26,13 @@ from .bulk import ImportRow, ImportSummary, ImportTuple, import_rows
 from .connections import Connections
 from .errors import SchemaTooNew, StoreOpenError, StoreReadOnly
 from .gcpause import collector_paused
+from .origins import (
+    origin_of,
+    read_origins,
+    record_import,
+    stream_origins,
+    upgrade_to_v2,
+)
 from .protocol import Capabilities, SourceIdentity
 from .reading import Reader
 from .records import (
@@ -34,6 +41,7 @@ from .records import (
     EventRow,
     ExpectedVersion,
     NewEvent,
+    Origins,
     RecordedEvent,
     Snapshot,
     StoreStats,
@@ -118,6 +126,7 @@ class EventStore:
         self._snapshots = Snapshots(self._c)
         self._browser = StreamBrowser(self._c)
         self.identity = SourceIdentity("esaudit", backend.label)
+        self.schema_version = s.SCHEMA_VERSION
         self.capabilities = Capabilities(hash_chain=True, snapshots=True,
                                          writable=not read_only, live=True)
 
@@ -162,6 +171,9 @@ class EventStore:
                 version = int(found)
                 if version > s.SCHEMA_VERSION:
                     raise SchemaTooNew(version, s.SCHEMA_VERSION)
+                if version < s.SCHEMA_VERSION and not self.read_only:
+                    version = self._upgrade()
+                self.schema_version = version
                 self._backend.adopt()
                 return
             _refuse_unless_creatable(self.label, tables, read_only=self.read_only,
@@ -175,6 +187,18 @@ class EventStore:
                     conn.execute(insert(s.meta).values(key="schema_version",
                                                        value=str(s.SCHEMA_VERSION)))
             self._backend.adopt()
+
+    def _upgrade(self) -> int:
+        """Bring an older schema up to this one, in one locked transaction (a second
+        process opening the store at the same time finds it done)."""
+        with self.write_transaction(lock=True) as conn:
+            version = int(conn.execute(select(s.meta.c.value)
+                                       .where(s.meta.c.key == "schema_version")).scalar_one())
+            if version < 2:
+                upgrade_to_v2(conn)
+            conn.execute(update(s.meta).where(s.meta.c.key == "schema_version")
+                         .values(value=str(s.SCHEMA_VERSION)))
+        return s.SCHEMA_VERSION
 
     # -- transactions ----------------------------------------------------------------------
     def write_transaction(self, *, lock: bool = False, lock_key: int = APPEND_LOCK_KEY
@@ -223,12 +247,28 @@ class EventStore:
     def import_rows(
         self, rows: Iterable[ImportRow | ImportTuple], *,
         progress: Callable[[int], None] | None = None, cancelled: Callable[[], bool] | None = None,
+        source: str = "",
     ) -> ImportSummary:
-        """Store a whole file of new streams in one transaction: all of it, or nothing."""
+        """Store a whole file of new streams in one transaction: all of it, or nothing. The
+        positions it wrote are recorded as imported from ``source`` (see ``origins``)."""
         if self.read_only:
             raise StoreReadOnly("import")
         with collector_paused(), self._c.write_transaction(lock=True) as conn:
-            return import_rows(conn, self._backend.name, rows, progress, cancelled)
+            summary = import_rows(conn, self._backend.name, rows, progress, cancelled)
+            record_import(conn, summary.first_position, summary.last_position, source)
+            return summary
+
+    def origins(self) -> Origins:
+        with self.read_connection() as conn:
+            return read_origins(conn, self.schema_version)
+
+    def origin_of(self, stream_id: str) -> str:
+        with self.read_connection() as conn:
+            return origin_of(conn, self.schema_version, stream_id)
+
+    def stream_origins(self, stream_type: str | None = None) -> dict[str, str]:
+        with self.read_connection() as conn:
+            return stream_origins(conn, self.schema_version, stream_type)
 
     # -- reads (store.reading) -------------------------------------------------------------
     def read_stream(self, stream_id: str, from_version: int = 1,

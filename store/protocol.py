@@ -15,7 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from .records import EventPayload, EventRow, RecordedEvent, Snapshot, StoreStats, StreamInfo
+from .records import (
+    EventPayload,
+    EventRow,
+    RecordedEvent,
+    Snapshot,
+    StoreStats,
+    StreamInfo,
+)
 from .stream_browser import Annotation, SortKey, StreamPageRow
 
 
@@ -106,6 +113,17 @@ class Source(Protocol):
 
     def counts(self) -> tuple[int, int]:
         """(events, streams)."""
+        ...
+
+    def origin_of(self, stream_id: str) -> str:
+        """How a stream got here: ``appended`` (this store's own append), ``imported``,
+        ``unknown``, or the kind of the program that wrote a foreign store. An import never
+        extends a stream and a command never appends to an imported one, so a stream has
+        one origin: that of its first event."""
+        ...
+
+    def stream_origins(self, stream_type: str | None = None) -> dict[str, str]:
+        """``origin_of`` of every stream (of a type), in one read."""
         ...
 
     def stats(self) -> StoreStats: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -163,3 +164,32 @@ class StoreStats:
     snapshots: int
     streams_by_type: dict[str, int]
     events_by_type: dict[str, int]
+
+
+APPENDED, IMPORTED, UNKNOWN_ORIGIN = "appended", "imported", "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Origins:
+    """How the events of a store got there: appended through the store's own ``append``
+    (the command handlers), or copied in by an import (ranges of positions, one per import).
+
+    An imported history keeps the stream types of the system it came from, so a stream type
+    alone never says that esaudit's own domain wrote a stream: its origin does. A store made
+    before origins were recorded says ``unknown`` for its older events, never a guess.
+    """
+
+    known_after: int = 0
+    imported: tuple[tuple[int, int], ...] = ()
+    """(first, last) positions of each import, in position order."""
+
+    def of_position(self, position: int) -> str:
+        if position <= self.known_after:
+            return UNKNOWN_ORIGIN
+        i = bisect.bisect_right(self.imported, (position, _MAX)) - 1
+        if i >= 0 and self.imported[i][0] <= position <= self.imported[i][1]:
+            return IMPORTED
+        return APPENDED
+
+
+_MAX = 2 ** 63

@@ -14,7 +14,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 adds ``imports``: which positions an import copied in (see ``store.origins``)."""
 
 metadata = MetaData()
 
@@ -71,3 +72,15 @@ checkpoints = Table(
     Column("name", String(200), primary_key=True),
     Column("position", Position, nullable=False),
 )
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("first_position", Position, primary_key=True, autoincrement=False),
+    Column("last_position", Position, nullable=False),
+    Column("source", Text, nullable=False),  # what was imported: its format and file or URL
+    Column("imported_at", BigInteger, nullable=False),  # microseconds since the epoch, UTC
+)
+ORIGINS_KNOWN_AFTER = "origins_known_after"
+"""es_meta key: a store made before ``imports`` existed knows nothing of the origin of the
+events up to this position."""

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, MetaData
 
 from .bulk import ImportRow, ImportSummary, ImportTuple
 from .protocol import Source
-from .records import ExpectedVersion, NewEvent, RecordedEvent
+from .records import ExpectedVersion, NewEvent, Origins, RecordedEvent
 
 
 class WritableStore(Source, Protocol):
@@ -31,8 +31,13 @@ class WritableStore(Source, Protocol):
     def import_rows(
         self, rows: Iterable[ImportRow | ImportTuple], *,
         progress: Callable[[int], None] | None = None, cancelled: Callable[[], bool] | None = None,
+        source: str = "",
     ) -> ImportSummary:
         """Store a whole file of new streams in one transaction: all of it, or nothing."""
+        ...
+
+    def origins(self) -> Origins:
+        """Which positions were appended here and which an import copied in."""
         ...
 
     def batch(self) -> AbstractContextManager[None]:

@@ -144,6 +144,18 @@ def import_history(store: WritableStore, path: Path | str, fmt: str | None = Non
             progress(int(reader.fraction * 1000), 1000)
 
     try:
-        return store.import_rows(reader, progress=report, cancelled=cancelled)
+        return store.import_rows(reader, progress=report, cancelled=cancelled,
+                                 source=f"{fmt} {shown_target(str(path))}")
     except ImportCancelled:
         raise Cancelled("the import was cancelled: nothing was stored") from None
+
+
+def shown_target(target: str) -> str:
+    """A file path as it is, a URL with its password hidden (an import records its source)."""
+    if "://" not in target:
+        return target
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(target).render_as_string(hide_password=True)
+    except ValueError:
+        return target.split("://", 1)[0] + "://…"

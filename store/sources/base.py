@@ -227,6 +227,12 @@ class ForeignSource(LogReading):
     def counts(self) -> tuple[int, int]:
         return self._listing.events, len(self._listing.ids)
 
+    def origin_of(self, stream_id: str) -> str:
+        return self.identity.kind
+
+    def stream_origins(self, stream_type: str | None = None) -> dict[str, str]:
+        return {s.stream_id: self.identity.kind for s in self.streams(stream_type)}
+
     def head_position(self) -> int:
         return self._cut.position
 

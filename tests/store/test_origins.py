@@ -1,0 +1,97 @@
+"""Origins: which events the store's own append wrote and which an import copied in."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from esaudit.application.transfer import export_history, import_history
+from store import ANY, NewEvent, open_store
+
+
+def _append(target: str, stream_id: str, n: int = 3) -> None:
+    with open_store(target) as st:
+        for i in range(n):
+            st.append(stream_id, "Thing", [NewEvent("Touched", {"i": i}, {})], ANY)
+
+
+def test_appended_and_imported_streams_keep_their_origin(store_target: str,
+                                                         tmp_path: Path) -> None:
+    other = str(tmp_path / "other.db")
+    _append(other, "copied")
+    with open_store(other) as st:
+        export_history(st, tmp_path / "h.jsonl")
+    _append(store_target, "before")
+    with open_store(store_target) as st:
+        import_history(st, tmp_path / "h.jsonl")
+    _append(store_target, "after")
+    with open_store(store_target, read_only=True) as st:
+        assert [st.origin_of(s) for s in ("before", "copied", "after", "nothing")] == \
+            ["appended", "imported", "appended", "unknown"]
+        origins = st.origins()
+        assert origins.imported == ((4, 6),)
+        assert [origins.of_position(p) for p in (3, 4, 6, 7)] == \
+            ["appended", "imported", "imported", "appended"]
+
+
+def test_an_import_records_its_source_without_a_password(store_target: str,
+                                                          tmp_path: Path) -> None:
+    other = str(tmp_path / "other.db")
+    _append(other, "copied")
+    with open_store(other) as st:
+        export_history(st, tmp_path / "h.jsonl")
+    with open_store(store_target) as st:
+        import_history(st, tmp_path / "h.jsonl")
+        with st.read_connection() as conn:
+            source = conn.exec_driver_sql("SELECT source FROM imports").scalar_one()
+    assert source == f"jsonl {tmp_path / 'h.jsonl'}"
+
+
+def _make_v1(path: Path) -> None:
+    """A store as schema 1 wrote it: no imports table, schema_version 1."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE imports")
+        conn.execute("DELETE FROM es_meta WHERE key = 'origins_known_after'")
+        conn.execute("UPDATE es_meta SET value = '1' WHERE key = 'schema_version'")
+
+
+def test_an_older_store_is_upgraded_and_its_earlier_events_are_of_unknown_origin(
+        tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    _append(str(path), "old", 4)
+    _make_v1(path)
+    _append(str(path), "new", 2)
+    with open_store(path, read_only=True) as st:
+        assert (st.origin_of("old"), st.origin_of("new")) == ("unknown", "appended")
+        assert st.origins().known_after == 4
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM es_meta WHERE key = 'schema_version'"
+                            ).fetchone() == ("2",)
+
+
+def test_a_read_only_open_of_an_older_store_changes_nothing_and_knows_no_origin(
+        tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    _append(str(path), "old", 4)
+    _make_v1(path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with open_store(path, read_only=True) as st:
+        assert st.origin_of("old") == "unknown"
+        assert st.origins().of_position(4) == "unknown"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_stream_origins_answers_for_every_stream_of_a_type(store_target: str,
+                                                            tmp_path: Path) -> None:
+    other = str(tmp_path / "other.db")
+    _append(other, "copied")
+    with open_store(other) as st:
+        export_history(st, tmp_path / "h.jsonl")
+    _append(store_target, "mine")
+    with open_store(store_target) as st:
+        import_history(st, tmp_path / "h.jsonl")
+        st.append("order-1", "Order", [NewEvent("Noted", {}, {})], ANY)
+        assert st.stream_origins() == {"mine": "appended", "copied": "imported",
+                                       "order-1": "appended"}
+        assert st.stream_origins("Order") == {"order-1": "appended"}
