@@ -31,6 +31,13 @@ DRAFT, PENDING, PAID = "draft", "pending_payment", "paid"
 SHIPPED, DELIVERED, CANCELLED = "shipped", "delivered", "cancelled"
 STATUSES = (DRAFT, PENDING, PAID, SHIPPED, DELIVERED, CANCELLED)
 CANCELLABLE = (DRAFT, PENDING, PAID)
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "LineAdded": (DRAFT,), "LineRemoved": (DRAFT,), "OrderPlaced": (DRAFT,),
+    "PaymentReceived": (PENDING,), "OrderShipped": (PAID,), "OrderDelivered": (SHIPPED,),
+    "OrderCancelled": CANCELLABLE,
+}
+"""The statuses each event may follow: ``decide`` refuses its command in any other, and the
+rule check (``shop_rules``) reads the same table. OrderCreated and RefundIssued have none."""
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -154,7 +161,7 @@ def decide(state: State | None, cmd: c.OrderCommand) -> list[e.OrderEvent]:
         return [e.OrderCreated(_text(cmd.order_id, "order id"), customer, currency)]
     s = _require(state, cmd.order_id)
     if isinstance(cmd, c.AddLine):
-        _status(s, (DRAFT,), "change lines")
+        _status(s, ALLOWED_FROM["LineAdded"], "change lines")
         price = cmd.unit_price_cents
         if not isinstance(price, int) or isinstance(price, bool):
             raise InvalidCommand(f"unit price must be a whole number of cents, not {price!r}")
@@ -169,17 +176,17 @@ def decide(state: State | None, cmd: c.OrderCommand) -> list[e.OrderEvent]:
         in_range(total, 0, MAX_TOTAL_CENTS, "order total", money=True)
         return [e.LineAdded(sku, qty, price)]
     if isinstance(cmd, c.RemoveLine):
-        _status(s, (DRAFT,), "change lines")
+        _status(s, ALLOWED_FROM["LineRemoved"], "change lines")
         if cmd.sku not in s["lines"]:
             raise InvalidTransition(f"order {s['order_id']} has no line for {cmd.sku}")
         return [e.LineRemoved(cmd.sku)]
     if isinstance(cmd, c.PlaceOrder):
-        _status(s, (DRAFT,), "place")
+        _status(s, ALLOWED_FROM["OrderPlaced"], "place")
         if not s["lines"]:
             raise InvalidTransition(f"cannot place order {s['order_id']}: it has no lines")
         return [e.OrderPlaced()]
     if isinstance(cmd, c.ReceivePayment):
-        _status(s, (PENDING,), "take a payment")
+        _status(s, ALLOWED_FROM["PaymentReceived"], "take a payment")
         amount = _positive(cmd.amount_cents, "payment amount (cents)")
         if amount > owed_cents(s):
             raise InvalidTransition(f"payment of {amount} cents exceeds the {owed_cents(s)} "
@@ -187,16 +194,16 @@ def decide(state: State | None, cmd: c.OrderCommand) -> list[e.OrderEvent]:
         return [e.PaymentReceived(amount, text_within(_text(cmd.method, "payment method"),
                                                       MAX_NAME_CHARS, "payment method"))]
     if isinstance(cmd, c.ShipOrder):
-        _status(s, (PAID,), "ship")
+        _status(s, ALLOWED_FROM["OrderShipped"], "ship")
         return [e.OrderShipped(
             text_within(_text(cmd.carrier, "carrier"), MAX_NAME_CHARS, "carrier"),
             text_within(_text(cmd.tracking_no, "tracking number"), MAX_NAME_CHARS,
                         "tracking number"))]
     if isinstance(cmd, c.DeliverOrder):
-        _status(s, (SHIPPED,), "mark delivered")
+        _status(s, ALLOWED_FROM["OrderDelivered"], "mark delivered")
         return [e.OrderDelivered()]
     if isinstance(cmd, c.CancelOrder):
-        _status(s, CANCELLABLE, "cancel")
+        _status(s, ALLOWED_FROM["OrderCancelled"], "cancel")
         return [e.OrderCancelled(text_within(_text(cmd.reason, "reason"), MAX_REASON_CHARS,
                                              "reason"))]
     if isinstance(cmd, c.IssueRefund):
