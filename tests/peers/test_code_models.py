@@ -424,3 +424,52 @@ def test_stored_rows_are_plain_json(eventsourcing_sqlite_bank_zlib_aes: Expected
         assert UUID(rows[0].originator_id) == UUID(aggregate.id)
         assert source.stored_events("no-such-stream") == []
         assert source.stored_snapshots() == []
+
+
+TWO_APPS = '''
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import JSONTranscoder
+
+
+class Jar(Aggregate):
+    @event("Filled")
+    def __init__(self, amount: Decimal) -> None:
+        self.amount = amount
+
+
+class Pantry(Application[Any]):
+    pass
+
+
+class Cellar(Application[Any]):
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+'''
+
+
+def test_applications_that_decode_differently_are_named(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    code_dir = tmp_path / "code"
+    code_dir.mkdir()
+    (code_dir / "esaudit_two_apps.py").write_text(TWO_APPS)
+    monkeypatch.syspath_prepend(str(code_dir))
+    from esaudit_two_apps import Jar, Pantry  # type: ignore[import-not-found]
+
+    app = Pantry(env=EsTarget.sqlite(tmp_path / "jars.db").env())
+    try:
+        jar = Jar(Decimal("2.5"))
+        app.save(jar)
+    finally:
+        app.close()
+    with open_source(tmp_path / "jars.db", create=False) as source:
+        with ApplicationCode(code_dir) as code, pytest.raises(CodeModelError) as raised:
+            code.replay(source, str(jar.id), 1)
+        assert "several Applications that decode differently (esaudit_two_apps:Cellar, " \
+               "esaudit_two_apps:Pantry)" in str(raised.value)
+        with ApplicationCode(code_dir, application="esaudit_two_apps:Pantry") as code:
+            assert code.replay(source, str(jar.id), 1)["amount"] == {
+                "_type_": "decimal_str", "_data_": "2.5"}
