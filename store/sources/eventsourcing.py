@@ -127,6 +127,27 @@ def event_type(topic: str) -> str:
     return topic if name is None else name.rsplit(".", 1)[-1]
 
 
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """One stored event or snapshot as the library's recorder hands it to its mapper, with
+    the cipher and compressor layers already taken off: ``state`` is the transcoder's JSON.
+    ``originator_id`` is the stored id as text (a UUID, with or without dashes, or a text id),
+    which the mapper turns into the type the event class declares."""
+
+    originator_id: str
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+def stored_id_text(stored: object) -> str:
+    """A stored originator id as text without guessing its type (``shown_id`` dashes a
+    32-digit hex text, which a text id may also be)."""
+    if isinstance(stored, bytes | memoryview) and len(stored) == 16:
+        return str(uuid.UUID(bytes=bytes(stored)))
+    return str(stored)
+
+
 class EventsourcingSource(ForeignSource):
     """One eventsourcing application's events, read-only."""
 
@@ -299,6 +320,48 @@ class EventsourcingSource(ForeignSource):
             name = event_type(topic)
             counts[name] = counts.get(name, 0) + int(n)
         return counts
+
+    def stored_events(self, stream_id: str, to_version: int | None = None) -> list[StoredRow]:
+        """A stream's rows up to a version (default: its head) within the cut, in version
+        order, for the application's own mapper to decode; [] for an unknown stream."""
+        entry = self._entry(stream_id)
+        if entry is None:
+            return []
+        sql = self._sql_read
+        params: dict[str, Any] = {"oid": self._keys[entry.stream_id],
+                                  "lo": entry.first_version, "cut": self._cut.position}
+        if to_version is not None:
+            sql += " AND originator_version <= :hi"
+            params["hi"] = to_version
+        plain = self._states.plain
+        with self._db.read() as conn:
+            rows = conn.execute(text(sql + " ORDER BY originator_version"), params).all()
+        return [StoredRow(stored_id_text(oid), int(v), topic,
+                          plain(state, self._where(oid, v)))
+                for _, oid, v, topic, state in rows]
+
+    def stored_snapshots(self, stream_id: str | None = None) -> list[StoredRow]:
+        """The snapshots table's rows (of one stream, or all) in id and version order, for
+        the application's own mapper; [] when the application keeps no snapshots."""
+        table = self.layout.snapshots
+        if table is None:
+            return []
+        sql = ("SELECT originator_id, originator_version, topic, state FROM "
+               f"{self.layout.table(table)}")
+        params: dict[str, Any] = {}
+        if stream_id is not None:
+            entry = self._entry(stream_id)
+            if entry is None:
+                return []
+            sql += " WHERE originator_id = :oid"
+            params["oid"] = self._keys[entry.stream_id]
+        plain = self._states.plain
+        with self._db.read() as conn:
+            rows = conn.execute(text(sql + " ORDER BY originator_id, originator_version"),
+                                params).all()
+        return [StoredRow(stored_id_text(oid), int(v), topic,
+                          plain(state, f"{table} {shown_id(oid)} v{v}"))
+                for oid, v, topic, state in rows]
 
     def _snapshots(self, conn: Connection, stream_id: str | None) -> list[Snapshot]:
         table = self.layout.snapshots

@@ -91,9 +91,38 @@ class StateReader:
             place = where() if callable(where) else where
             raise StateUnreadable(f"{place}: {e}") from e
 
+    def plain(self, raw: bytes | memoryview, where: str | Callable[[], str]) -> bytes:
+        """The state's JSON text with the cipher and compressor layers taken off, not parsed:
+        what the library's mapper hands its transcoder (a plain state is returned as stored;
+        with a cipher key, a state that only starts like JSON is still tried as ciphertext)."""
+        data = raw if type(raw) is bytes else bytes(raw)
+        if data[:1] == b"{":
+            if self._cipher is None:
+                return data
+            with contextlib.suppress(ValueError):
+                if type(decode_json(data)) is dict:
+                    return data
+        try:
+            return self._unwrap(data)[0]
+        except StateUnreadable as e:
+            place = where() if callable(where) else where
+            raise StateUnreadable(f"{place}: {e}") from e
+
     def _decode_layers(self, data: bytes) -> tuple[dict[str, Any], str]:
         """A state that is not plain JSON: compressed, encrypted, or both (compressed first,
         then encrypted, as eventsourcing's mapper writes them)."""
+        data, layers = self._unwrap(data)
+        try:
+            state = decode_json(data)
+        except ValueError as e:
+            raise StateUnreadable(f"a state is not JSON after {'+'.join(layers)} ({e})") from e
+        if not isinstance(state, dict):
+            raise StateUnreadable("a state is JSON but not an object")
+        layers.append("json")
+        return state, "+".join(layers)
+
+    def _unwrap(self, data: bytes) -> tuple[bytes, list[str]]:
+        """(the bytes inside a compressed and/or encrypted state, the layers taken off)."""
         layers: list[str] = []
         if _looks_zlib(data):
             try:
@@ -114,14 +143,7 @@ class StateReader:
                     layers.append("zlib")
                 except zlib.error as e:
                     raise StateUnreadable(f"a decrypted state is not zlib data ({e})") from e
-        try:
-            state = decode_json(data)
-        except ValueError as e:
-            raise StateUnreadable(f"a state is not JSON after {'+'.join(layers)} ({e})") from e
-        if not isinstance(state, dict):
-            raise StateUnreadable("a state is JSON but not an object")
-        layers.append("json")
-        return state, "+".join(layers)
+        return data, layers
 
 
 def _looks_zlib(data: bytes) -> bool:
