@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -12,9 +13,11 @@ from store.sources import open_source
 
 from .application.compare import Comparer
 from .application.handlers import CommandHandler
+from .application.models import Models
 from .application.projections import Projector
 from .application.queries import Queries
 from .application.replay import Replayer
+from .domain.errors import InvalidCommand
 
 
 class Writing(NamedTuple):
@@ -44,6 +47,11 @@ class Services:
     commands: CommandHandler | None
     replayer: Replayer
     comparer: Comparer
+
+    @property
+    def models(self) -> Models:
+        """The models loaded for this store (model files, the system's own classes)."""
+        return self.replayer.models
 
     @property
     def read_only(self) -> bool:
@@ -83,21 +91,39 @@ class Services:
             raise StoreReadOnly(what)
         return Writing(store, projector, commands)
 
+    def load_model(self, path: Path) -> None:
+        """Load a model file (ModelFileError, ``FILE:LINE: reason``, if it is malformed)."""
+        self.models.load_file(path)
+
+    def use_code(self, code_path: Path | None) -> None:
+        """Replay eventsourcing aggregates through the system's own classes in ``code_path``
+        (run in a child process), or stop (None)."""
+        if code_path is None:
+            self.models.use_code(None)
+            return
+        if not code_path.is_dir():
+            raise InvalidCommand(f"no folder {code_path} for the application code")
+        from .application.code_models import ApplicationCode
+        self.models.use_code(ApplicationCode(code_path))
+
     def close(self) -> None:
+        self.models.close()
         self.store.close()
 
 
 def bootstrap(target: str | Path, *, read_only: bool = False, create: bool = True,
               snapshot_every: int = 100, synchronous: str = "FULL", actor: str | None = None,
               catch_up: bool = True, source_kind: str | None = None,
-              cipher_key: str | None = None) -> Services:
+              cipher_key: str | None = None, model_files: Sequence[Path] = (),
+              code_path: Path | None = None) -> Services:
     """Open the store (of the kind it holds, or ``source_kind``) and build the services; read
     models catch up unless read-only.
 
     ``create=False`` refuses a target that holds no store instead of making an empty one:
     only the jobs that create (seeding, importing, a new order, a new store) pass True.
     ``cipher_key`` opens an eventsourcing store's encrypted states; by default it is the
-    ``CIPHER_KEY`` the application itself reads from its environment.
+    ``CIPHER_KEY`` the application itself reads from its environment. ``model_files`` and
+    ``code_path`` say how streams esaudit's own domain did not write are replayed.
     """
     if cipher_key is None:
         cipher_key = os.environ.get("CIPHER_KEY") or None
@@ -107,10 +133,16 @@ def bootstrap(target: str | Path, *, read_only: bool = False, create: bool = Tru
         if not isinstance(source, EventStore):
             replayer = Replayer(source)
             queries = Queries(source)
-            return Services(store=source, projector=None, queries=queries, commands=None,
-                            replayer=replayer, comparer=Comparer(replayer, queries))
-        return _own_store_services(source, read_only=read_only, catch_up=catch_up,
-                                   snapshot_every=snapshot_every, actor=actor)
+            services = Services(store=source, projector=None, queries=queries, commands=None,
+                                replayer=replayer, comparer=Comparer(replayer, queries))
+        else:
+            services = _own_store_services(source, read_only=read_only, catch_up=catch_up,
+                                           snapshot_every=snapshot_every, actor=actor)
+        for path in reversed(model_files):  # the first named is consulted first
+            services.load_model(Path(path))
+        if code_path is not None:
+            services.use_code(Path(code_path))
+        return services
     except BaseException:
         source.close()
         raise

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TextIO
 
 from store import RecordedEvent
@@ -17,15 +18,17 @@ from .application.values import shown, typed_value
 shown_payload = shown
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso(value)
+    if isinstance(value, Decimal):  # a model's exact arithmetic: kept exact, with its type
+        return {"_type_": "decimal_str", "_data_": str(value)}
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def print_json(value: Any, out: TextIO | None = None) -> None:
     out = out or sys.stdout
-    out.write(json.dumps(value, indent=2, ensure_ascii=False, default=_default) + "\n")
+    out.write(json.dumps(value, indent=2, ensure_ascii=False, default=json_default) + "\n")
 
 
 def plain(value: Any, none: str = "-") -> str:
@@ -33,7 +36,7 @@ def plain(value: Any, none: str = "-") -> str:
     if value is None:
         return none
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=json_default)
     return str(value)
 
 
@@ -48,7 +51,7 @@ def cell(value: Any, width: int = 60) -> str:
     if isinstance(value, datetime):  # seconds, in UTC: C-level formatting, 20k rows a table
         return value.astimezone(UTC).isoformat(" ", "seconds")[:19]
     if isinstance(value, dict | list):
-        value = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        value = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=json_default)
     text = str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
 

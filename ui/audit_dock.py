@@ -1,4 +1,5 @@
-"""The dockable results of the audit jobs: integrity findings and read-model mismatches."""
+"""The dockable results of the audit jobs: integrity findings, read-model mismatches and
+rule violations."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from PySide6.QtWidgets import (
 )
 
 from esaudit.application.audit import ProjectionAudit, ProjectionMismatch
+from esaudit.application.rule_check import RuleCheck
 from esaudit.application.verify import VerificationReport
 
-from .models.audit_tables import FindingsTableModel, MismatchTableModel
+from .models.audit_tables import FindingsTableModel, MismatchTableModel, ViolationTableModel
 from .tables import row_table
 
 
@@ -43,7 +45,11 @@ class AuditDock(QDockWidget):
         self.audit_summary = QLabel("Run Audit ▸ Audit read models (Ctrl+Shift+A) to compare "
                                     "each order's read model with its history.",
                                     objectName="auditSummary")
-        for label in (self.verify_summary, self.audit_summary):
+        self.violations = ViolationTableModel(self)
+        self.rules_summary = QLabel("Run Audit ▸ Check rules (Ctrl+Shift+K) to check every "
+                                    "event against its stream's model.",
+                                    objectName="rulesSummary")
+        for label in (self.verify_summary, self.audit_summary, self.rules_summary):
             label.setWordWrap(True)
         self.findings_view = row_table(self.findings, "findingsTable")
         self.findings_view.setToolTip("Double-click a finding to show its event on the timeline")
@@ -57,6 +63,12 @@ class AuditDock(QDockWidget):
         self.tabs = QTabWidget(objectName="auditTabs")
         self.tabs.addTab(_page(self.verify_summary, self.findings_view), "Integrity")
         self.tabs.addTab(_page(self.audit_summary, self.mismatch_view), "Read models")
+        self.violation_view = row_table(self.violations, "violationTable")
+        self.violation_view.setToolTip("Double-click a violation to show its event on the "
+                                       "timeline")
+        self.violation_view.doubleClicked.connect(self._on_violation)
+        self.violation_view.activated.connect(self._on_violation)
+        self.tabs.addTab(_page(self.rules_summary, self.violation_view), "Rules")
         self.setWidget(self.tabs)
         self._sized = False
         self.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea
@@ -99,6 +111,7 @@ class AuditDock(QDockWidget):
             if held:
                 parts.append(f"{len(held):,} stream(s) cannot be held by a read model")
             text = f"✖ {'; '.join(parts)} ({audit.orders_checked:,} orders checked)."
+        text += "".join(f"\nNot audited: {n.sentence}" for n in audit.not_audited)
         self.audit_summary.setText(text)
         self.audit_summary.setProperty("verdict", "ok" if audit.ok else "bad")
         self.audit_summary.style().polish(self.audit_summary)
@@ -106,9 +119,27 @@ class AuditDock(QDockWidget):
         self.tabs.setCurrentIndex(1)
         self._reveal()
 
+    def show_rules(self, check: RuleCheck) -> None:
+        self.violations.set_rows(list(check.violations))
+        scope = (f"{check.events_checked:,} events of {check.streams_checked:,} "
+                 f"stream{'' if check.streams_checked == 1 else 's'}")
+        if check.ok:
+            text = f"✔ No rule violated: {scope} checked against their models."
+        else:
+            text = (f"✖ {len(check.violations):,} rule violation(s) in {scope}. Double-click "
+                    "one to show its event.")
+        text += "".join(f"\nNot checked: {n.sentence}" for n in check.not_checked)
+        self.rules_summary.setText(text)
+        self.rules_summary.setProperty("verdict", "ok" if check.ok else "bad")
+        self.rules_summary.style().polish(self.rules_summary)
+        self.violation_view.resizeColumnsToContents()
+        self.tabs.setCurrentIndex(2)
+        self._reveal()
+
     def clear(self) -> None:
         self.findings.set_rows([])
         self.mismatches.set_rows([])
+        self.violations.set_rows([])
 
     def _reveal(self) -> None:
         first = self.isHidden() and not self._sized
@@ -126,3 +157,7 @@ class AuditDock(QDockWidget):
 
     def _on_mismatch(self, index: object) -> None:
         self.mismatchActivated.emit(self.mismatches.mismatch(index.row()).order_id)  # type: ignore[attr-defined]
+
+    def _on_violation(self, index: object) -> None:
+        v = self.violations.violation(index.row())  # type: ignore[attr-defined]
+        self.findingActivated.emit(v.stream_id, 0, v.version)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 from esaudit.application.audit import audit_projections
 from esaudit.application.jobs import CancelCheck, Progress
 from esaudit.application.report import build_report
+from esaudit.application.rule_check import check_rules
 from esaudit.application.transfer import Selection, export_history, import_history
 from esaudit.application.verify import load_heads, verify
 from esaudit.reporting.writers import check_report_path, write_report
@@ -60,6 +61,10 @@ class AuditJobs(QObject):
         self.audit = action("&Audit read models", self.run_audit, "Ctrl+Shift+A",
                             "Compare every order's read-model row with its replayed history",
                             "actionAuditProjections", "audit")
+        self.check_rules = action("Check &rules", self.run_check_rules, "Ctrl+Shift+K",
+                                  "Check every event against the rules of its stream's model "
+                                  "(model files; the shop's rules for Order streams)",
+                                  "actionCheckRules")
         self.report = action("&Report…", self.run_report, "Ctrl+P",
                              "Write an HTML, PDF, CSV or JSON report of the selection",
                              "actionReport", "report")
@@ -69,8 +74,8 @@ class AuditJobs(QObject):
         self.import_ = action("&Import history…", self.run_import, "Ctrl+Shift+I",
                               "Import a JSONL, CSV or eventsourcing file: all of it or nothing",
                               "actionImport")
-        self.all_actions = [self.verify, self.verify_against, self.audit, self.report,
-                            self.export, self.import_]
+        self.all_actions = [self.verify, self.verify_against, self.audit, self.check_rules,
+                            self.report, self.export, self.import_]
         session.storeOpened.connect(self._update)
         session.storeClosed.connect(self._update)
         session.storeClosed.connect(dock.clear)
@@ -110,7 +115,8 @@ class AuditJobs(QObject):
                 return
 
         def job(progress: Progress, cancelled: CancelCheck) -> Any:
-            return verify(services.store, against=heads, progress=progress, cancelled=cancelled)
+            return verify(services.store, against=heads, progress=progress, cancelled=cancelled,
+                          code=services.models.code)
 
         def done(report: Any) -> None:
             self.dock.show_verification(report, Path(against_path).name if against_path else "")
@@ -143,6 +149,23 @@ class AuditJobs(QObject):
 
         run_in_background(self.window, "Comparing read models with history…", job, done,
                           self._fail("Audit failed"))
+
+    def run_check_rules(self) -> None:
+        services = self.session.services
+        if services is None:
+            return
+
+        def job(progress: Progress, cancelled: CancelCheck) -> Any:
+            return check_rules(services.models, progress=progress, cancelled=cancelled)
+
+        def done(check: Any) -> None:
+            self.dock.show_rules(check)
+            self._status("Rules: none violated" if check.ok
+                         else f"Rules: {len(check.violations)} violation(s)")
+            self.finished.emit("rules")
+
+        run_in_background(self.window, "Checking every event against its model's rules…",
+                          job, done, self._fail("Rule check failed"))
 
     def run_report(self) -> None:
         services = self.session.services

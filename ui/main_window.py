@@ -30,6 +30,7 @@ from .audit_jobs import AuditJobs
 from .compare_panel import ComparePanel
 from .empty_page import empty_page
 from .event_panel import EventPanel
+from .model_actions import ModelActions
 from .order_actions import OrderActions
 from .replay_panel import ReplayPanel
 from .session import Session
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self.audit_dock.mismatchActivated.connect(self.show_mismatch)
         self.jobs = AuditJobs(self.session, self, self.audit_dock, self._work_folder,
                               self.timeline.time_span)
+        self.model_actions = ModelActions(self.session, self, self.settings)
         self._build_menus()
         self._build_status_bar()
 
@@ -143,11 +145,14 @@ class MainWindow(QMainWindow):
                                            None, "Recompute every projection from position 0",
                                            "actionRebuild")
         store.addAction(self.rebuild_action)
+        store.addSeparator()
+        for action in self.model_actions.all_actions:
+            store.addAction(action)
 
         audit = bar.addMenu("&Audit")
         for action in self.jobs.all_actions:
             audit.addAction(action)
-            if action in (self.jobs.audit, self.jobs.report):
+            if action in (self.jobs.check_rules, self.jobs.report):
                 audit.addSeparator()
         audit.addSeparator()
         toggle = self.audit_dock.toggleViewAction()

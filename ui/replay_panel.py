@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from PySide6.QtCore import QDateTime, Qt, QTimeZone
 from PySide6.QtWidgets import (
@@ -150,8 +151,9 @@ class ReplayPanel(QWidget):
             return
         caveat = f"\nNote: {result.caveat}" if result.caveat else ""
         self.info.setText(f"{result.stream_type} {result.stream_id} at version "
-                          f"{result.version} of {head}{origin}  ·  {self.last_ms:.1f} ms"
-                          f"{caveat}")
+                          f"{result.version} of {head}{origin}  ·  model "
+                          f"{model_label(result.model)}  ·  {self.last_ms:.1f} ms{caveat}")
+        self.info.setToolTip(f"Folded by {result.model}")
 
     def replay_at(self, instant: datetime) -> None:
         services = self.session.services
@@ -171,3 +173,9 @@ class ReplayPanel(QWidget):
         """From the timeline cursor."""
         self.at_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(seconds), QTimeZone.utc()))
         self.replay_at(datetime.fromtimestamp(seconds, UTC))
+
+
+def model_label(model: str) -> str:
+    """``file:/long/path/bank.toml`` as ``file:bank.toml``; other model names as they are."""
+    kind, _, where = model.partition(":")
+    return f"file:{Path(where).name}" if kind == "file" else model

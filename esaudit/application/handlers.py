@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from store import ConcurrencyError, NewEvent, RecordedEvent
+from store.records import APPENDED, IMPORTED
 from store.writable import WritableStore
 
 from ..domain import commands as c
@@ -98,6 +99,13 @@ class CommandHandler:
         state, version, found_type = self.load(stream_id)
         if found_type is not None and found_type != stream_type:
             raise InvalidCommand(f"{stream_id} is a {found_type} stream, not an {stream_type}")
+        if found_type is not None and (self._states is None or stream_id not in self._states):
+            origin = self.store.origin_of(stream_id)
+            if origin != APPENDED:
+                how = ("was imported" if origin == IMPORTED
+                       else "was stored before esaudit recorded who wrote each stream")
+                raise InvalidCommand(f"{stream_id} {how}: esaudit's commands append only to "
+                                     "streams they created")
         if expected_version is not None and expected_version != version:
             raise ConcurrencyError(stream_id, expected_version, version)
         if isinstance(cmd, c.AddLine) and cmd.unit_price_cents is None:

@@ -10,8 +10,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, insert, select
 
-from store import EventPayload
+from store import EventPayload, Origins
 from store.hashing import canonical_json, decode_json
+from store.records import APPENDED
 from store.writable import WritableStore
 
 from ..domain import order, product
@@ -98,6 +99,14 @@ def _order_row(oid: str, s: dict[str, Any], version: int, at: int) -> dict[str, 
     row["version"] = version
     row["updated_at"] = at
     return row
+
+
+def _appended(events: list[EventPayload], origins: Origins) -> list[EventPayload]:
+    """The events esaudit's commands appended: the domain's read models fold those alone (an
+    imported ``Order`` is another system's order, which the shop's rules do not describe)."""
+    if not origins.imported and not origins.known_after:
+        return events
+    return [e for e in events if origins.of_position(e.position) == APPENDED]
 
 
 def _fold_failure(e: EventPayload, exc: Exception) -> str:
@@ -226,6 +235,7 @@ class Projector:
             # every command, and a write transaction would take SQLite's write lock for nothing.
             if self.store.checkpoint(proj.name) >= head:
                 continue
+            origins = self.store.origins()
             while True:
                 if cancelled and cancelled():
                     return applied
@@ -236,7 +246,7 @@ class Projector:
                         after_position=start, to_position=head,
                         stream_types=proj.stream_types, page_size=BATCH), BATCH))
                     if batch:
-                        proj.apply(conn, batch)
+                        proj.apply(conn, _appended(batch, origins))
                     # a short batch means everything up to head was scanned
                     done = len(batch) < BATCH
                     reached = head if done else batch[-1].position
@@ -256,6 +266,7 @@ class Projector:
         """
         total = 0
         head = self.store.head_position()
+        origins = self.store.origins()
         for proj in self.projections:
             with self.store.write_transaction(lock=True,
                                               lock_key=self._lock_key(proj.name)) as conn:
@@ -267,14 +278,14 @@ class Projector:
                                                     page_size=BATCH):
                     batch.append(event)
                     if len(batch) == BATCH:
-                        proj.apply(conn, batch)
+                        proj.apply(conn, _appended(batch, origins))
                         last = batch[-1].position
                         total += len(batch)
                         batch = []
                         if progress:
                             progress(last, head)
                 if batch:
-                    proj.apply(conn, batch)
+                    proj.apply(conn, _appended(batch, origins))
                     total += len(batch)
                 self.store.set_checkpoint(conn, proj.name, head)
             if progress:

@@ -7,13 +7,14 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from store import Source
 from store.hashing import iso_from_instant as iso
 
 from ..domain.errors import InvalidCommand, UnknownStream
-from ..domain.folds import FOLDS, fold
+from .models import ModelChoice, Models
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,15 +28,19 @@ class Replayed:
     """What the answer means when it is not a state, e.g. an instant before the stream."""
     model: str = "none"
     """Which fold produced the state: ``builtin:Order``/``builtin:Product`` (esaudit's own
-    domain), or ``none``: the events' payload fields merged, not the aggregate's state."""
+    domain, for streams its commands wrote), ``file:<path>`` (a model file),
+    ``classes:<module>`` (the system's own aggregate classes), or ``none``: the events'
+    payload fields merged, not the aggregate's state."""
+    why_none: str = ""
+    """Why no model folds the stream (``model`` none), e.g. an imported ``Order`` stream."""
 
     @property
     def caveat(self) -> str:
         """What a reader must know before trusting the state (empty for a known model)."""
         if self.model != "none" or self.state is None:
             return ""
-        return (f"no model for {self.stream_type}: the events' payload fields merged are "
-                "shown, not the aggregate's state")
+        why = self.why_none or f"no model for {self.stream_type}"
+        return f"{why}: the events' payload fields merged are shown, not the aggregate's state"
 
     def as_json(self) -> dict[str, Any]:
         """``{stream_id, version, state, model}``, plus ``note`` when the replay has one."""
@@ -61,8 +66,10 @@ class Replayer:
     are shared: callers read them, never change them (folds copy before they mutate).
     """
 
-    def __init__(self, store: Source) -> None:
+    def __init__(self, store: Source, models: Models | None = None) -> None:
         self.store = store
+        self.models = models if models is not None else Models(store)
+        self._models_seen = self.models.changed
         self._memo: OrderedDict[str, tuple[list[int], list[dict[str, Any] | None]]] = \
             OrderedDict()
         self._lock = threading.Lock()  # the app replays on the GUI thread and on workers
@@ -100,44 +107,56 @@ class Replayer:
                                  f"{info.version}, not {version}")
         if at is not None:
             target = self._version_at(info.version, stream_id, at)
-        model = self.model_of(info.stream_type)
-        # A foreign store's snapshots hold its aggregates' own state, which no esaudit fold
-        # continues from; esaudit's snapshots are states its folds wrote.
-        if not use_snapshots or not self._own_snapshots:
+        self._forget_if_models_changed()
+        choice = self.models.choose(stream_id, info.stream_type)
+        done = partial(Replayed, stream_id, info.stream_type, target, model=choice.name,
+                       why_none=choice.why_none)
+        if choice.code is not None:
+            if most is not None:
+                return None  # the system's code runs in a child process: never on a caller
+            # that must answer at once
+            state = choice.code.replay(self.store, stream_id, target) if target > empty \
+                else None
+            return done(state, None)
+        step = choice.fold.fold
+        if not use_snapshots:
             events = self.store.read_payloads(stream_id, info.first_version, target) \
                 if target > empty else []
-            if most is not None and len(events) > most:
-                return None
-            return Replayed(stream_id, info.stream_type, target,
-                            fold(info.stream_type, events), None, model=model)
-        start, state, snap_version = self._start(stream_id, target)
+            return done(step(events), None)
+        # esaudit's snapshots are states its domain folds wrote: no other model continues from
+        # them (a foreign store's snapshots are checked, not used). Remembered states are the
+        # chosen model's own, forgotten when the models change.
+        start, state, snap_version = self._start(stream_id, target, self._snapshots_fit(choice),
+                                                 empty)
         if most is not None and target - start > most:
             return None
         if target - start < MEMO_EVERY:
             events = self.store.read_payloads(stream_id, start + 1, target) \
                 if target > start else []
-            return Replayed(stream_id, info.stream_type, target,
-                            fold(info.stream_type, events, state), snap_version, model=model)
+            return done(step(events, state), snap_version)
         with self._long_fold:  # a second caller waiting here then folds from the first's states
-            start, state, snap_version = self._start(stream_id, target)
+            start, state, snap_version = self._start(stream_id, target,
+                                                     self._snapshots_fit(choice), empty)
             events = self.store.read_payloads(stream_id, start + 1, target) \
                 if target > start else []
             for k in range(0, len(events), MEMO_EVERY):
                 chunk = events[k:k + MEMO_EVERY]
-                state = fold(info.stream_type, chunk, state)
+                state = step(chunk, state)
                 self._remember(stream_id, chunk[-1][0], state)
-        return Replayed(stream_id, info.stream_type, target, state, snap_version, model=model)
+        return done(state, snap_version)
 
-    @property
-    def _own_snapshots(self) -> bool:
-        return self.store.identity.kind == "esaudit"
+    def _snapshots_fit(self, choice: ModelChoice) -> bool:
+        return choice.own_snapshots and self.store.identity.kind == "esaudit"
 
-    def model_of(self, stream_type: str) -> str:
-        """The fold a stream type replays with: esaudit's own domain only in esaudit's own
-        store (another store's ``Order`` is not the demo shop's), else ``none``."""
-        if self.store.identity.kind == "esaudit" and stream_type in FOLDS:
-            return f"builtin:{stream_type}"
-        return "none"
+    def _forget_if_models_changed(self) -> None:
+        if self._models_seen != self.models.changed:
+            with self._lock:
+                self._memo.clear()
+                self._models_seen = self.models.changed
+
+    def model_of(self, stream_id: str, stream_type: str) -> str:
+        """The model a stream replays with (see ``Models.choose``)."""
+        return self.models.choose(stream_id, stream_type).name
 
     def events_to_fold(self, stream_id: str, version: int | None = None) -> int:
         """How many events a replay to ``version`` (default: the head) would fold from the
@@ -147,19 +166,20 @@ class Replayer:
             return 0
         empty = info.first_version - 1
         target = info.version if version is None else min(max(version, empty), info.version)
-        if not self._own_snapshots:
+        choice = self.models.choose(stream_id, info.stream_type)
+        if choice.code is not None:
             return target - empty
-        return target - self._start(stream_id, target)[0]
+        return target - self._start(stream_id, target, self._snapshots_fit(choice), empty)[0]
 
-    def _start(self, stream_id: str, target: int,
+    def _start(self, stream_id: str, target: int, snapshots: bool, empty: int,
                ) -> tuple[int, dict[str, Any] | None, int | None]:
-        """(version, state, snapshot version) to fold from: the nearest snapshot or remembered
-        state at or below ``target``."""
-        if target == 0:
-            return 0, None, None
-        snap = self.store.load_snapshot(stream_id, target)
+        """(version, state, snapshot version) to fold from: the nearest snapshot (if they
+        fit the model) or remembered state at or below ``target``."""
+        if target <= empty:
+            return empty, None, None
+        snap = self.store.load_snapshot(stream_id, target) if snapshots else None
         start, state, snap_version = (snap.version, snap.state, snap.version) if snap \
-            else (0, None, None)
+            else (empty, None, None)
         remembered = self._recall(stream_id, target)
         if remembered is not None and remembered[0] > start:
             return remembered[0], remembered[1], None

@@ -9,6 +9,7 @@ its recorded type, ``10.50 (Decimal)``, never a bare string that reads like text
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from store.sources.eventsourcing_state import typed_value
@@ -17,13 +18,18 @@ __all__ = ["shown", "shown_leaf", "typed_value"]
 
 
 def shown_leaf(value: Any) -> Any:
-    """A typed object as ``text (Type)``; any other value unchanged."""
+    """A typed object (or a model's exact Decimal) as ``text (Type)``; any other value
+    unchanged."""
+    if isinstance(value, Decimal):
+        return f"{value} (Decimal)"
     typed = typed_value(value)
     return value if typed is None else f"{typed[0]} ({typed[1]})"
 
 
 def shown(value: Any) -> Any:
     """``value`` with every typed object inside it written as ``text (Type)``."""
+    if isinstance(value, Decimal):
+        return f"{value} (Decimal)"
     typed = typed_value(value)
     if typed is not None:
         return f"{typed[0]} ({typed[1]})"

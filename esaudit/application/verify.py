@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from store import EventRow, Source, open_store
 from store.gcpause import collector_paused
@@ -25,6 +25,9 @@ from store.two_process import SecondProcess
 from ..domain.folds import ReplayError
 from .jobs import CancelCheck, Cancelled
 from .replay import Replayer
+
+if TYPE_CHECKING:
+    from .code_models import ApplicationCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,14 +221,16 @@ _MISMATCH = ("the stored hash does not match the event's content and the previou
 def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = None,
            stream_ids: Collection[str] | None = None, stream_type: str | None = None,
            progress: Callable[[int, int], None] | None = None,
-           cancelled: Callable[[], bool] | None = None) -> VerificationReport:
+           cancelled: Callable[[], bool] | None = None,
+           code: ApplicationCode | None = None) -> VerificationReport:
     """Verify the whole store, or only some streams (a chain is always checked from version 1).
-    A source without a hash chain gets the checks that need none (verify_unchained).
+    A source without a hash chain gets the checks that need none (verify_unchained), and its
+    snapshots are checked through the system's own classes when ``code`` is given.
     """
     if not store.capabilities.hash_chain:
         from .verify_unchained import verify_unchained
         return verify_unchained(store, stream_ids=stream_ids, stream_type=stream_type,
-                                progress=progress, cancelled=cancelled)
+                                progress=progress, cancelled=cancelled, code=code)
     total = store.head_position()
     keep = set(against or ())
     types = [stream_type] if stream_type else None

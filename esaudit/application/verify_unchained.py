@@ -4,18 +4,23 @@ Without hashes nothing proves an event unchanged, so verify says so, and checks 
 history itself must satisfy: positions strictly increasing, each stream's versions contiguous
 from its first version, the stream list agreeing with the events, and times that never run
 backwards within a stream (flagged: a clock step or a rewritten event, not proof of either).
-Snapshots are listed as not checked until a model of the stream type says what a replay is.
+Snapshots are checked against a replay through the system's own classes when its code is
+given, and listed as not checked otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from store import Source
 
 from .jobs import CancelCheck, Cancelled, Progress
 from .verify import VerificationFinding, VerificationReport
+
+if TYPE_CHECKING:
+    from .code_models import ApplicationCode
 
 NO_CHAIN = ("event contents: the source keeps no hash chain, so no check can show that an "
             "event is unchanged since it was written (seal it to detect later changes)")
@@ -32,8 +37,11 @@ class _Stream:
 
 def verify_unchained(source: Source, *, stream_ids: Collection[str] | None = None,
                      stream_type: str | None = None, progress: Progress | None = None,
-                     cancelled: CancelCheck | None = None) -> VerificationReport:
-    """Check the structure of a history without a hash chain; report what was not checked."""
+                     cancelled: CancelCheck | None = None,
+                     code: ApplicationCode | None = None) -> VerificationReport:
+    """Check the structure of a history without a hash chain; report what was not checked.
+    With the system's own code (``code``), its snapshots are checked against the replay of
+    their events through its classes."""
     wanted = None if stream_ids is None else set(stream_ids)
     listed = {s.stream_id: s for s in source.streams(stream_type)
               if wanted is None or s.stream_id in wanted}
@@ -94,7 +102,14 @@ def verify_unchained(source: Source, *, stream_ids: Collection[str] | None = Non
                 f"the stream list says version {info.version}, the events end at "
                 f"{stream.version}"))
     not_checked = [NO_CHAIN]
-    if source.capabilities.snapshots:
-        not_checked.append("snapshots: the source's snapshots hold its aggregates' own state, "
-                           "and esaudit has no model of these stream types to replay them")
+    if source.capabilities.snapshots and code is not None \
+            and source.identity.kind == "eventsourcing":
+        findings += [VerificationFinding("snapshot_mismatch", d.stream_id, d.version, None,
+                                         d.detail)
+                     for d in code.check_snapshots(source, cancelled=cancelled)
+                     if wanted is None or d.stream_id in wanted]
+    elif source.capabilities.snapshots:
+        not_checked.append("snapshots: the source's snapshots hold its aggregates' own state; "
+                           "give the application's code (--code-path) to check them against "
+                           "a replay through its classes")
     return VerificationReport(checked, len(listed), findings, tuple(not_checked))

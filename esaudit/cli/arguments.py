@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "eventsourcing[:APP] (APP: the application's table prefix) or "
                         "emmett[:PARTITION]; "
                         "every kind but esaudit is always read-only")
+    p.add_argument("--model", dest="models", action="append", default=[], metavar="FILE",
+                   help="a model file (TOML) saying how stream types fold and which rules "
+                        "their events keep (repeat for more; see the README)")
+    p.add_argument("--code-path", metavar="DIR",
+                   help="the folder of the system's own code: eventsourcing aggregates "
+                        "replay through their classes (run in a child process)")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     p.add_argument("--version", action="version", version=f"esaudit {_version()}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
@@ -170,6 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("audit-projections", help="compare every order's read-model row with "
                    "its replayed history").add_argument("--json", action="store_true")
+
+    s = sub.add_parser("check-rules", help="check every event against the rules of its "
+                       "stream's model (exit 1 on a violation)")
+    s.add_argument("--model", dest="check_models", action="append", default=[],
+                   metavar="FILE", help="a model file to check against (repeatable)")
+    s.add_argument("--stream", dest="streams", action="append", default=[], metavar="ID",
+                   help="only this stream (repeat for more)")
+    s.add_argument("--json", action="store_true")
 
     def selection_args(a: argparse.ArgumentParser) -> None:
         a.add_argument("--stream", dest="streams", action="append", default=[], metavar="ID",

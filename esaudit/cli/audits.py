@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from ..application.audit import audit_projections
+from ..application.rule_check import check_rules
 from ..application.transfer import export_selection, import_history
 from ..application.verify import load_heads, verify
 from ..bootstrap import Services
@@ -19,7 +21,7 @@ from .exits import EXIT_FINDING, EXIT_OK
 @command("verify")
 def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
     heads = load_heads(args.against) if args.against else None
-    report = verify(svc.store, against=heads)
+    report = verify(svc.store, against=heads, code=svc.models.code)
     if args.json:
         print_json(report.as_json())
     else:
@@ -35,6 +37,28 @@ def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FINDING
 
 
+@command("check-rules")
+def cmd_check_rules(svc: Services, args: argparse.Namespace) -> int:
+    result = check_rules(svc.models, args.streams or None)
+    if args.json:
+        print_json(result.as_json())
+    else:
+        found = len(result.violations)
+        verdict = (f"{found} rule violation{'' if found == 1 else 's'}" if found
+                   else "no rule violated")
+        streams = "stream" if result.streams_checked == 1 else "streams"
+        print(f"checked {result.events_checked} events of {result.streams_checked} "
+              f"{streams}: {verdict}")
+        if found:
+            print_table(["stream", "version", "event", "rule", "status before", "detail"],
+                        [(v.stream_id, v.version, v.type, v.rule, v.status_before or "",
+                          v.detail) for v in result.violations])
+    if result.not_checked:
+        print("esaudit: note: not checked: "
+              + "; ".join(n.sentence for n in result.not_checked), file=sys.stderr)
+    return EXIT_FINDING if result.violations else EXIT_OK
+
+
 @command("audit-projections")
 def cmd_audit_projections(svc: Services, args: argparse.Namespace) -> int:
     if svc.projector is None:
@@ -48,7 +72,10 @@ def cmd_audit_projections(svc: Services, args: argparse.Namespace) -> int:
         if audit.unprojectable:
             problems.append(f"{len(audit.unprojectable)} stream(s) a read model cannot hold")
         verdict = "; ".join(problems) or "read models match history"
-        print(f"audited {audit.orders_checked} orders: {verdict}")
+        orders = "order" if audit.orders_checked == 1 else "orders"
+        print(f"audited {audit.orders_checked} {orders}: {verdict}")
+        if audit.not_audited:
+            print("not audited: " + "; ".join(n.sentence for n in audit.not_audited))
         if audit.mismatches:
             print_table(["order", "field", "read model", "replayed"],
                         [(m.order_id, m.path, m.read_model, m.replayed)

@@ -73,8 +73,10 @@ def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> in
         run = commands()[args.command]
         creates = _creates(args)
         target = args.db or default_target(creates)
+        models = [Path(m) for m in args.models + getattr(args, "check_models", [])]
         svc = bootstrap(target, read_only=args.read_only, create=creates,
-                        source_kind=args.source)
+                        source_kind=args.source, model_files=models,
+                        code_path=Path(args.code_path) if args.code_path else None)
         try:
             code = run(svc, args)
         finally:

@@ -18,7 +18,7 @@ from store.hashing import iso_from_us
 from ..application.report import ReportData
 from ..application.transfer import atomic_output
 from ..application.values import shown
-from ..output import flatten, plain
+from ..output import flatten, json_default, plain
 from .chart import render_timeline
 
 FORMATS = (".html", ".htm", ".pdf", ".csv", ".json")
@@ -58,7 +58,8 @@ def write_report(store: Source, data: ReportData, path: Path,
     elif suffix == ".json":
         events = [_event_json(row) for row in data.selection.raw_rows(store, cancelled)]
         with atomic_output(path) as fh:
-            json.dump(data.as_json(events), fh, indent=1, ensure_ascii=False)
+            json.dump(data.as_json(events), fh, indent=1, ensure_ascii=False,
+                      default=json_default)
             fh.write("\n")
     else:
         png = render_timeline(data.chart_times, data.chart_lanes, data.chart_kinds)

@@ -88,6 +88,7 @@ def test_a_refused_line_after_the_order_was_created_says_what_was_written(
 def test_a_long_stream_without_snapshots_replays_off_the_gui_thread(
     qtbot, opened: MainWindow, monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
+    from esaudit.application import models as models_module
     from esaudit.application import replay as replay_module
     from store import NewEvent
     from ui import order_actions, replay_panel
@@ -101,7 +102,7 @@ def test_a_long_stream_without_snapshots_replays_off_the_gui_thread(
         NewEvent("LineAdded", line) for _ in range(2_999)], 0)  # no snapshots, like an import
     opened.session.historyChanged.emit()
     folds: list[tuple[bool, int]] = []  # (on the GUI thread, events folded)
-    original = replay_module.fold
+    original = models_module.fold
 
     def spy(stream_type, events, state=None):  # type: ignore[no-untyped-def]
         events = list(events)
@@ -109,7 +110,7 @@ def test_a_long_stream_without_snapshots_replays_off_the_gui_thread(
                       len(events)))
         return original(stream_type, events, state)
 
-    monkeypatch.setattr(replay_module, "fold", spy)
+    monkeypatch.setattr(models_module, "fold", spy)
     _select(qtbot, opened, "ord-imported")
     place = opened.orders.actions["place"]
     assert "Replaying 3,000 events" in opened.replay.info.text()

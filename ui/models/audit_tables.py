@@ -1,4 +1,4 @@
-"""The audit dock's two lists: integrity findings and read-model mismatches."""
+"""The audit dock's lists: integrity findings, read-model mismatches, rule violations."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 
 from esaudit.application.audit import ProjectionMismatch
 from esaudit.application.verify import VerificationFinding
+from esaudit.domain.rules import RuleViolation
 from esaudit.output import plain
 
 from .base import Index, RowListModel
@@ -47,4 +48,24 @@ class MismatchTableModel(RowListModel):
             return (m.order_id, m.path, plain(m.read_model), plain(m.replayed))[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
             return "Double-click to compare this order's read model with its history"
+        return None
+
+
+class ViolationTableModel(RowListModel):
+    COLUMNS = ("Stream", "Version", "Event", "Rule", "Status before", "Detail")
+
+    def violation(self, row: int) -> RuleViolation:
+        return self._rows[row]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        v: RuleViolation = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (v.stream_id, v.version, v.type, v.rule, v.status_before or "",
+                    v.detail)[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{v.detail}\nDouble-click to show the event on the timeline"
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
