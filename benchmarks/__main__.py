@@ -325,7 +325,8 @@ def bench_seed(orders: int, folder: Path) -> float:
     return time.perf_counter() - start
 
 
-FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed", "app", "foreign")
+FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed", "app", "foreign",
+           "classes")
 
 
 def main() -> None:
@@ -388,6 +389,9 @@ def main() -> None:
         if "foreign" in only:
             from .foreign import print_foreign
             print_foreign(200_000 // scale, args.runs, folder)
+        if "classes" in only:
+            from .classes import print_classes
+            print_classes(10_000, args.runs, folder)
         if "seed" in only:
             orders = args.seed_orders or 100_000 // scale
             seconds = bench_seed(orders, folder)

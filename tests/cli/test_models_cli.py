@@ -85,3 +85,18 @@ def test_an_imported_order_is_checked_against_the_shop_rules(tmp_path: Path) -> 
         (4, "shipped_before_paid", "pending_payment")
     refused = run(store, "order", "ship", "o-1", "--carrier", "UPS", "--tracking", "X")
     assert refused.returncode == 2 and "was imported" in refused.stderr
+
+
+def test_the_readme_model_example_is_the_one_that_works(bank: tuple[str, Path],
+                                                        tmp_path: Path) -> None:
+    import re
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    match = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert match, "no ```toml block in README.md"
+    model = tmp_path / "readme.toml"
+    model.write_text(match.group(1), "utf-8")
+    store, _ = bank
+    state = json.loads(ok(store, "--model", str(model), "replay", "acct-1", "--version", "5",
+                          "--json"))["state"]
+    assert state["balance"] == {"_type_": "decimal_str", "_data_": "1379.75"}
+    assert (state["status"], state["reason"]) == ("closed", "moved")
