@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 from store import Source
 from store.records import APPENDED, IMPORTED, UNKNOWN_ORIGIN
 
+from ..domain.events import ORDER, PRODUCT
 from ..domain.folds import FOLDS, deep_merge, fold
 from ..domain.model_file import load_model_file
 from ..domain.rules import RuleViolation, StreamModel
-from ..domain.shop_rules import ShopRules
+from ..domain.shop_rules import ProductRules, ShopRules
 
 if TYPE_CHECKING:
     from .code_models import ApplicationCode
@@ -159,13 +160,16 @@ class Models:
 
     def rules_for(self, stream_id: str, stream_type: str) -> StreamModel | None:
         """The model whose rules a stream's history is checked against: a model file that
-        covers it, else the shop's state machine for an ``Order`` stream in esaudit's own
-        store (written by its commands or imported), else None (not checkable)."""
+        covers it, else the shop's state machine for an ``Order`` (or ``Product``) stream in
+        esaudit's own store (written by its commands or imported), else None."""
         for model in self.files:
             if model.covers(stream_id, stream_type):
                 return model
-        if stream_type == "Order" and self.store.identity.kind == "esaudit":
-            return ShopRules()
+        if self.store.identity.kind == "esaudit":
+            if stream_type == ORDER:
+                return ShopRules()
+            if stream_type == PRODUCT:
+                return ProductRules()
         return None
 
     def _why_none(self, stream_type: str, origin: str) -> str:

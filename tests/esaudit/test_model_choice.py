@@ -67,3 +67,11 @@ def test_read_models_hold_no_imported_order_and_the_audit_names_what_it_skipped(
     assert skipped["Order"] == (1, "imported: no read model of esaudit's describes them")
     assert skipped["Product"][0] == 1
     assert audit.as_json()["not_audited"][0]["stream_type"] == "Order"
+
+
+def test_the_shop_rules_check_orders_and_products_whoever_wrote_them(
+        services: Services, imported_order: str) -> None:
+    from esaudit.application.rule_check import check_rules
+    check = check_rules(services.models)
+    assert check.ok and check.not_checked == []
+    assert check.streams_checked == 3  # ord-1, the imported ord-x, product-A
