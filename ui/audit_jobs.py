@@ -194,7 +194,8 @@ class AuditJobs(QObject):
             return
 
         def job(progress: Progress, cancelled: CancelCheck) -> Any:
-            data = build_report(services.store, selection, versions, progress=progress,
+            data = build_report(services.store, selection, versions, models=services.models,
+                                progress=progress,
                                 cancelled=cancelled)
             write_report(services.store, data, path, cancelled)
             return data

@@ -22,6 +22,7 @@ from store.hashing import iso_from_us
 from ..domain.errors import InvalidCommand
 from .diff import Change, diff_states
 from .jobs import Cancelled, Progress
+from .models import Models
 from .replay import Replayer
 from .transfer import Selection
 from .values import shown
@@ -56,6 +57,8 @@ class StreamState:
     note: str = ""
     caveat: str = ""
     """What the states mean when no model folded them (see ``Replayed.caveat``)."""
+    model: str = "none"
+    """The model that folded the states (see ``Replayed.model``)."""
 
 
 @dataclass
@@ -101,7 +104,8 @@ class ReportData:
                         for s in self.streams],
             "states": [{"stream_id": st.stream_id, "version_a": st.version_a,
                         "state_a": st.state_a, "version_b": st.version_b,
-                        "state_b": st.state_b, "changes": [c.as_json() for c in st.changes]}
+                        "state_b": st.state_b, "changes": [c.as_json() for c in st.changes],
+                        "model": st.model, **({"caveat": st.caveat} if st.caveat else {})}
                        for st in self.states],
             "events": all_events,
         }
@@ -121,8 +125,10 @@ def parse_versions(text: str) -> tuple[int, int]:
 
 def build_report(store: Source, selection: Selection,
                  versions: tuple[int, int] | None = None, *, progress: Progress | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> ReportData:
-    """Read the selection once (events, chart points, streams), then verify and replay."""
+                 cancelled: Callable[[], bool] | None = None,
+                 models: Models | None = None) -> ReportData:
+    """Read the selection once (events, chart points, streams), then verify and replay (with
+    the models loaded for the store, so the report says what the CLI and the app say)."""
     for sid in selection.stream_ids:
         if store.stream(sid) is None:
             raise InvalidCommand(f"no stream {sid!r} in the store")
@@ -160,6 +166,7 @@ def build_report(store: Source, selection: Selection,
     data.integrity = verify(
         store, stream_ids=ids if selection.stream_ids or len(ids) < 500 else None,
         stream_type=selection.stream_type, cancelled=cancelled,
+        code=models.code if models is not None else None,
         progress=(lambda done, tot: progress(tot // 2 + done // 2, tot)) if progress else None)
     if versions is not None and not selection.stream_ids and len(ids) <= MAX_STATE_STREAMS:
         _check_versions_exist(store, ids, versions)
@@ -167,7 +174,7 @@ def build_report(store: Source, selection: Selection,
         data.states_note = (f"{len(ids)} streams are selected; states and diffs are shown when "
                             f"{MAX_STATE_STREAMS} or fewer are (select streams with --stream)")
     else:
-        replayer = Replayer(store)
+        replayer = Replayer(store, models)
         data.states = [_state(replayer, sid, versions) for sid in ids]
     if progress is not None:
         progress(total, total)
@@ -186,7 +193,7 @@ def _state(replayer: Replayer, sid: str, versions: tuple[int, int] | None) -> St
     head = replayer.replay(sid)
     if versions is None:
         return StreamState(sid, head.stream_type, None, None, head.version, head.state, [],
-                           caveat=head.caveat)
+                           caveat=head.caveat, model=head.model)
     a, b = versions
     note = ""
     if b > head.version:
@@ -196,7 +203,7 @@ def _state(replayer: Replayer, sid: str, versions: tuple[int, int] | None) -> St
     state_a = replayer.replay(sid, a).state
     state_b = replayer.replay(sid, b).state
     return StreamState(sid, head.stream_type, a, state_a, b, state_b,
-                       diff_states(state_a, state_b), note, head.caveat)
+                       diff_states(state_a, state_b), note, head.caveat, head.model)
 
 
 def _check_versions_exist(store: Source, ids: list[str], versions: tuple[int, int]) -> None:

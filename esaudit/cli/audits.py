@@ -93,7 +93,7 @@ def cmd_report(svc: Services, args: argparse.Namespace) -> int:
     from ..reporting.writers import check_report_path, write_report
     suffix = check_report_path(Path(args.out))
     versions = parse_versions(args.versions) if args.versions else None
-    data = build_report(svc.store, selection(args), versions,
+    data = build_report(svc.store, selection(args), versions, models=svc.models,
                         progress=stderr_progress("report"))
     write_report(svc.store, data, Path(args.out))
     end_progress()

@@ -100,3 +100,14 @@ def test_the_readme_model_example_is_the_one_that_works(bank: tuple[str, Path],
                           "--json"))["state"]
     assert state["balance"] == {"_type_": "decimal_str", "_data_": "1379.75"}
     assert (state["status"], state["reason"]) == ("closed", "moved")
+
+
+def test_a_report_replays_with_the_models_given(bank: tuple[str, Path], tmp_path: Path) -> None:
+    store, model = bank
+    out = tmp_path / "r.json"
+    ok(store, "--model", str(model), "report", "--out", str(out), "--stream", "acct-1",
+       "--versions", "1:4")
+    text = out.read_text("utf-8")
+    assert '"1379.75"' in text and "no model for BankAccount" not in text
+    ok(store, "report", "--out", str(out), "--stream", "acct-1", "--versions", "1:4")
+    assert "no model for BankAccount" in out.read_text("utf-8")
