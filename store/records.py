@@ -192,4 +192,25 @@ class Origins:
         return APPENDED
 
 
+    def appended_run(self, after: int, upto: int) -> tuple[int, int]:
+        """``(skip_to, run_end)``: the positions ``after+1..skip_to`` were not appended here
+        (imported, or of unknown origin), ``skip_to+1..run_end`` were, all within ``upto``.
+        A reader of appended events alone (the domain's read models) skips whole imports
+        without reading them."""
+        p = after
+        while True:
+            if p < self.known_after:
+                p = self.known_after
+                continue
+            i = bisect.bisect_right(self.imported, (p + 1, _MAX)) - 1
+            if i >= 0 and self.imported[i][0] <= p + 1 <= self.imported[i][1]:
+                p = self.imported[i][1]
+                continue
+            break
+        skip_to = min(p, upto)
+        j = bisect.bisect_right(self.imported, (skip_to, _MAX))
+        run_end = upto if j == len(self.imported) else min(upto, self.imported[j][0] - 1)
+        return skip_to, run_end
+
+
 _MAX = 2 ** 63

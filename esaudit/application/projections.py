@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol
@@ -12,7 +12,6 @@ from sqlalchemy import Connection, delete, insert, select
 
 from store import EventPayload, Origins
 from store.hashing import canonical_json, decode_json
-from store.records import APPENDED
 from store.writable import WritableStore
 
 from ..domain import order, product
@@ -99,14 +98,6 @@ def _order_row(oid: str, s: dict[str, Any], version: int, at: int) -> dict[str, 
     row["version"] = version
     row["updated_at"] = at
     return row
-
-
-def _appended(events: list[EventPayload], origins: Origins) -> list[EventPayload]:
-    """The events esaudit's commands appended: the domain's read models fold those alone (an
-    imported ``Order`` is another system's order, which the shop's rules do not describe)."""
-    if not origins.imported and not origins.known_after:
-        return events
-    return [e for e in events if origins.of_position(e.position) == APPENDED]
 
 
 def _fold_failure(e: EventPayload, exc: Exception) -> str:
@@ -242,14 +233,17 @@ class Projector:
                 with self.store.write_transaction(lock=True,
                                                   lock_key=self._lock_key(proj.name)) as conn:
                     start = self.store.checkpoint(proj.name, conn)
+                    # Imported events are never projected: whole imports are skipped unread.
+                    skip_to, run_end = origins.appended_run(start, head)
                     batch = list(islice(self.store.iter_event_payloads(
-                        after_position=start, to_position=head,
-                        stream_types=proj.stream_types, page_size=BATCH), BATCH))
+                        after_position=skip_to, to_position=run_end,
+                        stream_types=proj.stream_types, page_size=BATCH), BATCH)) \
+                        if run_end > skip_to else []
                     if batch:
-                        proj.apply(conn, _appended(batch, origins))
-                    # a short batch means everything up to head was scanned
-                    done = len(batch) < BATCH
-                    reached = head if done else batch[-1].position
+                        proj.apply(conn, batch)
+                    # a short batch means everything up to the run's end was scanned
+                    reached = run_end if len(batch) < BATCH else batch[-1].position
+                    done = reached >= head
                     if reached > start:
                         self.store.set_checkpoint(conn, proj.name, reached)
                 applied += len(batch)
@@ -258,6 +252,18 @@ class Projector:
                 if done:
                     break
         return applied
+
+    def _appended_events(self, origins: Origins, head: int,
+                         stream_types: tuple[str, ...]) -> Iterator[EventPayload]:
+        """Every appended event of these types up to ``head``, imports skipped unread."""
+        after = 0
+        while after < head:
+            skip_to, run_end = origins.appended_run(after, head)
+            if run_end > skip_to:
+                yield from self.store.iter_event_payloads(
+                    after_position=skip_to, to_position=run_end, stream_types=stream_types,
+                    page_size=BATCH)
+            after = max(run_end, skip_to)
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Recompute every read model from position 0 in one transaction per projection.
@@ -271,21 +277,17 @@ class Projector:
             with self.store.write_transaction(lock=True,
                                               lock_key=self._lock_key(proj.name)) as conn:
                 proj.reset(conn)
-                last = 0
                 batch: list[EventPayload] = []
-                for event in self.store.iter_event_payloads(to_position=head,
-                                                    stream_types=proj.stream_types,
-                                                    page_size=BATCH):
+                for event in self._appended_events(origins, head, proj.stream_types):
                     batch.append(event)
                     if len(batch) == BATCH:
-                        proj.apply(conn, _appended(batch, origins))
-                        last = batch[-1].position
+                        proj.apply(conn, batch)
                         total += len(batch)
-                        batch = []
                         if progress:
-                            progress(last, head)
+                            progress(batch[-1].position, head)
+                        batch = []
                 if batch:
-                    proj.apply(conn, _appended(batch, origins))
+                    proj.apply(conn, batch)
                     total += len(batch)
                 self.store.set_checkpoint(conn, proj.name, head)
             if progress:

@@ -95,3 +95,14 @@ def test_stream_origins_answers_for_every_stream_of_a_type(store_target: str,
         assert st.stream_origins() == {"mine": "appended", "copied": "imported",
                                        "order-1": "appended"}
         assert st.stream_origins("Order") == {"order-1": "appended"}
+
+
+def test_appended_runs_skip_imports_and_unknown_events() -> None:
+    from store import Origins
+    origins = Origins(known_after=3, imported=((6, 10), (11, 12), (20, 25)))
+    assert origins.appended_run(0, 30) == (3, 5)
+    assert origins.appended_run(5, 30) == (12, 19)
+    assert origins.appended_run(19, 30) == (25, 30)
+    assert origins.appended_run(0, 4) == (3, 4)
+    assert origins.appended_run(5, 8) == (8, 8)
+    assert Origins().appended_run(7, 9) == (7, 9)
