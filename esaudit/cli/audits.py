@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..application.audit import audit_projections
 from ..application.transfer import export_selection, import_history
-from ..application.verify import load_heads, verify
+from ..application.verify import heads_from_report, verify
 from ..bootstrap import Services
 from ..domain.errors import InvalidCommand
 from ..output import print_json, print_table
 from .common import command, end_progress, file_digest, selection, stderr_progress, writable
 from .exits import EXIT_FINDING, EXIT_OK
 
+if TYPE_CHECKING:
+    from ..application.witness.seal_file import Seal
+
+
+def _against(path: str) -> tuple[dict[str, tuple[int, str]] | None, Seal | None]:
+    """What ``verify --against FILE`` holds, told apart by content: a seal (its ``format``)
+    or an earlier report's stream heads."""
+    from ..application.witness import seal_file
+    try:
+        data = json.loads(Path(path).read_bytes())
+    except OSError as e:
+        raise ValueError(f"cannot read {path}: {e.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not a JSON report or seal: {e}") from None
+    if seal_file.is_seal(data):
+        return None, seal_file.parse(data, path)
+    try:
+        return heads_from_report(data), None
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+
 
 @command("verify")
 def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
-    heads = load_heads(args.against) if args.against else None
+    heads, seal = _against(args.against) if args.against else (None, None)
+    if seal is not None:
+        return _verify_sealed(svc, args, seal)
     report = verify(svc.store, against=heads)
     if args.json:
         print_json(report.as_json())
@@ -33,6 +58,28 @@ def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
                         [(f.kind, f.stream_id, f.version, f.position, f.detail)
                          for f in report.findings])
     return EXIT_OK if report.ok else EXIT_FINDING
+
+
+def _verify_sealed(svc: Services, args: argparse.Namespace, seal: Seal) -> int:
+    from ..application.witness.against import verify_against_seal
+    result = verify_against_seal(svc.store, seal, progress=stderr_progress("verify"))
+    end_progress()
+    report, check = result.report, result.seal
+    if args.json:
+        print_json(result.as_json())
+        return EXIT_OK if result.ok else EXIT_FINDING
+    verdict = "clean" if report.ok else f"{len(report.findings)} finding(s)"
+    signer = f"signed by {check.signer}" if check.signer else "unsigned"
+    print(f"verified {report.events_checked} events in {report.streams_checked} streams "
+          f"against {args.against} ({check.size} events sealed at {check.sealed_at}, root "
+          f"{check.root[:16]}, {signer}): {verdict}, appended {check.appended}")
+    for what in report.not_checked:
+        print(f"not checked: {what}")
+    if report.findings:
+        print_table(["kind", "stream", "version", "position", "detail"],
+                    [(f.kind, f.stream_id, f.version, f.position, f.detail)
+                     for f in report.findings])
+    return EXIT_OK if result.ok else EXIT_FINDING
 
 
 @command("audit-projections")
