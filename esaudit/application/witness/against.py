@@ -21,7 +21,6 @@ is still a finding, ``seal_mismatch``: the run hashes, not the tags, decide.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,12 +31,12 @@ from store.gcpause import collector_paused
 from ..jobs import CancelCheck, Cancelled, Progress
 from ..verify import VerificationFinding, VerificationReport, verify
 from ..verify_unchained import NO_CHAIN
-from .leaves import canonical_events
 from .merkle import ChunkedTree, root_of, verify_consistency
 from .seal_file import TAG_SIZE, Seal, SealRefused
+from .walk import leaf_runs
 
 _Seen = tuple[int, str, int, bytes]
-"""(position, stream_id, version, leaf) of an event read today."""
+"""(position, stream_id, version, leaf tag) of an event read today."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,49 +116,35 @@ def check_against_seal(source: Source, seal: Seal, *, progress: Progress | None 
     refuse_other_source(source, seal)
     n, c = seal.size, seal.chunk_size
     total = source.head_position()
-    sha = hashlib.sha256
-    today_runs: list[bytes] = []
-    run: list[bytes] = []
-    pending: list[_Seen] = []  # the current run's events, until the run is found good
-    window: list[_Seen] | None = None  # every event from the first bad run on
-    first_bad: int | None = None
+    today_runs: list[bytes] = []  # today's hash of each run (the last one may be shorter)
     boundary: list[bytes] = []  # today's leaves of the run that holds leaf n
+    window: list[_Seen] | None = None  # every event from the first run that differs on
+    first_bad = 0
     count = 0
-
-    def compare(leaves: list[bytes], k: int) -> None:
-        nonlocal window, first_bad, pending
-        if window is None and root_of(leaves) != seal.chunks[k]:
-            first_bad, window, pending = k, pending, []
-
     with collector_paused():
-        for position, sid, version, data in canonical_events(source, to_position=total):
-            leaf = sha(b"\x00" + data).digest()
-            run.append(leaf)
-            (pending if window is None else window).append((position, sid, version, leaf))
-            count += 1
-            if count == n and n % c:
-                compare(run, n // c)  # the seal's last, shorter run ends here
-            if len(run) == c:
-                if count <= n:
-                    compare(run, count // c - 1)
-                today_runs.append(root_of(run))
-                if (count - 1) // c == n // c:
-                    boundary = run
-                run, pending = [], []
-                if count % (64 * c) == 0:
-                    if cancelled and cancelled():
-                        raise Cancelled("verification was cancelled")
-                    if progress:
-                        progress(position, total)
-    if run:
-        today_runs.append(root_of(run))
-        if count // c == n // c:
-            boundary = run
-    if count < n and window is None:  # the sealed runs from here on are not all there
-        first_bad, window = count // c, pending
+        for run in leaf_runs(source, to_position=total, size=c):
+            leaves = [e[3] for e in run]
+            lo, count = count, count + len(run)
+            today_runs.append(root_of(leaves))
+            if lo // c == n // c:
+                boundary = leaves
+            if window is None and lo < n:
+                hi = min(count, n)  # today's leaves this sealed run covers
+                if hi < min(lo + c, n) or seal.chunks[lo // c] != (
+                        today_runs[-1] if hi == count else root_of(leaves[:hi - lo])):
+                    first_bad, window = lo // c, []
+            if window is not None:
+                window.extend([(e[0], e[1], e[2], e[3][:TAG_SIZE]) for e in run])
+            if len(today_runs) % 64 == 0:
+                if cancelled and cancelled():
+                    raise Cancelled("verification was cancelled")
+                if progress:
+                    progress(run[-1][0], total)
+    if count < n and window is None:  # the sealed runs from here on are gone
+        first_bad, window = count // c, []
     if progress:
         progress(total, total)
-    if window is None or first_bad is None:
+    if window is None:
         tree = ChunkedTree(count, c, today_runs, boundary, n - n % c)
         root = tree.root()
         path = tree.consistency_path(n)
@@ -184,7 +169,7 @@ def _locate(seal: Seal, window: list[_Seen], start: int,
     last_sealed = positions[n - 1] if n else 0
     findings: list[VerificationFinding] = []
     appended = 0
-    for position, sid, version, leaf in window:
+    for position, sid, version, tag in window:
         i = sealed.pop((sid, version), -1)
         if i < 0:
             if position > last_sealed:
@@ -196,7 +181,7 @@ def _locate(seal: Seal, window: list[_Seen], start: int,
                     f"one (position {last_sealed}): inserted, or committed by a transaction "
                     "still open when the seal was taken"))
             continue
-        changed = record.tag(i) != leaf[:TAG_SIZE]
+        changed = record.tag(i) != tag
         was = positions[i]
         if changed:
             moved = f"; it also moved from position {was}" if was != position else ""

@@ -43,6 +43,7 @@ values (compressing it again, encrypting it under a new key) records the encodin
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import chain, islice
 from typing import Any
 
 from store import Source
@@ -56,40 +57,62 @@ POSITION_KEYS: Mapping[str, str] = {"eventsourcing": "notification_id",
 CanonicalEvent = tuple[int, str, int, bytes]
 """(position, stream_id, version, canonical event bytes)."""
 
+RUN = 1024
+"""Events per run handed out (a seal's run of leaves)."""
+
 
 def canonical_events(source: Source, after_position: int = 0, *,
                      to_position: int | None = None) -> Iterator[CanonicalEvent]:
     """Every event of the source after a position (up to ``to_position``), in position
     order, with its canonical bytes."""
+    return chain.from_iterable(canonical_runs(source, after_position,
+                                              to_position=to_position))
+
+
+def canonical_runs(source: Source, after_position: int = 0, *,
+                   to_position: int | None = None, size: int = RUN,
+                   ) -> Iterator[list[CanonicalEvent]]:
+    """``canonical_events`` in lists of ``size`` (the last one shorter): a walk over a
+    million events handles them a run at a time, in comprehensions."""
     if source.identity.kind == "esaudit":
-        return _own(source, after_position, to_position)
-    return _foreign(source, after_position, to_position)
+        return _own(source, after_position, to_position, size)
+    return _foreign(source, after_position, to_position, size)
 
 
-def _own(source: Source, after_position: int, to_position: int | None,
-         ) -> Iterator[CanonicalEvent]:
-    """The stored texts spliced into the envelope (``ChainHasher``'s splice, byte-identical
-    to ``envelope_bytes``: no payload decoded)."""
-    hasher = ChainHasher()
-    name_json, iso = hasher.name_json, hasher.iso
-    for position, sid, _stype, version, type_, at, payload, meta, _hash in (
-            source.iter_raw_events(after_position, to_position=to_position)):
-        yield position, sid, version, (
-            f'[{name_json(sid)},{version},{name_json(type_)},"{iso(at)}",{payload},{meta}]'
-        ).encode("utf-8", "surrogatepass")
+def _own(source: Source, after_position: int, to_position: int | None, size: int,
+         ) -> Iterator[list[CanonicalEvent]]:
+    """The stored texts spliced into the envelope, as ``ChainHasher`` splices them
+    (byte-identical to ``envelope_bytes``: no payload decoded)."""
+    iso = ChainHasher().iso
+    names: dict[str, str] = {}
+
+    def name(value: str) -> str:
+        text = names[value] = canonical_json(value)
+        return text
+
+    rows = source.iter_raw_events(after_position, to_position=to_position)
+    while run := list(islice(rows, size)):
+        yield [(position, sid, version, (
+            f'[{names.get(sid) or name(sid)},{version},{names.get(type_) or name(type_)},'
+            f'"{iso(at)}",{payload},{meta}]').encode("utf-8", "surrogatepass"))
+            for position, sid, _stype, version, type_, at, payload, meta, _hash in run]
 
 
-def _foreign(source: Source, after_position: int, to_position: int | None,
-             ) -> Iterator[CanonicalEvent]:
+def _foreign(source: Source, after_position: int, to_position: int | None, size: int,
+             ) -> Iterator[list[CanonicalEvent]]:
     kind = source.identity.kind
     dropped = POSITION_KEYS.get(kind)
-    for e in source.iter_events(after_position, to_position=to_position):
-        provenance: dict[str, Any] = {"kind": kind}
-        provenance.update((k, v) for k, v in e.provenance.items() if k != dropped)
-        metadata = {**e.metadata, PROVENANCE_KEY: provenance}
-        yield e.position, e.stream_id, e.version, envelope_text(
-            e.stream_id, e.version, e.type, us_from_instant(e.recorded_at),
-            canonical_json(e.payload), canonical_json(metadata))
+    events = source.iter_events(after_position, to_position=to_position)
+    while run := list(islice(events, size)):
+        out = []
+        for e in run:
+            provenance: dict[str, Any] = {"kind": kind}
+            provenance.update((k, v) for k, v in e.provenance.items() if k != dropped)
+            metadata = {**e.metadata, PROVENANCE_KEY: provenance}
+            out.append((e.position, e.stream_id, e.version, envelope_text(
+                e.stream_id, e.version, e.type, us_from_instant(e.recorded_at),
+                canonical_json(e.payload), canonical_json(metadata))))
+        yield out
 
 
 def envelope_text(stream_id: str, version: int, type_: str, recorded_at_us: int,

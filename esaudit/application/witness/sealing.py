@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,9 @@ from store.hashing import iso_from_instant
 from ..jobs import CancelCheck, Cancelled, Progress
 from . import seal_file
 from .keys import fingerprint, raw_public, sign
-from .leaves import canonical_events
 from .merkle import ChunkedTree, root_of
-from .seal_file import CHUNK, TAG_SIZE, SealedHead, SealedSource
+from .seal_file import CHUNK, SealedHead, SealedSource
+from .walk import leaf_runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,53 +50,42 @@ def sealed_source(source: Source) -> SealedSource:
 
 
 def build_seal(source: Source, *, key: Ed25519PrivateKey | None = None,
-               now: datetime | None = None, progress: Progress | None = None,
-               cancelled: CancelCheck | None = None) -> dict[str, Any]:
+               now: datetime | None = None, chunk: int = CHUNK,
+               progress: Progress | None = None, cancelled: CancelCheck | None = None,
+               ) -> dict[str, Any]:
     """The seal of every event of the source up to its head position now, as a JSON object
-    (signed with ``key`` if given)."""
+    (signed with ``key`` if given; ``chunk``: the run length, a power of two, smaller only
+    in tests)."""
     total = source.head_position()
-    sha = hashlib.sha256
     chunks: list[bytes] = []
-    run: list[bytes] = []
-    tags = bytearray()
-    streams, versions, steps = array("I"), array("q"), array("q")
-    number: dict[str, int] = {}
-    heads: list[list[Any]] = []  # [stream_id, version, leaf index, leaf]
-    last = 0
-    i = -1
+    leaves = bytearray()  # every leaf hash, 32 bytes each: the tags and heads come from it
+    streams, versions, positions = array("I"), array("q"), array("q")
+    number: dict[str, int] = {}  # stream id -> its index in the heads (first appearance)
     with collector_paused():
-        for i, (position, sid, version, data) in enumerate(canonical_events(
-                source, to_position=total)):
-            leaf = sha(b"\x00" + data).digest()
-            tags += leaf[:TAG_SIZE]
-            k = number.get(sid)
-            if k is None:
-                k = number[sid] = len(heads)
-                heads.append([sid, version, i, leaf])
-            else:
-                head = heads[k]
-                head[1], head[2], head[3] = version, i, leaf
-            streams.append(k)
-            versions.append(version)
-            steps.append(position - last)
-            last = position
-            run.append(leaf)
-            if len(run) == CHUNK:
-                chunks.append(root_of(run))
-                run = []
-                if i % (64 * CHUNK) == CHUNK - 1:
-                    if cancelled and cancelled():
-                        raise Cancelled("sealing was cancelled")
-                    if progress:
-                        progress(position, total)
-    if run:
-        chunks.append(root_of(run))
-    size = i + 1
+        for run in leaf_runs(source, to_position=total, size=chunk):
+            hashes = [e[3] for e in run]
+            chunks.append(root_of(hashes))
+            leaves += b"".join(hashes)
+            streams.extend([number.setdefault(e[1], len(number)) for e in run])
+            versions.extend([e[2] for e in run])
+            positions.extend([e[0] for e in run])
+            if len(chunks) % 64 == 0:
+                if cancelled and cancelled():
+                    raise Cancelled("sealing was cancelled")
+                if progress:
+                    progress(positions[-1], total)
+    size = len(versions)
+    last = dict(zip(streams, range(size), strict=True))  # each stream's last leaf
+    heads = [SealedHead(sid, versions[i], i, bytes(leaves[32 * i:32 * i + 32]))
+             for sid, k in number.items() for i in (last[k],)]
+    steps = array("q", positions[:1])
+    steps.extend([b - a for a, b in pairwise(positions)])
     document = seal_file.document(
         source=sealed_source(source), sealed_at=iso_from_instant(now or datetime.now(UTC)),
-        size=size, root=ChunkedTree(size, CHUNK, chunks).root(), chunks=chunks,
-        heads=[SealedHead(*h) for h in heads], tags=bytes(tags), streams=streams,
-        versions=versions, position_steps=steps)
+        size=size, root=ChunkedTree(size, chunk, chunks).root(), chunk=chunk, chunks=chunks,
+        heads=heads,
+        tags=memoryview(leaves).cast("I")[::8].tobytes(), streams=streams, versions=versions,
+        position_steps=steps)
     if progress:
         progress(total, total)
     if key is None:
