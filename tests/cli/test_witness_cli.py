@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import sqlite3
 import stat
 import subprocess
@@ -160,3 +162,19 @@ def test_check_proof_loads_no_database_code(shop: Path, tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip().splitlines()[-1] == "0 []"
+
+
+def test_the_readme_block_runs_as_written(tmp_path: Path) -> None:
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    section = readme.read_text("utf-8").split("\n## Sealing a history\n", 1)[1]
+    block = re.search(r"^```sh\n(.*?)^```", section, re.S | re.M)
+    assert block
+    env = {**os.environ, "ESAUDIT_DB": ""}
+    assert subprocess.run([ESAUDIT, "--db", "demo.db", "seed", "--orders", "3"], cwd=tmp_path,
+                          env=env, capture_output=True, check=False).returncode == 0
+    for line in block.group(1).splitlines():
+        words = shlex.split(line, comments=True)
+        assert words[0] == "esaudit"
+        done = subprocess.run([ESAUDIT, *words[1:]], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, (line, done.stderr)
