@@ -56,10 +56,12 @@ def cmd_seal(source: Source, args: argparse.Namespace) -> int:
 
 @source_command("prove")
 def cmd_prove(source: Source, args: argparse.Namespace) -> int:
+    from store.hashing import fast_loads
+
     from ..application.witness import seal_file
     from ..application.witness.proving import NotProvable, prove
     # The signature is check-proof's to check: a proof from a badly signed seal holds no one.
-    seal = seal_file.load(Path(args.seal), check_signature=False)
+    seal = seal_file.load(Path(args.seal), check_signature=False, loads=fast_loads)
     try:
         written = prove(source, seal, args.stream, args.version, Path(args.out))
     except NotProvable as e:

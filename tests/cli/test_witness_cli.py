@@ -11,6 +11,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,7 @@ def test_a_tampered_history_is_a_finding(shop: Path, tmp_path: Path) -> None:
     copy.write_bytes(shop.read_bytes())
     seal = tmp_path / "seal.json"
     ok_json("--db", copy, "seal", "--out", seal, "--json")
-    with sqlite3.connect(copy) as conn:
+    with closing(sqlite3.connect(copy)) as conn, conn:
         sid, version, position = conn.execute(
             "SELECT stream_id, version, position FROM events WHERE version = 2 "
             "ORDER BY position LIMIT 1").fetchone()

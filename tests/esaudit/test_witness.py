@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def sealed(store: EventStore, **kw: Any) -> Seal:
 
 
 def sql(path: Path, *statements: str) -> None:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         for statement in statements:
             conn.execute(statement)
 
@@ -71,7 +72,7 @@ def found(store: EventStore, seal: Seal) -> list[tuple[str, str, int | None, int
 
 def test_a_leaf_is_the_envelope_store_hashing_documents(path: Path, store: EventStore) -> None:
     seal = sealed(store)
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         rows = conn.execute("SELECT stream_id, version, type, recorded_at, payload, metadata "
                             "FROM events ORDER BY position").fetchall()
     leaves = [hashlib.sha256(b"\x00" + envelope_bytes(*row)).digest() for row in rows]
@@ -107,12 +108,22 @@ def test_an_untouched_history_verifies_clean_and_later_appends_are_counted(
         "consistency": list(check.consistency or ())}
 
 
+def test_an_empty_store_seals_the_empty_tree(tmp_path: Path) -> None:
+    with open_store(tmp_path / "empty.db") as st:
+        seal = sealed(st)
+        assert (seal.size, seal.root.hex(), seal.heads) == (
+            0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", ())
+        _append(st, 1, 1)
+        check = check_against_seal(st, seal)
+    assert check.ok and check.appended == STREAMS and check.consistency == ()
+
+
 def test_an_edit_with_a_consistently_recomputed_chain_is_named(
         path: Path, store: EventStore) -> None:
     seal = sealed(store)
     # A forger with write access rewrites s-1 version 3 and every later hash of s-1 and its
     # head: the store's own verify has nothing to object to.
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         rows = conn.execute("SELECT position, version, type, recorded_at, payload, metadata "
                             "FROM events WHERE stream_id = 's-1' ORDER BY version").fetchall()
         previous = ""
@@ -202,10 +213,13 @@ def test_a_signed_seal_is_signed_over_its_canonical_bytes(store: EventStore) -> 
                                   "label": store.label}
 
 
-@pytest.mark.parametrize("damage", ["root", "chunk", "head", "tag", "signature", "size",
-                                    "other key", "format"])
+@pytest.mark.parametrize("damage", ["root", "chunk", "head", "tag", "size", "format",
+                                    "signature", "other key"])
 def test_a_damaged_or_re_signed_seal_is_refused(store: EventStore, damage: str) -> None:
-    document = build_seal(store, key=Ed25519PrivateKey.generate(), chunk=4)
+    """Unsigned, a seal must still agree with itself; signed, any change breaks the
+    signature; signed again by another key, it says so by its fingerprint."""
+    key = Ed25519PrivateKey.generate()
+    document = build_seal(store, key=key if damage == "signature" else None, chunk=4)
     if damage == "root":
         document["root"] = "00" * 32
     elif damage == "chunk":
@@ -214,22 +228,22 @@ def test_a_damaged_or_re_signed_seal_is_refused(store: EventStore, damage: str) 
         document["heads"][1][3] = "22" * 32
     elif damage == "tag":
         tags = bytearray(base64.b64decode(document["leaves"]["tag"]))
-        tags[4] ^= 1
+        tags[4 * 26] ^= 1  # the tag of s-1's head
         document["leaves"]["tag"] = base64.b64encode(bytes(tags)).decode()
-    elif damage == "signature":
-        document["sealed_at"] = "2000-01-01T00:00:00.000000Z"
     elif damage == "size":
         document["size"] = 31
-    elif damage == "other key":  # signed again by someone else: the signature holds...
-        other = Ed25519PrivateKey.generate()
-        resigned = seal_file.signed(document, other.public_key().public_bytes_raw(),
-                                    other.sign)
-        assert seal_file.parse(resigned, "s").signer != seal_file.parse(document, "s").signer
-        return  # ...and the fingerprint says who: what an auditor compares
-    else:
+    elif damage == "format":
         document["format"] = "esaudit-seal/0"
+    elif damage == "signature":
+        document["sealed_at"] = "2000-01-01T00:00:00.000000Z"
+    else:  # signed again by someone else: the signature holds, the fingerprint says who
+        signed = seal_file.signed(document, key.public_key().public_bytes_raw(), key.sign)
+        other = Ed25519PrivateKey.generate()
+        resigned = seal_file.signed(signed, other.public_key().public_bytes_raw(), other.sign)
+        assert seal_file.parse(resigned, "s").signer != seal_file.parse(signed, "s").signer
+        return
     with pytest.raises(SealRefused) as refused:
-        seal_file.parse(document, "seal.json")
+        seal_file.parse(document, "seal.json").heads  # noqa: B018
     assert "\n" not in str(refused.value) and "seal.json" in str(refused.value)
 
 

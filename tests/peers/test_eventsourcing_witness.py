@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import zlib
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def findings(path: Path | str, seal: Seal) -> list[tuple[str, str, int | None, i
 def edit_state(path: Path, rowid: int, old: bytes, new: bytes) -> None:
     """Change bytes of one stored state, as someone with the file would (a compressed one is
     decompressed, changed and compressed again)."""
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         (state,) = conn.execute("SELECT state FROM stored_events WHERE rowid = ?",
                                 (rowid,)).fetchone()
         compressed = state[:1] == b"\x78"
@@ -93,7 +94,7 @@ def test_the_time_and_the_topic_are_sealed_too(eventsourcing_sqlite_bank: Expect
     opened, closed = grace.events[0], grace.events[-1]
     stamp = opened.timestamp.isoformat().encode()
     edit_state(copy, opened.notification_id, stamp, stamp.replace(b"20", b"19", 1))
-    with sqlite3.connect(copy) as conn:
+    with closing(sqlite3.connect(copy)) as conn, conn:
         conn.execute("UPDATE stored_events SET topic = replace(topic, 'tests.peers', "
                      "'elsewhere') WHERE rowid = ?", (closed.notification_id,))
     assert findings(copy, seal) == [
@@ -110,7 +111,7 @@ def test_a_deleted_event_and_two_swapped_ones_are_named(eventsourcing_sqlite_ban
     ids = {e.notification_id: a.id for a in eventsourcing_sqlite_bank.aggregates
            for e in a.events}
     gone, a, b = events[4], events[6], events[9]
-    with sqlite3.connect(copy) as conn:
+    with closing(sqlite3.connect(copy)) as conn, conn:
         conn.execute("DELETE FROM stored_events WHERE rowid = ?", (gone.notification_id,))
         conn.execute("UPDATE stored_events SET rowid = -1 WHERE rowid = ?", (a.notification_id,))
         conn.execute("UPDATE stored_events SET rowid = ? WHERE rowid = ?",

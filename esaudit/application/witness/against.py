@@ -114,6 +114,7 @@ def check_against_seal(source: Source, seal: Seal, *, progress: Progress | None 
                        cancelled: CancelCheck | None = None) -> SealCheck:
     """Compare today's events with the sealed ones (see the module docstring)."""
     refuse_other_source(source, seal)
+    seal.heads  # noqa: B018  (checked against the seal's record: SealRefused if they disagree)
     n, c = seal.size, seal.chunk_size
     total = source.head_position()
     today_runs: list[bytes] = []  # today's hash of each run (the last one may be shorter)

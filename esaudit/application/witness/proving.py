@@ -54,9 +54,10 @@ def _leaf_of(source: Source, seal: Seal, stream_id: str, version: int) -> tuple[
     if index is not None and (seal.leaf(index).stream_id, seal.leaf(index).version) == (
             sid, version):
         return sid, index
-    sealed_at = next((i for i in range(seal.size) if (seal.leaf(i).stream_id,
-                                                      seal.leaf(i).version) == (sid, version)),
-                     None)
+    numbers = {k for k, head in enumerate(seal.heads) if head.stream_id == sid}
+    sealed_at = next((i for i, (k, v) in enumerate(zip(seal.record.streams,
+                                                        seal.record.versions, strict=True))
+                      if v == version and k in numbers), None)
     if sealed_at is not None:
         raise NotProvable(f"{sid} version {version} moved since the seal (sealed at position "
                           f"{seal.leaf(sealed_at).position}, now {position}): verify "

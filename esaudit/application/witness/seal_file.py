@@ -52,8 +52,9 @@ import json
 import sys
 import zlib
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -110,29 +111,37 @@ class SealedLeaf:
     tag: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LeafRecord:
     """The seal's per-leaf record, decoded: ``tags`` (4 bytes a leaf), ``streams`` (indexes
-    into the heads), ``versions`` and ``positions`` (absolute, rising)."""
+    into the heads), ``versions`` and ``steps`` (each position minus the one before);
+    ``positions`` is summed up when first asked (a proof check never asks)."""
 
     tags: bytes
     streams: array[int]
     versions: array[int]
-    positions: array[int]
+    steps: array[int]
 
     def tag(self, i: int) -> bytes:
         return self.tags[i * TAG_SIZE:(i + 1) * TAG_SIZE]
 
+    @cached_property
+    def positions(self) -> array[int]:
+        """Each leaf's position (rising)."""
+        return array("q", itertools.accumulate(self.steps))
+
     def index_of_position(self, position: int) -> int | None:
         """The leaf at a position, or None."""
-        i = bisect.bisect_left(self.positions, position)
-        return i if i < len(self.positions) and self.positions[i] == position else None
+        positions = self.positions
+        i = bisect.bisect_left(positions, position)
+        return i if i < len(positions) and positions[i] == position else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Seal:
-    """A seal that passed every check: its root follows from its runs, its record agrees
-    with its heads, and, if it is signed, its signature holds."""
+    """A seal that passed every check: its root follows from its runs, its record has one
+    entry per leaf, and, if it is signed, its signature holds. Its heads are checked against
+    the record when first asked for (``heads``): verify asks, a proof check needs one."""
 
     where: str
     """The file it was read from, for messages."""
@@ -142,7 +151,7 @@ class Seal:
     root: bytes
     chunk_size: int
     chunks: tuple[bytes, ...]
-    heads: tuple[SealedHead, ...]
+    raw_heads: list[Any]
     record: LeafRecord
     public_key: bytes | None
 
@@ -155,10 +164,20 @@ class Seal:
         """The signing key's fingerprint, or None for an unsigned seal."""
         return None if self.public_key is None else fingerprint(self.public_key)
 
+    @cached_property
+    def heads(self) -> tuple[SealedHead, ...]:
+        """Every stream's head, checked against the record (SealRefused if it disagrees)."""
+        heads = _heads(self.raw_heads, self.size, self.where)
+        _check_heads(heads, self.record, self.where)
+        return heads
+
     def leaf(self, i: int) -> SealedLeaf:
         r = self.record
-        return SealedLeaf(i, self.heads[r.streams[i]].stream_id, r.versions[i],
-                          r.positions[i], r.tag(i))
+        head = self.raw_heads[r.streams[i]]
+        if not (isinstance(head, list) and head and isinstance(head[0], str)):
+            raise SealRefused(f"{self.where}: the head of leaf {i}'s stream is not "
+                              "[stream_id, version, leaf_index, leaf_hash]")
+        return SealedLeaf(i, head[0], r.versions[i], r.positions[i], r.tag(i))
 
     def tree(self, leaves: Sequence[bytes] = (), first_leaf: int = 0) -> ChunkedTree:
         """The sealed tree, known through its runs (and any leaves given)."""
@@ -197,7 +216,8 @@ def document(*, source: SealedSource, sealed_at: str, size: int, root: bytes, ch
     }
 
 
-def signed(document: Mapping[str, Any], public_key: bytes, sign: Any) -> dict[str, Any]:
+def signed(document: Mapping[str, Any], public_key: bytes, sign: Callable[[bytes], bytes],
+           ) -> dict[str, Any]:
     """The seal with ``public_key`` and the signature ``sign(message)`` returns."""
     out = {k: v for k, v in document.items() if k != "signature"}
     out["public_key"] = base64.b64encode(public_key).decode("ascii")
@@ -216,19 +236,21 @@ def is_seal(document: object) -> bool:
     return isinstance(document, dict) and document.get("format") == FORMAT
 
 
-def read_json(path: Path, what: str) -> Any:
-    """A JSON file, or a one-line SealRefused saying why not."""
+def read_json(path: Path, what: str, loads: Callable[[bytes], Any] = json.loads) -> Any:
+    """A JSON file, or a one-line SealRefused saying why not (``loads``: a faster exact
+    decoder, where the caller has one)."""
     try:
-        return json.loads(path.read_bytes())
+        return loads(path.read_bytes())
     except OSError as e:
         raise SealRefused(f"cannot read {path}: {e.strerror}") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise SealRefused(f"{path} is not a JSON {what}: {e}") from None
 
 
-def load(path: Path, *, check_signature: bool = True) -> Seal:
+def load(path: Path, *, check_signature: bool = True,
+         loads: Callable[[bytes], Any] = json.loads) -> Seal:
     """The seal in a file, checked (see ``parse``)."""
-    return parse(read_json(path, "seal"), str(path), check_signature=check_signature)
+    return parse(read_json(path, "seal", loads), str(path), check_signature=check_signature)
 
 
 def _int(value: object, what: str, where: str) -> int:
@@ -272,8 +294,9 @@ def _unpacked(value: object, typecode: str, n: int, what: str, where: str) -> ar
 
 def parse(data: object, where: str, *, check_signature: bool = True) -> Seal:
     """A seal from its JSON object, refused (SealRefused) unless it is whole and agrees with
-    itself: its runs give its root, its record has one entry per leaf and agrees with its
-    heads, and its signature (if any; unless ``check_signature`` is False) holds."""
+    itself: its runs give its root, its record has one entry per leaf, and its signature (if
+    any; unless ``check_signature`` is False) holds. Its heads are checked against the record
+    when ``Seal.heads`` is first read."""
     if not isinstance(data, dict):
         raise SealRefused(f"{where} is not an esaudit seal")
     if data.get("format") != FORMAT:
@@ -296,11 +319,11 @@ def parse(data: object, where: str, *, check_signature: bool = True) -> Seal:
     chunks = tuple(_hash(c, "a chunk", where) for c in raw_chunks)
     if ChunkedTree(size, chunk, chunks).root() != root:
         raise SealRefused(f"{where} is damaged: its chunk hashes do not give its root")
-    heads = _heads(raw_heads, size, where)
+    if not isinstance(raw_heads, list):
+        raise SealRefused(f"{where}: heads is not a list")
     if not isinstance(raw_leaves, dict):
         raise SealRefused(f"{where}: leaves is not an object")
-    record = _record(raw_leaves, size, len(heads), where)
-    _check_heads(heads, record, where)
+    record = _record(raw_leaves, size, len(raw_heads), where)
     public_key = None
     if "signature" in data or "public_key" in data:
         public_key = _b64(data.get("public_key"), "public_key", where)
@@ -308,12 +331,11 @@ def parse(data: object, where: str, *, check_signature: bool = True) -> Seal:
         if check_signature and not signature_holds(public_key, signature, signed_bytes(data)):
             raise SealRefused(f"{where}: the signature does not hold: the seal was changed "
                               "after it was signed")
-    return Seal(where, source, sealed_at, size, root, chunk, chunks, heads, record, public_key)
+    return Seal(where, source, sealed_at, size, root, chunk, chunks, raw_heads, record,
+                public_key)
 
 
-def _heads(raw: object, size: int, where: str) -> tuple[SealedHead, ...]:
-    if not isinstance(raw, list):
-        raise SealRefused(f"{where}: heads is not a list")
+def _heads(raw: list[Any], size: int, where: str) -> tuple[SealedHead, ...]:
     try:  # a comprehension, then one pass of checks: a seal of a million events has 100k
         heads = tuple(SealedHead(sid, version, index, bytes.fromhex(leaf))
                       for sid, version, index, leaf in raw)
@@ -342,7 +364,7 @@ def _record(raw: Mapping[str, Any], size: int, streams: int, where: str) -> Leaf
     steps = _unpacked(raw.get("position"), "q", size, "leaves.position", where)
     if size > 1 and min(steps[1:]) <= 0:
         raise SealRefused(f"{where}: leaves.position does not rise")
-    return LeafRecord(tags, stream_numbers, versions, array("q", itertools.accumulate(steps)))
+    return LeafRecord(tags, stream_numbers, versions, steps)
 
 
 def _check_heads(heads: Sequence[SealedHead], record: LeafRecord, where: str) -> None:
