@@ -10,7 +10,8 @@ A seal is one JSON object (``esaudit seal`` writes it in the canonical form belo
     sealed_at   the UTC instant of sealing, "YYYY-MM-DDTHH:MM:SS.ffffffZ"
     size        n, the number of events sealed: every event of the source, in position order
     root        hex MTH of the n leaves (RFC 9162; see ``merkle``, leaves in ``leaves``)
-    chunk_size  1024: the leaves come in aligned runs of this many (a power of two)
+    chunk_size  the leaves come in aligned runs of this many (a power of two; esaudit
+                writes 1024)
     chunks      hex MTH of each run, in order, the last run possibly shorter: each is a node
                 of the tree, so they give the root (checked on every load), narrow a change
                 down to 1024 events, and let a proof be built from one run's events
@@ -28,9 +29,13 @@ A seal is one JSON object (``esaudit seal`` writes it in the canonical form belo
 
 The per-leaf record is what lets verify name what changed: a changed, removed, moved or
 inserted event is named by stream, version and position from the seal itself, with no
-inference; it costs about 9 bytes per event before base64 (tags do not compress; the rest
-does), a sixth of keeping every leaf hash (32 bytes, 64 in hex). Tags are 32 bits: they
-name events, they prove nothing; the run hashes and the root do.
+inference. It costs 4 bytes per event for the tag (which does not compress) and at most 20
+more before compression (streams, versions and positions compress well): 7.2 MB of base64
+for the bench's million events, against 64 MB for every leaf hash in hex; the whole seal of
+those million events in 100k streams is 16.5 MB, 9.2 of them the heads. The run hashes alone
+(64 KB) would narrow a change down to 1024 events but could not name it, nor tell a removed
+or moved event from a changed one. Tags are 32 bits: they name events, they prove nothing;
+the run hashes and the root do.
 
 Signature: Ed25519 over the canonical bytes of the seal object without its ``signature``
 member (``public_key`` included). Canonical bytes are store/hashing.py's recipe::
