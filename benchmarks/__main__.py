@@ -326,7 +326,7 @@ def bench_seed(orders: int, folder: Path) -> float:
 
 
 FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed", "app", "foreign",
-           "classes")
+           "classes", "witness")
 
 
 def main() -> None:
@@ -363,7 +363,7 @@ def main() -> None:
                   f"{ours:>11.2f} ms {base:>11.2f} ms {base / ours:>6.1f}x faster")
         n = 1_000_000 // scale
         source = folder / "history.jsonl"
-        if only & {"import", "verify", "app"}:
+        if only & {"import", "verify", "app", "witness"}:
             write_history_jsonl(source, n, n // 10)
         if "import" in only:
             ours, base = bench_import(n, args.runs, folder, source)
@@ -386,6 +386,12 @@ def main() -> None:
                   f"{app['keystroke_median_ms']:>8.1f} ms ({app['keystroke_max_ms']:.0f})")
             print(f"{'app: resident memory with that store open':<52} "
                   f"{app['rss_mb']:>10.0f} MB (peak {app['peak_rss_mb']:.0f})")
+        if "witness" in only:
+            from .witness import print_witness
+            witness_path = folder / "witness.db"
+            with open_store(witness_path, synchronous="NORMAL") as st:
+                import_history(st, source)
+            print_witness(n, args.runs, witness_path, folder)
         if "foreign" in only:
             from .foreign import print_foreign
             print_foreign(200_000 // scale, args.runs, folder)

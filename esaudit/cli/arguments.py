@@ -170,8 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                        action="store_true")
 
     s = sub.add_parser("verify", help="check hash chains, versions, stream heads, snapshots")
-    s.add_argument("--against", metavar="REPORT.json",
-                   help="also check the stream heads recorded in an earlier JSON report")
+    s.add_argument("--against", metavar="REPORT.json|SEAL.json",
+                   help="also check the stream heads recorded in an earlier JSON report, or "
+                        "every event a seal holds")
     s.add_argument("--json", action="store_true")
 
     sub.add_parser("audit-projections", help="compare every order's read-model row with "
@@ -216,6 +217,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("stats", help="store totals").add_argument("--json", action="store_true")
     sub.add_parser("info", help="what the store is: kind, target, read-only, totals, what it "
                    "can answer").add_argument("--json", action="store_true")
+    # The witness (esaudit/cli/witness.py): keys, seals and inclusion proofs.
+    s = sub.add_parser("keygen", help="make an Ed25519 key pair for signing seals")
+    s.add_argument("--out", required=True, metavar="KEY",
+                   help="the private key's file (PEM, mode 0600); the public key goes to KEY.pub")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("seal", help="seal every event: a Merkle tree's root and what names "
+                       "each event (RFC 9162), signed with --key")
+    s.add_argument("--out", required=True, metavar="SEAL.json")
+    s.add_argument("--key", metavar="KEY", help="sign with this private key (esaudit keygen)")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("prove", help="write the inclusion proof of one event in a seal")
+    s.add_argument("stream")
+    s.add_argument("version", type=_non_negative)
+    s.add_argument("--seal", required=True, metavar="SEAL.json")
+    s.add_argument("--out", required=True, metavar="PROOF.json")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("check-proof", help="check an inclusion proof against its seal, "
+                       "without the store")
+    s.add_argument("proof", metavar="PROOF.json")
+    s.add_argument("--seal", required=True, metavar="SEAL.json")
+    s.add_argument("--json", action="store_true")
+
     g = sub.add_parser("gui", help="open the desktop app")
     g.add_argument("--screenshot", metavar="FILE.png",
                    help="open the store, wait until drawn, save a screenshot, exit")

@@ -3,24 +3,62 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from store.hashing import decode_json, fast_loads
 
 from ..application.audit import audit_projections
 from ..application.rule_check import check_rules
 from ..application.transfer import export_selection, import_history
-from ..application.verify import load_heads, verify
+from ..application.verify import heads_from_report, verify
 from ..bootstrap import Services
 from ..domain.errors import InvalidCommand
 from ..output import print_json, print_table
 from .common import command, end_progress, file_digest, selection, stderr_progress, writable
 from .exits import EXIT_FINDING, EXIT_OK
 
+if TYPE_CHECKING:
+    from ..application.witness.seal_file import Seal
+
+
+def _against(path: str) -> tuple[dict[str, tuple[int, str]] | None, Seal | None]:
+    """What ``verify --against FILE`` holds, told apart by content: a seal (its ``format``)
+    or an earlier report's stream heads."""
+    from ..application.witness import seal_file
+    try:
+        raw = Path(path).read_bytes()
+        data = _loads_seal(raw)
+    except OSError as e:
+        raise ValueError(f"cannot read {path}: {e.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not a JSON report or seal: {e}") from None
+    if seal_file.is_seal(data):
+        return None, seal_file.parse(data, path)
+    try:
+        return heads_from_report(decode_json(raw)), None
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+
+
+def _loads_seal(raw: bytes | str) -> object:
+    """JSON as orjson reads it, unless it refuses: a seal holds no integer beyond 64 bits
+    (its fields are type-checked), and its hex hashes often hold the 19-digit runs that
+    send ``decode_json`` to the standard library's slower decoder."""
+    try:
+        return fast_loads(raw)
+    except ValueError:
+        return json.loads(raw)
+
 
 @command("verify")
 def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
-    heads = load_heads(args.against) if args.against else None
+    heads, seal = _against(args.against) if args.against else (None, None)
+    if seal is not None:
+        return _verify_sealed(svc, args, seal)
     report = verify(svc.store, against=heads, code=svc.models.code)
     if args.json:
         print_json(report.as_json())
@@ -57,6 +95,28 @@ def cmd_check_rules(svc: Services, args: argparse.Namespace) -> int:
         print("esaudit: note: not checked: "
               + "; ".join(n.sentence for n in result.not_checked), file=sys.stderr)
     return EXIT_FINDING if result.violations else EXIT_OK
+
+
+def _verify_sealed(svc: Services, args: argparse.Namespace, seal: Seal) -> int:
+    from ..application.witness.against import verify_against_seal
+    result = verify_against_seal(svc.store, seal, progress=stderr_progress("verify"))
+    end_progress()
+    report, check = result.report, result.seal
+    if args.json:
+        print_json(result.as_json())
+        return EXIT_OK if result.ok else EXIT_FINDING
+    verdict = "clean" if report.ok else f"{len(report.findings)} finding(s)"
+    signer = f"signed by {check.signer}" if check.signer else "unsigned"
+    print(f"verified {report.events_checked} events in {report.streams_checked} streams "
+          f"against {args.against} ({check.size} events sealed at {check.sealed_at}, root "
+          f"{check.root[:16]}, {signer}): {verdict}, appended {check.appended}")
+    for what in report.not_checked:
+        print(f"not checked: {what}")
+    if report.findings:
+        print_table(["kind", "stream", "version", "position", "detail"],
+                    [(f.kind, f.stream_id, f.version, f.position, f.detail)
+                     for f in report.findings])
+    return EXIT_OK if result.ok else EXIT_FINDING
 
 
 @command("audit-projections")

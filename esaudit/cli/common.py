@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the commands load them; --help and errors need none of them
+    from store import Source
+
     from ..application.jobs import Progress
     from ..application.transfer import Selection
     from ..bootstrap import Services, Writing
@@ -25,9 +27,43 @@ COMMANDS: dict[str, Command] = {}
 def command(name: str) -> Callable[[Command], Command]:
     """Register a function as the command ``name`` (its arguments are in ``arguments.py``)."""
     def register(fn: Command) -> Command:
-        if name in COMMANDS:
-            raise ValueError(f"two commands named {name!r}")
+        _check_unique(name)
         COMMANDS[name] = fn
+        return fn
+    return register
+
+
+SourceCommand = Callable[["Source", argparse.Namespace], int]
+"""A command that only reads the source, opened read-only without the services (no read
+model caught up, nothing written): the witness's seal and prove."""
+
+SOURCE_COMMANDS: dict[str, SourceCommand] = {}
+
+StandaloneCommand = Callable[[argparse.Namespace], int]
+"""A command that opens no store at all (keygen, check-proof)."""
+
+STANDALONE_COMMANDS: dict[str, StandaloneCommand] = {}
+
+
+def _check_unique(name: str) -> None:
+    if name in COMMANDS or name in SOURCE_COMMANDS or name in STANDALONE_COMMANDS:
+        raise ValueError(f"two commands named {name!r}")
+
+
+def source_command(name: str) -> Callable[[SourceCommand], SourceCommand]:
+    """Register a function as the command ``name``, run on the source alone."""
+    def register(fn: SourceCommand) -> SourceCommand:
+        _check_unique(name)
+        SOURCE_COMMANDS[name] = fn
+        return fn
+    return register
+
+
+def standalone_command(name: str) -> Callable[[StandaloneCommand], StandaloneCommand]:
+    """Register a function as the command ``name``, run without any store."""
+    def register(fn: StandaloneCommand) -> StandaloneCommand:
+        _check_unique(name)
+        STANDALONE_COMMANDS[name] = fn
         return fn
     return register
 

@@ -13,7 +13,7 @@ from store.errors import ConcurrencyError, StoreError
 
 from ..domain.errors import DomainError, InvalidTransition
 from .arguments import NOTES, build_parser
-from .common import COMMANDS, Command
+from .common import COMMANDS, SOURCE_COMMANDS, STANDALONE_COMMANDS
 from .exits import (
     EXIT_CONFLICT,
     EXIT_INTERRUPTED,
@@ -40,12 +40,34 @@ def default_target(create: bool = False) -> str:
     return str(folder / "esaudit.db")
 
 
-def commands() -> dict[str, Command]:
-    """Every command by name. Each command module registers its commands as it is imported,
-    which happens here, once a command is to run: ``--help`` and a usage error pay for neither
-    the application nor the database layer."""
-    from . import audits, reads, writes  # noqa: F401
-    return COMMANDS
+def commands() -> dict[str, Callable[..., int]]:
+    """Every command by name (those run on the services, on the source alone, or on no
+    store). Each command module registers its commands as it is imported, which happens
+    here, once a command is to run: ``--help`` and a usage error pay for neither the
+    application nor the database layer."""
+    from . import audits, reads, witness, writes  # noqa: F401
+    return {**COMMANDS, **SOURCE_COMMANDS, **STANDALONE_COMMANDS}
+
+
+def _run_alone(args: argparse.Namespace) -> int | None:
+    """Run a command that needs no store (keygen, check-proof), or one that reads the source
+    alone (seal, prove: opened read-only, no services built); None for any other command.
+    The witness module registers them and imports nothing heavy, so ``check-proof`` never
+    loads the database layer."""
+    from . import witness  # noqa: F401
+    alone = STANDALONE_COMMANDS.get(args.command)
+    if alone is not None:
+        return alone(args)
+    on_source = SOURCE_COMMANDS.get(args.command)
+    if on_source is None:
+        return None
+    from store.sources import open_source
+    source = open_source(args.db or default_target(), kind=args.source, read_only=True,
+                         create=False, cipher_key=os.environ.get("CIPHER_KEY") or None)
+    try:
+        return on_source(source, args)
+    finally:
+        source.close()
 
 
 def _creates(args: argparse.Namespace) -> bool:
@@ -69,18 +91,21 @@ def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> in
             if run_gui is None:
                 raise UsageError("the desktop app starts with the esaudit command or main.py")
             return run_gui(args.db, args.read_only, getattr(args, "screenshot", None))
-        from ..bootstrap import bootstrap
-        run = commands()[args.command]
-        creates = _creates(args)
-        target = args.db or default_target(creates)
-        models = [Path(m) for m in args.models + getattr(args, "check_models", [])]
-        svc = bootstrap(target, read_only=args.read_only, create=creates,
-                        source_kind=args.source, model_files=models,
-                        code_path=Path(args.code_path) if args.code_path else None)
-        try:
-            code = run(svc, args)
-        finally:
-            svc.close()
+        code = _run_alone(args)
+        if code is None:
+            from ..bootstrap import bootstrap
+            commands()
+            run = COMMANDS[args.command]
+            creates = _creates(args)
+            target = args.db or default_target(creates)
+            models = [Path(m) for m in args.models + getattr(args, "check_models", [])]
+            svc = bootstrap(target, read_only=args.read_only, create=creates,
+                            source_kind=args.source, model_files=models,
+                            code_path=Path(args.code_path) if args.code_path else None)
+            try:
+                code = run(svc, args)
+            finally:
+                svc.close()
         for note in NOTES:
             print(note, file=sys.stderr)
         return code
