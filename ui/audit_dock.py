@@ -74,7 +74,8 @@ class AuditDock(QDockWidget):
         self.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea
                              | Qt.DockWidgetArea.RightDockWidgetArea)
 
-    def show_verification(self, report: VerificationReport, against: str = "") -> None:
+    def show_verification(self, report: VerificationReport, against: str = "",
+                          seal_line: str = "") -> None:
         self.findings.set_rows(list(report.findings))
         scope = f" against {against}" if against else ""
         if report.ok and report.not_checked:
@@ -89,11 +90,21 @@ class AuditDock(QDockWidget):
             text = (f"✖ {len(report.findings):,} finding(s){scope} in "
                     f"{report.events_checked:,} events / {report.streams_checked:,} streams. "
                     "Each names the first bad event of its stream.")
+        if seal_line:
+            text += f"\n{seal_line}"
         text += "".join(f"\nNot checked: {what}" for what in report.not_checked)
         self.verify_summary.setText(text)
         self.verify_summary.setProperty("verdict", "ok" if report.ok else "bad")
         self.verify_summary.style().polish(self.verify_summary)
         self.findings_view.resizeColumnsToContents()
+        self.tabs.setCurrentIndex(0)
+        self._reveal()
+
+    def show_note(self, text: str) -> None:
+        """A witness job's result (a seal written, a proof written) on the Integrity page."""
+        self.verify_summary.setText(text)
+        self.verify_summary.setProperty("verdict", "bad" if text.startswith("✖") else "ok")
+        self.verify_summary.style().polish(self.verify_summary)
         self.tabs.setCurrentIndex(0)
         self._reveal()
 

@@ -19,7 +19,7 @@ from esaudit.application.jobs import CancelCheck, Progress
 from esaudit.application.report import build_report
 from esaudit.application.rule_check import check_rules
 from esaudit.application.transfer import Selection, export_history, import_history
-from esaudit.application.verify import load_heads, verify
+from esaudit.application.verify import verify
 from esaudit.reporting.writers import check_report_path, write_report
 
 from .actions import make_action
@@ -45,6 +45,8 @@ class AuditJobs(QObject):
         self.folder = folder
         self.span = span
         self.open_reports = True
+        self.verify_seal: Callable[[Path], None] | None = None
+        """Where a seal given to Verify against a report goes (the witness's job)."""
         self.last_report: Path | None = None
 
         def action(text: str, slot: Callable[[], Any], shortcut: Any, tip: str,
@@ -108,10 +110,14 @@ class AuditJobs(QObject):
             return
         heads = None
         if against_path:
+            from esaudit.application.witness.against_file import load_against
             try:
-                heads = load_heads(against_path)
+                heads, seal = load_against(against_path)
             except ValueError as e:
                 QMessageBox.critical(self.window, "Cannot use this report", str(e))
+                return
+            if seal is not None and self.verify_seal is not None:  # told apart by content
+                self.verify_seal(Path(against_path))
                 return
 
         def job(progress: Progress, cancelled: CancelCheck) -> Any:
@@ -129,7 +135,7 @@ class AuditJobs(QObject):
 
     def run_verify_against(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Verify against an earlier report",
-                                              self.folder(), "JSON reports (*.json)")
+                                              self.folder(), "JSON reports or seals (*.json)")
         if path:
             self.run_verify(path)
 

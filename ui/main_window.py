@@ -37,6 +37,7 @@ from .session import Session
 from .store_opener import StoreOpener
 from .stream_panel import StreamPanel
 from .timeline import TimelinePanel
+from .witness_jobs import WitnessJobs
 from .workers import run_in_background
 
 
@@ -99,6 +100,8 @@ class MainWindow(QMainWindow):
         self.audit_dock.mismatchActivated.connect(self.show_mismatch)
         self.jobs = AuditJobs(self.session, self, self.audit_dock, self._work_folder,
                               self.timeline.time_span)
+        self.witness = WitnessJobs(self.session, self, self.audit_dock, self._work_folder)
+        self.jobs.verify_seal = self.witness.verify_against
         self.model_actions = ModelActions(self.session, self, self.settings)
         self._build_menus()
         self._build_status_bar()
@@ -154,6 +157,9 @@ class MainWindow(QMainWindow):
             audit.addAction(action)
             if action in (self.jobs.check_rules, self.jobs.report):
                 audit.addSeparator()
+        audit.addSeparator()
+        for action in self.witness.all_actions:
+            audit.addAction(action)
         audit.addSeparator()
         toggle = self.audit_dock.toggleViewAction()
         toggle.setText("Show audit results")

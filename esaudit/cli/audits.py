@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from store.hashing import decode_json, fast_loads
-
 from ..application.audit import audit_projections
 from ..application.rule_check import check_rules
 from ..application.transfer import export_selection, import_history
-from ..application.verify import heads_from_report, verify
+from ..application.verify import verify
 from ..bootstrap import Services
 from ..domain.errors import InvalidCommand
 from ..output import print_json, print_table
@@ -25,38 +22,10 @@ if TYPE_CHECKING:
     from ..application.witness.seal_file import Seal
 
 
-def _against(path: str) -> tuple[dict[str, tuple[int, str]] | None, Seal | None]:
-    """What ``verify --against FILE`` holds, told apart by content: a seal (its ``format``)
-    or an earlier report's stream heads."""
-    from ..application.witness import seal_file
-    try:
-        raw = Path(path).read_bytes()
-        data = _loads_seal(raw)
-    except OSError as e:
-        raise ValueError(f"cannot read {path}: {e.strerror}") from None
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path} is not a JSON report or seal: {e}") from None
-    if seal_file.is_seal(data):
-        return None, seal_file.parse(data, path)
-    try:
-        return heads_from_report(decode_json(raw)), None
-    except ValueError as e:
-        raise ValueError(f"{path}: {e}") from None
-
-
-def _loads_seal(raw: bytes | str) -> object:
-    """JSON as orjson reads it, unless it refuses: a seal holds no integer beyond 64 bits
-    (its fields are type-checked), and its hex hashes often hold the 19-digit runs that
-    send ``decode_json`` to the standard library's slower decoder."""
-    try:
-        return fast_loads(raw)
-    except ValueError:
-        return json.loads(raw)
-
-
 @command("verify")
 def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
-    heads, seal = _against(args.against) if args.against else (None, None)
+    from ..application.witness.against_file import load_against
+    heads, seal = load_against(args.against) if args.against else (None, None)
     if seal is not None:
         return _verify_sealed(svc, args, seal)
     report = verify(svc.store, against=heads, code=svc.models.code)
