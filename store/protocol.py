@@ -40,6 +40,10 @@ class Capabilities:
     """Commands may append (never true for a store esaudit did not write)."""
     live: bool
     """Other processes may append while it is open (a follower sees their events)."""
+    ordered: bool = True
+    """Positions become visible in increasing order, so a reader that resumes after the last
+    position it saw misses nothing; False where a position may commit after a higher one
+    (Emmett draws positions from a sequence before its transactions commit)."""
     correlation: bool = True
     """Events may record correlation and causation ids in their metadata (``store.tracing``);
     False where the source keeps no metadata at all, so a trace says why it finds nothing."""

@@ -25,6 +25,7 @@ What a condition means, on every source alike:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,7 +65,8 @@ class Condition:
         if self.op == "~" and not isinstance(self.value, str):
             raise ValueError("~ looks for text")
         if self.op in ORDERING and (self.value is None or isinstance(self.value, bool)):
-            raise ValueError(f"{self.op} compares numbers or strings, not {self.value!r}")
+            raise ValueError(f"{self.op} compares numbers or strings, not "
+                             f"{json.dumps(self.value)}")
 
     @property
     def kind(self) -> Literal["null", "bool", "number", "text"]:
@@ -82,7 +84,7 @@ class Condition:
         found = value_at(document, self.path)
         kind = self.kind
         if kind == "null":
-            absent = found is _MISSING or found is None
+            absent = found is MISSING or found is None
             return absent if self.op == "=" else not absent
         if kind == "bool":
             if type(found) is not bool:
@@ -134,18 +136,19 @@ class _Missing:
         return "MISSING"
 
 
-_MISSING: Any = _Missing()
+MISSING: Any = _Missing()
+"""What ``value_at`` finds where a document has no such field (None is a value)."""
 
 
 def value_at(document: Any, path: tuple[Key, ...]) -> Any:
-    """The value at ``path`` (keys into objects, indexes into lists), or ``_MISSING``."""
+    """The value at ``path`` (keys into objects, indexes into lists), or ``MISSING``."""
     value = document
     for key in path:
         if isinstance(key, int):
             if not isinstance(value, list) or not 0 <= key < len(value):
-                return _MISSING
+                return MISSING
         elif not isinstance(value, Mapping) or key not in value:
-            return _MISSING
+            return MISSING
         value = value[key]
     return value
 

@@ -44,7 +44,7 @@ def commands() -> dict[str, Command]:
     """Every command by name. Each command module registers its commands as it is imported,
     which happens here, once a command is to run: ``--help`` and a usage error pay for neither
     the application nor the database layer."""
-    from . import audits, reads, writes  # noqa: F401
+    from . import audits, investigate, reads, writes  # noqa: F401
     return COMMANDS
 
 

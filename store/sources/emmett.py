@@ -61,6 +61,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from ..errors import StoreOpenError
 from ..hashing import decode_json, instant_from_us
+from ..protocol import Capabilities
 from ..records import RecordedEvent
 from ..search import EventSearch
 from ..search_sql import Params, SearchColumns, where
@@ -161,6 +162,12 @@ class EmmettSource(ForeignSource):
         self._sql_types = text(
             f"SELECT message_type, count(*) FROM emt_messages WHERE {_MINE}"
             f" AND global_position <= :cut AND {_IN_CUT} GROUP BY message_type")
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Positions are drawn before commit: they may become visible out of order."""
+        return Capabilities(hash_chain=False, snapshots=self.snapshots_kept, writable=False,
+                            live=True, ordered=False)
 
     @property
     def label(self) -> str:
