@@ -122,7 +122,11 @@ def _leaf_changes(old: Any, new: Any, path: str, out: list[Change]) -> None:
             for key in touched:
                 sub = _join(path, key)
                 if key in new:
-                    _leaf_changes(old[key], new[key], sub, out)
+                    a, b = old[key], new[key]
+                    if isinstance(a, dict | list) or isinstance(b, dict | list):
+                        _leaf_changes(a, b, sub, out)
+                    elif not (a == b and type(a) is type(b)):  # most changes: one scalar
+                        out.append(Change(sub, "changed", a, b))
                 else:
                     kept -= 1
                     out.extend(Change(p, "removed", v, None) for p, v in leaves(old[key], sub))

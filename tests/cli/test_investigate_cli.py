@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -16,6 +17,7 @@ from typing import IO, Any
 import pytest
 
 from tests.cli.test_cli import ESAUDIT, ok, run
+from tests.cli.test_readme import README, with_executable
 
 EVENT_KEYS = ["position", "stream_id", "version", "type", "recorded_at", "actor"]
 FULL_EVENT_KEYS = ["position", "stream_id", "stream_type", "version", "type", "recorded_at",
@@ -197,3 +199,25 @@ def test_tail_keeps_to_the_types_asked_for(db: Path, order: str) -> None:
     finally:
         tail.terminate()
         tail.wait(timeout=10)
+
+
+def test_the_readme_examples_run_as_written(tmp_path: Path) -> None:
+    """The README's "Investigating a history" block on a small demo store: every command but
+    ``tail`` (which runs until interrupted) exits 0."""
+    text = README.read_text("utf-8")
+    section = text.split("\n## Investigating a history\n", 1)[1].split("\n## ", 1)[0]
+    match = re.search(r"^```sh\n(.*?)^```", section, re.S | re.M)
+    assert match
+    commands = [line.strip() for line in match.group(1).splitlines() if line.strip()]
+    assert any(" tail" in c for c in commands)
+    setup = ["esaudit --db demo.db seed --orders 20 --seed 7",
+             'ID=$(esaudit --db demo.db order create --customer "Ada Lovelace")',
+             "esaudit --db demo.db order add-line $ID --sku SKU-1001 --qty 2",
+             "esaudit --db demo.db order place $ID"]
+    lines = ["set -eu"] + [with_executable(c) for c in setup] + [
+        f"{with_executable(c)} > /dev/null" for c in commands if " tail" not in c]
+    script = tmp_path / "walk.sh"
+    script.write_text("\n".join(lines) + "\n", "utf-8")
+    result = subprocess.run(["bash", str(script)], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "ESAUDIT_DB": ""})
+    assert result.returncode == 0, result.stderr

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from store import RecordedEvent, Source, StreamInfo
+from store import Source, StreamInfo
 from store.search import MISSING, value_at
 
 from ...domain.errors import InvalidCommand, UnknownStream
@@ -29,8 +29,8 @@ from ..replay import Replayer
 from .events import EventRef, actor_of, iso
 
 State = dict[str, Any] | None
-Step = tuple[RecordedEvent, State, State]
-"""An event with the state before it and the state after it."""
+Step = tuple[int, State, State]
+"""A version with the state before its event and the state after it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,16 +123,17 @@ def blame(replayer: Replayer, stream_id: str, version: int | None = None) -> Bla
     target = _version(info, version)
     choice = replayer.models.choose(info.stream_id, info.stream_type)
     initial = _initial(choice)
-    last: dict[str, RecordedEvent] = {}
+    last: dict[str, int] = {}
     state: State = initial
-    for e, before, after in _steps(replayer, info, choice, target, initial):
+    for v, before, after in _steps(replayer, info, choice, target, initial):
         for change in leaf_changes(before, after):
             if change.kind == "removed":
                 last.pop(change.path, None)
             else:
-                last[change.path] = e
+                last[change.path] = v
         state = after
-    fields = tuple(FieldOrigin(path, value, _ref(last.get(path)))
+    events = _events_at(replayer.store, info.stream_id, set(last.values()))
+    fields = tuple(FieldOrigin(path, value, events.get(last.get(path, -1)))
                    for path, value in leaves(state))
     return Blame(info.stream_id, info.stream_type, target, choice.name,
                  _caveat(choice, info.stream_type), fields)
@@ -145,13 +146,14 @@ def history(replayer: Replayer, stream_id: str, path: str) -> FieldHistory:
     info = _stream(replayer.store, stream_id)
     choice = replayer.models.choose(info.stream_id, info.stream_type)
     initial = _initial(choice)
-    changes: list[FieldChange] = []
-    for e, before, after in _steps(replayer, info, choice, info.version, initial):
+    changed: list[tuple[int, Any, Any]] = []
+    for v, before, after in _steps(replayer, info, choice, info.version, initial):
         old, new = _at(before, keys), _at(after, keys)
         if old is not new and not (old == new and type(old) is type(new)):
-            changes.append(FieldChange(EventRef.of(e), old, new))
+            changed.append((v, old, new))
+    events = _events_at(replayer.store, info.stream_id, {v for v, _, _ in changed})
     return FieldHistory(info.stream_id, path, choice.name, _caveat(choice, info.stream_type),
-                        tuple(changes))
+                        tuple(FieldChange(events[v], old, new) for v, old, new in changed))
 
 
 def changes_of_event(replayer: Replayer, stream_id: str, version: int) -> EventChanges:
@@ -182,18 +184,41 @@ def timestamp_of_version(store: Source, stream_id: str, version: int) -> datetim
 # -- the walk --------------------------------------------------------------------------------
 def _steps(replayer: Replayer, info: StreamInfo, choice: ModelChoice, target: int,
            initial: State) -> Iterator[Step]:
-    """Each event up to ``target`` with the states before and after it."""
+    """Each version up to ``target`` with the states before and after its event. Only the
+    payloads are read (what a fold needs); the few events an answer names are read after
+    (``_events_at``), where reading every event whole would cost more than the fold."""
     if target < info.first_version:
         return
-    events = replayer.store.read_stream(info.stream_id, info.first_version, target)
+    events = replayer.store.read_payloads(info.stream_id, info.first_version, target)
     state = initial
     code = choice.code
     fold = choice.fold.fold
-    for e in events:
-        after: State = code.replay(replayer.store, info.stream_id, e.version) \
-            if code is not None else fold(((e.version, e.type, e.payload),), state)
-        yield e, state, after
+    for v, type_, payload in events:
+        after: State = code.replay(replayer.store, info.stream_id, v) \
+            if code is not None else fold(((v, type_, payload),), state)
+        yield v, state, after
         state = after
+
+
+def _events_at(store: Source, stream_id: str, versions: set[int]) -> dict[int, EventRef]:
+    """The events at these versions, read in runs of nearby versions."""
+    found: dict[int, EventRef] = {}
+    wanted = sorted(versions)
+    i = 0
+    while i < len(wanted):
+        j = i
+        while j + 1 < len(wanted) and wanted[j + 1] - wanted[j] <= _GAP:
+            j += 1
+        for e in store.read_stream(stream_id, wanted[i], wanted[j]):
+            if e.version in versions:
+                found[e.version] = EventRef.of(e)
+        i = j + 1
+    return found
+
+
+_GAP = 32
+"""Versions this close are read in one run (a read per version costs more than the events
+between them)."""
 
 
 def _initial(choice: ModelChoice) -> State:
@@ -215,10 +240,6 @@ def _version(info: StreamInfo, version: int | None) -> int:
         raise InvalidCommand(f"stream {info.stream_id} has versions {info.first_version}.."
                              f"{info.version}, not {version}")
     return version
-
-
-def _ref(e: RecordedEvent | None) -> EventRef | None:
-    return None if e is None else EventRef.of(e)
 
 
 def _at(state: State, keys: tuple[str | int, ...]) -> Any:
