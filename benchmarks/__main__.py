@@ -326,7 +326,7 @@ def bench_seed(orders: int, folder: Path) -> float:
 
 
 FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed", "app", "foreign",
-           "classes", "witness")
+           "classes", "witness", "investigate")
 
 
 def main() -> None:
@@ -398,6 +398,9 @@ def main() -> None:
         if "classes" in only:
             from .classes import print_classes
             print_classes(10_000, args.runs, folder)
+        if "investigate" in only:
+            from .investigate import print_investigate
+            print_investigate(1_000_000 // scale, args.runs, folder)
         if "seed" in only:
             orders = args.seed_orders or 100_000 // scale
             seconds = bench_seed(orders, folder)

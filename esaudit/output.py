@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
-from store import RecordedEvent
 from store.hashing import iso_from_instant as iso
 
+from .application.investigate.events import event_as_json
 from .application.values import shown, typed_value
 
 shown_payload = shown
+event_json = event_as_json
+"""An event for ``--json`` (the shape ``events``, ``search`` and ``tail`` print)."""
 
 
 def json_default(value: Any) -> Any:
@@ -97,18 +99,6 @@ def flatten(state: Mapping[str, Any] | None, prefix: str = "") -> list[tuple[str
         else:
             pairs.append((path, shown(value)))
     return pairs
-
-
-def event_json(e: RecordedEvent) -> dict[str, Any]:
-    """An event for ``--json``; ``provenance`` only for an event another store recorded, so
-    the shape of esaudit's own events stays as it always was."""
-    out: dict[str, Any] = {"position": e.position, "stream_id": e.stream_id,
-                           "stream_type": e.stream_type, "version": e.version, "type": e.type,
-                           "recorded_at": e.recorded_at, "payload": e.payload,
-                           "metadata": e.metadata, "hash": e.hash}
-    if e.provenance:
-        out["provenance"] = dict(e.provenance)
-    return out
 
 
 def provenance_text(provenance: Mapping[str, Any]) -> str:

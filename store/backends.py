@@ -29,6 +29,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import QueuePool
 
 from .errors import StoreBusy, StoreError, StoreOpenError, StoreReadOnly
+from .search_sql import register_functions
 
 SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 APPEND_LOCK_KEY = 0x65_73_61_75_64  # "esaud": any constant shared by every writer
@@ -86,6 +87,7 @@ def sqlite_backend(
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        register_functions(dbapi_conn)
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         if read_only:

@@ -4,7 +4,7 @@ and the translation of driver errors into store errors at that boundary."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -105,8 +105,11 @@ class Connections:
         with self.guard(), self.engine.connect() as conn, conn.begin():
             yield conn
 
-    def read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    def read(self, sql: str, params: Sequence[Any] | Mapping[str, Any]
+             ) -> list[tuple[Any, ...]]:
         """Rows of one driver query: the hot read paths skip SQLAlchemy's statement building.
+        ``params`` are positional (``self.sql.mark``) or named (``:name`` on SQLite,
+        ``%(name)s`` on PostgreSQL).
 
         Inside a batch on this thread the query runs in the batch, so it sees the batch's
         writes.

@@ -47,9 +47,12 @@ from .records import (
     StoreStats,
     StreamInfo,
 )
+from .search import EventSearch
+from .searching import Searcher
 from .snapshots import Snapshots
 from .sqlite_look import look
 from .stream_browser import Annotation, SortKey, StreamBrowser, StreamPageRow
+from .tracing import create_correlation_index, upgrade_to_v3
 
 
 def open_store(
@@ -125,6 +128,7 @@ class EventStore:
         self._appender = Appender(self._c, self._reader.stream)
         self._snapshots = Snapshots(self._c)
         self._browser = StreamBrowser(self._c)
+        self._searcher = Searcher(self._c)
         self.identity = SourceIdentity("esaudit", backend.label)
         self.schema_version = s.SCHEMA_VERSION
         self.capabilities = Capabilities(hash_chain=True, snapshots=True,
@@ -180,6 +184,7 @@ class EventStore:
                                      create=create)
             with self.write_transaction(lock=True) as conn:
                 s.metadata.create_all(conn)
+                create_correlation_index(conn)
                 exists = conn.execute(
                     select(s.meta.c.value).where(s.meta.c.key == "schema_version")
                 ).scalar()
@@ -196,6 +201,8 @@ class EventStore:
                                        .where(s.meta.c.key == "schema_version")).scalar_one())
             if version < 2:
                 upgrade_to_v2(conn)
+            if version < 3:
+                upgrade_to_v3(conn)
             conn.execute(update(s.meta).where(s.meta.c.key == "schema_version")
                          .values(value=str(s.SCHEMA_VERSION)))
         return s.SCHEMA_VERSION
@@ -349,6 +356,16 @@ class EventStore:
 
     def stats(self) -> StoreStats:
         return self._reader.stats()
+
+    # -- investigating (store.searching) ---------------------------------------------------
+    def search_events(self, search: EventSearch, *, after_position: int = 0,
+                      limit: int = 1000) -> list[RecordedEvent]:
+        return self._searcher.search_events(search, after_position=after_position,
+                                            limit=limit)
+
+    def correlated_events(self, correlation_id: str, *, limit: int = 10_000,
+                          ) -> list[RecordedEvent]:
+        return self._searcher.correlated_events(correlation_id, limit=limit)
 
     # -- the stream browser (store.stream_browser) -----------------------------------------
     def stream_rows(self, text: str | None = None, stream_type: str | None = None, *,

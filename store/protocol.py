@@ -23,6 +23,7 @@ from .records import (
     StoreStats,
     StreamInfo,
 )
+from .search import EventSearch
 from .stream_browser import Annotation, SortKey, StreamPageRow
 
 
@@ -39,6 +40,13 @@ class Capabilities:
     """Commands may append (never true for a store esaudit did not write)."""
     live: bool
     """Other processes may append while it is open (a follower sees their events)."""
+    ordered: bool = True
+    """Positions become visible in increasing order, so a reader that resumes after the last
+    position it saw misses nothing; False where a position may commit after a higher one
+    (Emmett draws positions from a sequence before its transactions commit)."""
+    correlation: bool = True
+    """Events may record correlation and causation ids in their metadata (``store.tracing``);
+    False where the source keeps no metadata at all, so a trace says why it finds nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +185,20 @@ class Source(Protocol):
                          ) -> Iterator[list[tuple[int, int, int, int]]]:
         """The timeline's columns: pages of (position, recorded_at_us, stream type code,
         event type code)."""
+        ...
+
+    # -- investigating ---------------------------------------------------------------------
+    def search_events(self, search: EventSearch, *, after_position: int = 0,
+                      limit: int = 1000) -> list[RecordedEvent]:
+        """Up to ``limit`` events that match a search (``store.search``) after a position, in
+        position order; page on from the last position returned. Answered by the source's
+        database, not by decoding every event, wherever its encoding allows."""
+        ...
+
+    def correlated_events(self, correlation_id: str, *, limit: int = 10_000,
+                          ) -> list[RecordedEvent]:
+        """Every event whose metadata names this correlation id (in any spelling
+        ``store.tracing`` knows), in position order."""
         ...
 
     # -- snapshots -------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def _filters(
     return clauses, params
 
 
-def _row_to_event(row: Sequence[Any]) -> RecordedEvent:
+def row_to_event(row: Sequence[Any]) -> RecordedEvent:
     position, stream_id, stream_type, version, type_, at, payload, meta, digest = row
     return RecordedEvent(
         position=position, stream_id=stream_id, stream_type=stream_type, version=version,
@@ -98,7 +98,7 @@ class Reader:
             query = query.where(s.events.c.recorded_at <= us_from_instant(until))
         with self._c.read_connection() as conn:
             rows = conn.execute(query.order_by(s.events.c.version)).all()
-        return [_row_to_event(r) for r in rows]
+        return [row_to_event(r) for r in rows]
 
     def read_payloads(
         self, stream_id: str, from_version: int = 1, to_version: int | None = None,
@@ -135,7 +135,7 @@ class Reader:
                            since, until)
         for page in self._pages(EVENT_ROW_COLUMNS, filters, after_position, page_size):
             for row in page:
-                yield _row_to_event(row)
+                yield row_to_event(row)
 
     def _pages(self, columns: Sequence[str] | Callable[[], tuple[Sequence[str], list[Any]]],
                filters: tuple[list[str], list[Any]], after_position: int, page_size: int

@@ -14,8 +14,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 2
-"""2 adds ``imports``: which positions an import copied in (see ``store.origins``)."""
+SCHEMA_VERSION = 3
+"""2 adds ``imports``: which positions an import copied in (see ``store.origins``); 3 the index
+on each event's correlation id (``store.tracing``), an expression index the dialects write
+differently, so it is created there and not declared here."""
 
 metadata = MetaData()
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import compress
+from operator import is_not
 from typing import Any, Literal
 
+from .paths import join as _join
 from .values import typed_value
 
 Kind = Literal["added", "removed", "changed"]
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,16 +23,6 @@ class Change:
 
     def as_json(self) -> dict[str, Any]:
         return {"path": self.path, "kind": self.kind, "old": self.old, "new": self.new}
-
-
-def _join(path: str, key: Any) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    key = str(key)
-    if not _PLAIN_KEY.match(key):
-        key = '["' + key.replace("\\", "\\\\").replace('"', '\\"') + '"]'
-        return f"{path}{key}"
-    return f"{path}.{key}" if path else key
 
 
 def diff_states(old: Any, new: Any, path: str = "") -> list[Change]:
@@ -74,3 +66,98 @@ def count_by_kind(changes: list[Change]) -> dict[str, int]:
     for change in changes:
         counts[change.kind] += 1
     return counts
+
+
+def _branch(value: Any) -> bool:
+    """A value with fields below it: a non-empty object (but a typed value) or list. Every
+    other value is a leaf, an empty object or list included."""
+    if isinstance(value, dict):
+        return bool(value) and not (len(value) == 2 and "_type_" in value
+                                    and typed_value(value) is not None)
+    return isinstance(value, list) and bool(value)
+
+
+def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, value) of every leaf below ``value``, keys sorted: a state's fields as blame
+    lists them (a state that is None or empty has none)."""
+    if isinstance(value, dict) and _branch(value):
+        for key in sorted(value, key=str):
+            yield from leaves(value[key], _join(path, key))
+    elif isinstance(value, list) and value:
+        for i, item in enumerate(value):
+            yield from leaves(item, _join(path, i))
+    elif path:
+        yield path, value
+
+
+_GONE = object()
+
+
+def _touched(old: dict[Any, Any], new: dict[Any, Any]) -> list[Any]:
+    """The keys of ``old`` whose value in ``new`` is not the same object (or is gone).
+    A fold's copy keeps the keys in their order, so the common case is compared in C."""
+    if len(old) == len(new) and list(old) == list(new):
+        return list(compress(old, map(is_not, old.values(), new.values())))
+    get = new.get
+    return [k for k, v in old.items() if get(k, _GONE) is not v]
+
+
+def leaf_changes(old: Any, new: Any, path: str = "") -> list[Change]:
+    """Changes from ``old`` to ``new`` at leaf paths only: where ``diff_states`` says an
+    object was added, this names each field in it. Values that are the same object are
+    skipped unread, so diffing consecutive states of a fold (which shares what an event did
+    not touch) costs what the event changed, not the size of the state."""
+    out: list[Change] = []
+    _leaf_changes(old, new, path, out)
+    return out
+
+
+def _leaf_changes(old: Any, new: Any, path: str, out: list[Change]) -> None:
+    if old is new:
+        return
+    if _branch(old) and _branch(new) and type(old) is type(new):
+        if isinstance(old, dict):
+            touched = _touched(old, new)
+            kept = len(old)
+            for key in touched:
+                sub = _join(path, key)
+                if key in new:
+                    a, b = old[key], new[key]
+                    if isinstance(a, dict | list) or isinstance(b, dict | list):
+                        _leaf_changes(a, b, sub, out)
+                    elif not (a == b and type(a) is type(b)):  # most changes: one scalar
+                        out.append(Change(sub, "changed", a, b))
+                else:
+                    kept -= 1
+                    out.extend(Change(p, "removed", v, None) for p, v in leaves(old[key], sub))
+            if len(new) > kept:
+                for key in new.keys() - old.keys():
+                    out.extend(Change(p, "added", None, v)
+                               for p, v in leaves(new[key], _join(path, key)))
+        else:
+            for i in range(max(len(old), len(new))):
+                sub = _join(path, i)
+                if i >= len(old):
+                    out.extend(Change(p, "added", None, v) for p, v in leaves(new[i], sub))
+                elif i >= len(new):
+                    out.extend(Change(p, "removed", v, None) for p, v in leaves(old[i], sub))
+                elif old[i] is not new[i]:
+                    _leaf_changes(old[i], new[i], sub, out)
+        return
+    if not path:  # the whole state: None before the first event
+        old_leaves, new_leaves = dict(leaves(old)), dict(leaves(new))
+        for p, v in old_leaves.items():
+            if p not in new_leaves:
+                out.append(Change(p, "removed", v, None))
+        for p, v in new_leaves.items():
+            if p not in old_leaves:
+                out.append(Change(p, "added", None, v))
+            elif not (old_leaves[p] == v and type(old_leaves[p]) is type(v)):
+                out.append(Change(p, "changed", old_leaves[p], v))
+        return
+    if _branch(old) or _branch(new):
+        out.extend(Change(p, "removed", v, None) for p, v in leaves(old, path))
+        out.extend(Change(p, "added", None, v) for p, v in leaves(new, path))
+        return
+    if not (old == new and type(old) is type(new)):
+        out.append(Change(path, "changed", old, new))

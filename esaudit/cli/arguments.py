@@ -1,7 +1,7 @@
 """The command line's grammar: every command's options and how their values are read.
 
 Adding a command means its ``sub.add_parser`` lines here and one ``@command`` function in the
-module of its kind (``reads``, ``writes``, ``audits``).
+module of its kind (``reads``, ``writes``, ``audits``, ``investigate``).
 """
 
 from __future__ import annotations
@@ -74,6 +74,51 @@ def _version() -> str:
         return version("esaudit")
     except PackageNotFoundError:
         return "unknown"
+
+
+def investigate_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """Investigating a history (the commands are in ``investigate.py``)."""
+    s = sub.add_parser("blame", help="each field of a stream's state and the event that "
+                       "last changed it")
+    s.add_argument("stream")
+    s.add_argument("--version", type=_non_negative, help="the state at version N "
+                   "(default: the head)")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("history", help="every change of one field of a stream's state")
+    s.add_argument("stream")
+    s.add_argument("--field", required=True, metavar="PATH",
+                   help='a field as blame and diff write it: status, lines.SKU-1.qty, '
+                        'items[0].sku, lines["SKU 1"]')
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("trace", help="an event's correlation across streams, what caused "
+                       "it and what it caused")
+    s.add_argument("event", metavar="EVENT", help="STREAM@VERSION, or a global position")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("search", help="events of every stream that match, in position order")
+    s.add_argument("--where", action="append", default=[], metavar="EXPR",
+                   help="payload.PATH OP VALUE or metadata.PATH OP VALUE, OP one of "
+                        "= != < <= > >= ~ (a substring, any case); VALUE a JSON literal "
+                        "(12, true, null, \"text\") or else text; repeat: all must hold")
+    s.add_argument("--type", dest="event_types", action="append", metavar="T",
+                   help="only events of type T (repeat for more)")
+    s.add_argument("--stream", dest="stream_glob", metavar="GLOB",
+                   help="only streams whose id matches (* any characters, ? one)")
+    s.add_argument("--from", dest="since", type=parse_instant, metavar="ISO",
+                   help="only events recorded at or after this instant")
+    s.add_argument("--to", dest="until", type=parse_instant, metavar="ISO",
+                   help="only events recorded at or before this instant")
+    s.add_argument("--limit", type=_positive, default=1000, metavar="N",
+                   help="at most N events (default 1000)")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("tail", help="print events as other programs append them, until "
+                       "interrupted (Ctrl-C)")
+    s.add_argument("--type", dest="event_types", action="append", metavar="T",
+                   help="only events of type T (repeat for more)")
+    s.add_argument("--json", action="store_true", help="one JSON object a line")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file", metavar="FILE")
     s.add_argument("--format", choices=FORMATS, help="default: from the file name")
     s.add_argument("--json", action="store_true")
+
+    investigate_commands(sub)
 
     sub.add_parser("stats", help="store totals").add_argument("--json", action="store_true")
     sub.add_parser("info", help="what the store is: kind, target, read-only, totals, what it "

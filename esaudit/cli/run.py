@@ -45,7 +45,7 @@ def commands() -> dict[str, Callable[..., int]]:
     store). Each command module registers its commands as it is imported, which happens
     here, once a command is to run: ``--help`` and a usage error pay for neither the
     application nor the database layer."""
-    from . import audits, reads, witness, writes  # noqa: F401
+    from . import audits, investigate, reads, witness, writes  # noqa: F401
     return {**COMMANDS, **SOURCE_COMMANDS, **STANDALONE_COMMANDS}
 
 

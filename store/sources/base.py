@@ -32,7 +32,9 @@ from ..records import (
     StoreStats,
     StreamInfo,
 )
+from ..search import EventSearch
 from ..stream_browser import Annotation, SortKey, StreamPageRow
+from ..tracing import CORRELATION_KEYS, first_text
 from .cut import EMPTY_CUT, Cut, EventHead, ForeignEvent, StreamEntry
 from .database import ReadOnlyDatabase
 from .log_reading import LogReading, recorded
@@ -112,6 +114,9 @@ class ForeignSource(LogReading):
         """Read the stream list again: what the application appended since becomes visible."""
         if self._loaded:
             self._db.refresh()
+            with self._db.read() as conn:
+                if self._unchanged(conn):
+                    return
         self._loaded = True
         with self._db.read() as conn:  # the database lock: no read runs until the cut is set
             position = self._take_cut(conn)
@@ -122,6 +127,12 @@ class ForeignSource(LogReading):
                 self._cut = Cut(position, 0, {}, [], [])
                 self._complete = False
                 self._single = {}
+
+    def _unchanged(self, conn: Connection) -> bool:
+        """Whether the source can tell, at a glance, that nothing was committed since the
+        cut (then a refresh keeps the cut): what makes following an idle store cheap, where
+        reading the stream list again may read every event. Here: it cannot."""
+        return False
 
     @property
     def _listing(self) -> Cut:
@@ -351,6 +362,45 @@ class ForeignSource(LogReading):
                 yield out
             if len(page) < page_size:
                 return
+
+    # -- investigating ---------------------------------------------------------------------
+    def _search_pages(self, search: EventSearch, after_position: int, page_size: int,
+                      ) -> Iterator[list[tuple[ForeignEvent, str]]]:
+        """Pages of (event, stream type) in position order that hold every event the search
+        matches (and may hold others: ``search_events`` tests each one). Here, the whole log
+        from the position, decoded page by page; an adapter whose database can test the
+        search overrides this to read only the rows that may match."""
+        since = None if search.since_us is None else instant_from_us(search.since_us)
+        until = None if search.until_us is None else instant_from_us(search.until_us)
+        yield from self._log(after_position, None, None, None, search.event_types, since,
+                             until, page_size)
+
+    def search_events(self, search: EventSearch, *, after_position: int = 0,
+                      limit: int = 1000) -> list[RecordedEvent]:
+        found: list[RecordedEvent] = []
+        if limit <= 0:
+            return found
+        for page in self._search_pages(search, after_position, max(limit, 200)):
+            for e, stream_type in page:
+                if search.matches(e.stream_id, e.type, e.recorded_at_us, e.payload,
+                                  e.metadata):
+                    found.append(recorded(e, stream_type))
+                    if len(found) >= limit:
+                        return found
+        return found
+
+    def correlated_events(self, correlation_id: str, *, limit: int = 10_000,
+                          ) -> list[RecordedEvent]:
+        """Here, a walk of the whole log (an adapter whose database can find them overrides
+        this)."""
+        found: list[RecordedEvent] = []
+        for page in self._log(0, None, None, None, None, None, None, 1000):
+            for e, stream_type in page:
+                if first_text(e.metadata, CORRELATION_KEYS) == correlation_id:
+                    found.append(recorded(e, stream_type))
+                    if len(found) >= limit:
+                        return found
+        return found
 
     # -- snapshots -------------------------------------------------------------------------
     def load_snapshot(self, stream_id: str, at_or_below: int | None = None,

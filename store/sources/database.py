@@ -22,6 +22,7 @@ from sqlalchemy.pool import StaticPool
 
 from ..backends import postgres_url, read_only_sessions, sqlite_path, translate
 from ..errors import StoreError, StoreOpenError
+from ..search_sql import register_functions
 from ..sqlite_look import untouched_connection
 
 
@@ -53,6 +54,7 @@ class ReadOnlyDatabase:
             conn = self._stack.enter_context(untouched_connection(self._path))
         except sqlite3.Error as e:
             raise translate(e, str(self._path)) from e
+        register_functions(conn)
         engine = create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool,
                                pool_reset_on_return=None)
 

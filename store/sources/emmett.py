@@ -54,15 +54,20 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, text
 
 from ..errors import StoreOpenError
 from ..hashing import decode_json, instant_from_us
+from ..protocol import Capabilities
+from ..records import RecordedEvent
+from ..search import EventSearch
+from ..search_sql import Params, SearchColumns, where
 from .base import EventHead, ForeignEvent, ForeignSource, StreamEntry
 from .database import ReadOnlyDatabase
+from .log_reading import recorded
 
 DEFAULT_PARTITION = "emt:default"
 UNKNOWN_TYPE = "emt:unknown"
@@ -82,6 +87,16 @@ _COLUMNS = (f"global_position, stream_id, stream_position, message_type, {_AT_US
 """The JSON as text, decoded by ``decode_json`` (orjson where exact): twice as fast as the
 driver's own decoding, and as exact."""
 _MINE = "partition = :partition AND is_archived = FALSE"
+_SEARCHED = SearchColumns(
+    payload="CASE WHEN jsonb_typeof(message_data) = 'object' THEN message_data "
+            "ELSE jsonb_build_object('value', message_data) END",
+    metadata="CASE WHEN jsonb_typeof(message_metadata) = 'object' THEN message_metadata "
+             "ELSE jsonb_build_object('value', message_metadata) END",
+    type="message_type", stream_id="stream_id", recorded_at_us=_AT_US)
+"""What a search filters on: the payload and metadata as esaudit shows them (JSON that is not
+an object under ``value``), in the jsonb Emmett stores."""
+_CORRELATION = ("coalesce(message_metadata ->> 'correlation_id', "
+                "message_metadata ->> 'correlationId')")
 _IN_CUT = "pg_visible_in_snapshot(transaction_id, CAST(:snapshot AS pg_snapshot))"
 
 
@@ -149,6 +164,12 @@ class EmmettSource(ForeignSource):
             f" AND global_position <= :cut AND {_IN_CUT} GROUP BY message_type")
 
     @property
+    def capabilities(self) -> Capabilities:
+        """Positions are drawn before commit: they may become visible out of order."""
+        return Capabilities(hash_chain=False, snapshots=self.snapshots_kept, writable=False,
+                            live=True, ordered=False)
+
+    @property
     def label(self) -> str:
         where = "emt_messages" if self.partition == DEFAULT_PARTITION else (
             f"emt_messages, partition {self.partition}")
@@ -179,6 +200,12 @@ class EmmettSource(ForeignSource):
                             provenance)
 
     # -- the primitives ForeignSource builds on --------------------------------------------
+    def _unchanged(self, conn: Connection) -> bool:
+        """The server's snapshot is the cut's: no transaction has committed since (anywhere
+        on the server, so a busy server refreshes more often than it needs to)."""
+        return bool(self._snapshot) and \
+            conn.execute(self._sql_snapshot).scalar_one() == self._snapshot
+
     def _load_streams(self, conn: Connection, to_position: int | None,
                       ) -> tuple[int, list[StreamEntry]]:
         """The streams and the log's index, from one pass over the partition's positions."""
@@ -262,6 +289,44 @@ class EmmettSource(ForeignSource):
     def _event_type_counts(self, conn: Connection, to_position: int) -> dict[str, int]:
         return {str(t): int(n) for t, n in conn.execute(self._sql_types,
                                                         self._params(cut=to_position))}
+
+    # -- investigating: answered by PostgreSQL -----------------------------------------------
+    def _search_pages(self, search: EventSearch, after_position: int, page_size: int,
+                      ) -> Iterator[list[tuple[ForeignEvent, str]]]:
+        """Exactly the matching messages of the cut, found by jsonb expressions over
+        ``message_data`` and ``message_metadata``. Emmett indexes neither (nor the position),
+        and esaudit never adds an index to a store it did not write: each page is one scan."""
+        params = Params()
+        clauses = where("postgresql", search, _SEARCHED, params)
+        sql = text(" AND ".join([self._sql_log, *clauses])
+                   + f" ORDER BY global_position LIMIT {int(page_size)}")
+        last, end = after_position, self._cut.position
+        while True:
+            with self._db.read() as conn:
+                rows = conn.execute(sql, self._params(after=last, end=end,
+                                                      **params.values)).all()
+            page = self._typed([self._event(r) for r in rows])
+            if page:
+                yield page
+            if len(rows) < page_size:
+                return
+            last = int(rows[-1][0])
+
+    def correlated_events(self, correlation_id: str, *, limit: int = 10_000,
+                          ) -> list[RecordedEvent]:
+        """One scan of the partition's messages (Emmett keeps no index on the metadata)."""
+        sql = text(f"{self._sql_log} AND {_CORRELATION} = :correlation "
+                   f"ORDER BY global_position LIMIT {int(limit)}")
+        with self._db.read() as conn:
+            rows = conn.execute(sql, self._params(after=0, end=self._cut.position,
+                                                  correlation=correlation_id)).all()
+        return [recorded(e, t) for e, t in self._typed([self._event(r) for r in rows])]
+
+    def _typed(self, events: list[ForeignEvent]) -> list[tuple[ForeignEvent, str]]:
+        """The events with their stream types (from the cut's stream list)."""
+        streams = self._listing.streams
+        return [(e, entry.stream_type) for e in events
+                if (entry := streams.get(e.stream_id)) is not None]
 
 
 def partitions(db: ReadOnlyDatabase) -> dict[str, int]:

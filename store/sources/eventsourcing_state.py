@@ -72,6 +72,11 @@ class StateReader:
     def __init__(self, cipher_key: str | None = None) -> None:
         self._cipher = None if cipher_key is None else _Cipher(cipher_key)
 
+    @property
+    def may_be_encrypted(self) -> bool:
+        """Whether a state that starts like JSON may still be ciphertext (a key was given)."""
+        return self._cipher is not None
+
     def decode(self, raw: bytes | memoryview, where: str | Callable[[], str],
                ) -> tuple[dict[str, Any], str]:
         """(the state's attributes, how it was stored: ``json``, ``zlib+json``,

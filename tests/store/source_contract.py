@@ -5,9 +5,15 @@ source that answers one question differently from another fails here."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
-from store import Source
+from store import RecordedEvent, Source
+from store.hashing import us_from_instant
+from store.search import Condition, EventSearch, typed_parts
+from store.tracing import CORRELATION_KEYS, first_text
 
 
 def check_read_contract(source: Source) -> None:
@@ -99,3 +105,106 @@ def check_read_contract(source: Source) -> None:
         assert all(e.hash == "" for e in log)
     if not caps.writable:
         assert source.read_only
+    check_search_contract(source, log)
+
+
+def check_search_contract(source: Source, log: list[RecordedEvent]) -> None:
+    """``search_events`` (answered in the source's database) finds exactly the events
+    ``EventSearch.matches`` keeps of the whole log, for conditions built from the values the
+    log holds; ``correlated_events`` exactly those naming a correlation id."""
+
+    def check(search: EventSearch) -> None:
+        expected = [e for e in log if search.matches(
+            e.stream_id, e.type, us_from_instant(e.recorded_at), e.payload, e.metadata)]
+        found = source.search_events(search, limit=len(log) + 1)
+        assert found == expected, search
+
+    check(EventSearch())
+    leaves = [leaf for k in sorted({0, len(log) // 3, len(log) // 2, len(log) - 1})
+              if 0 <= k < len(log) for leaf in _leaves(log[k])[:6]]
+    richest = sorted(log, key=lambda e: len(_leaves(e)))[-2:]  # edge values, typed values
+    leaves += [leaf for e in richest for leaf in _leaves(e)[:40]]
+    for field, path, value in leaves:
+        for condition in _conditions_on(field, path, value):
+            check(EventSearch((condition,)))
+    check(EventSearch((Condition("payload", ("no such field \u2603",), "=", None),)))
+    check(EventSearch((Condition("payload", ("no such field",), "!=", None),)))
+    check(EventSearch((Condition("metadata", ("no such field",), "=", 1),)))
+    if log:
+        middle = log[len(log) // 2]
+        check(EventSearch(event_types=(middle.type,)))
+        check(EventSearch(event_types=()))
+        check(EventSearch(stream_glob=middle.stream_id[:3] + "*"))
+        check(EventSearch(stream_glob="?" + middle.stream_id[1:]))
+        check(EventSearch(stream_glob=middle.stream_id + "["))
+        at = us_from_instant(middle.recorded_at)
+        check(EventSearch(since_us=at, until_us=at + 60_000_000))
+        if leaves:
+            field, path, value = leaves[-1]
+            check(EventSearch(_conditions_on(field, path, value)[:1],
+                              event_types=(log[-1].type,), until_us=at))
+        assert source.search_events(EventSearch(), limit=3) == log[:3]
+        assert source.search_events(EventSearch(), after_position=log[1].position,
+                                    limit=2) == log[2:4]
+    for e in log[:: max(1, len(log) // 5)]:
+        correlation = first_text(e.metadata, CORRELATION_KEYS)
+        if correlation is not None:
+            assert source.capabilities.correlation
+            assert source.correlated_events(correlation) == [
+                x for x in log if first_text(x.metadata, CORRELATION_KEYS) == correlation]
+    assert source.correlated_events("no such correlation \u2603") == []
+
+
+def _leaves(e: RecordedEvent) -> list[tuple[str, tuple[str | int, ...], Any]]:
+    """(field, path, value) of the scalar (and typed) values of an event's payload and
+    metadata, in document order."""
+
+    def walk(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+        if isinstance(value, dict) and value and typed_parts(value) is None:
+            for key, sub in value.items():
+                yield from walk(sub, (*path, key))
+        elif isinstance(value, list) and value:
+            for i, sub in enumerate(value):
+                yield from walk(sub, (*path, i))
+        elif (path and not isinstance(value, dict | list)) or typed_parts(value) is not None:
+            yield path
+
+    found: list[tuple[str, tuple[str | int, ...], Any]] = []
+    for field, document in (("payload", e.payload), ("metadata", e.metadata)):
+        for path in walk(document, ()):
+            if any(isinstance(k, str) and '"' in k for k in path):
+                continue  # SQLite cannot name such a key (store.search_sql.sqlite_path)
+            value: Any = document
+            for key in path:
+                value = value[key]
+            found.append((field, path, value))
+    return found
+
+
+def _conditions_on(field: str, path: tuple[str | int, ...], value: Any) -> tuple[Condition, ...]:
+    f: Any = field
+    typed = typed_parts(value)
+    if typed is not None:
+        data = typed[1]
+        if not isinstance(data, str):
+            return ()
+        out = [Condition(f, path, "=", data), Condition(f, path, "~", data[:4].upper())]
+        if typed[0] == "decimal_str" and Decimal(data) == Decimal(float(data)):
+            # (a decimal no double holds exactly compares differently on PostgreSQL, which
+            # is exact: store.search says so)
+            out += [Condition(f, path, ">", float(data) - 1), Condition(f, path, "=", float(data))]
+        return tuple(out)
+    if value is None:
+        return (Condition(f, path, "=", None), Condition(f, path, "!=", None))
+    if isinstance(value, bool):
+        return (Condition(f, path, "=", value), Condition(f, path, "!=", value))
+    if isinstance(value, int | float):
+        return (Condition(f, path, "=", value), Condition(f, path, "!=", value),
+                Condition(f, path, ">", value), Condition(f, path, "<=", value),
+                Condition(f, path, "=", str(value)))
+    out = [Condition(f, path, "=", value), Condition(f, path, "!=", value),
+           Condition(f, path, "<", value), Condition(f, path, ">=", value),
+           Condition(f, path, "=", 0)]
+    if len(value) >= 2:
+        out.append(Condition(f, path, "~", value[1:3].upper()))
+    return tuple(out)

@@ -61,7 +61,7 @@ def test_streams_versions_and_types_are_emmetts(emmett_db: EmmettDatabase,
     expected = emmett_db.expected
     streams = {s["stream_id"]: s for s in expected["streams"]}
     events = sum(len(s["events"]) for s in expected["streams"])
-    assert source.counts() == (events, len(streams)) == (337, 23)
+    assert source.counts() == (events, len(streams)) == (340, 23)
     assert source.head_position() == max(m["global_position"] for m in expected["global_order"])
     assert [s.stream_id for s in source.streams()] == sorted(streams)
     for stream_id, s in streams.items():

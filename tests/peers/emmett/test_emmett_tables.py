@@ -54,7 +54,7 @@ def test_messages_as_emmett_stores_them(emmett_db: EmmettDatabase) -> None:
     stored = rows(emmett_db, "SELECT * FROM emt_messages ORDER BY global_position")
     read_back = {(m["stream_id"], e["stream_position"]): e
                  for m in emmett_db.expected["streams"] for e in m["events"]}
-    assert len(stored) == len(read_back) == 337
+    assert len(stored) == len(read_back) == 340
     assert {r["partition"] for r in stored} == {"emt:default"}
     assert {r["is_archived"] for r in stored} == {False}
     assert {r["message_kind"] for r in stored} == {"E"}

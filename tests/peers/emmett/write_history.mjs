@@ -278,6 +278,25 @@ const writeHistory = async () => {
     });
   }
 
+  // One conversation across three streams, each message naming the one that caused it
+  // (causationId = the cause's messageId) and all sharing one correlationId: what a trace
+  // follows. The random metadata of the other messages links nothing.
+  const correlationId = `checkout-${uuid()}`;
+  const started = `msg-${uuid()}`;
+  const reserved = `msg-${uuid()}`;
+  await append(cartIds[0], [
+    { type: "CheckoutStarted", data: { cartId: cartIds[0] },
+      metadata: { messageId: started, correlationId, causationId: null, userId: users[0] } },
+  ]);
+  await append("product-123", [
+    { type: "StockReserved", data: { productId: "product-123", quantity: 2 },
+      metadata: { messageId: reserved, correlationId, causationId: started, userId: "stock-service" } },
+  ]);
+  await append(cartIds[1], [
+    { type: "ReceiptSent", data: { cartId: cartIds[1], to: users[2] },
+      metadata: { messageId: `msg-${uuid()}`, correlationId, causationId: reserved } },
+  ]);
+
   return conflict;
 };
 

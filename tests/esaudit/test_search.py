@@ -1,0 +1,83 @@
+"""``--where`` expressions read into conditions, and a page of matches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from esaudit.application.investigate.search import (
+    MalformedCondition,
+    event_search,
+    parse_condition,
+    search,
+)
+from store import ANY, NewEvent, open_store
+from store.search import Condition
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("payload.qty = 2", Condition("payload", ("qty",), "=", 2)),
+    ("payload.qty>=2.5", Condition("payload", ("qty",), ">=", 2.5)),
+    ("payload.status != paid", Condition("payload", ("status",), "!=", "paid")),
+    ('payload.status = "12"', Condition("payload", ("status",), "=", "12")),
+    ("payload.status = null", Condition("payload", ("status",), "=", None)),
+    ("payload.ok = true", Condition("payload", ("ok",), "=", True)),
+    ("metadata.actor ~ Zoë", Condition("metadata", ("actor",), "~", "Zoë")),
+    ("metadata.actor ~ 12", Condition("metadata", ("actor",), "~", "12")),
+    ('metadata.actor ~ "a b"', Condition("metadata", ("actor",), "~", "a b")),
+    ("payload.lines.SKU-1.qty < 3", Condition("payload", ("lines", "SKU-1", "qty"), "<", 3)),
+    ('payload.lines["SKU = 1"].qty <= 3',
+     Condition("payload", ("lines", "SKU = 1", "qty"), "<=", 3)),
+    ("payload.items[0].sku = a b c", Condition("payload", ("items", 0, "sku"), "=", "a b c")),
+    ("payload.x = NaN", Condition("payload", ("x",), "=", "NaN")),
+    ("payload.x > Infinity", Condition("payload", ("x",), ">", "Infinity")),
+])
+def test_an_expression_reads_as_one_condition(text: str, expected: Condition) -> None:
+    assert parse_condition(text) == expected
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("qty = 2", "start with payload. or metadata."),
+    ("payload.qty 2", "no operator"),
+    ("payload.qty =", "no value"),
+    ("payload.qty == 2", "one operator"),
+    ("payload.qty => 2", "one operator"),
+    ("payload. = 2", "empty field path"),
+    ("payload.a..b = 2", "no key at character 3"),
+    ("payload.x < true", "< compares numbers or strings"),
+    ("payload.x >= null", ">= compares numbers or strings"),
+    ("payload.x = [1, 2]", "an object or a list"),
+    ("payload.x = 1e999", "too large"),
+])
+def test_a_malformed_expression_is_refused_naming_it(text: str, says: str) -> None:
+    with pytest.raises(MalformedCondition) as error:
+        parse_condition(text)
+    message = str(error.value)
+    assert message.startswith(f"--where {text!r}: ") and says in message
+    assert "\n" not in message
+
+
+def test_a_search_is_built_from_its_pieces() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    found = event_search(["payload.a = 1"], event_types=["A", "B", "A"], stream_glob="o-*",
+                         since=at, until=at)
+    assert found.conditions == (Condition("payload", ("a",), "=", 1),)
+    assert found.event_types == ("A", "B") and found.stream_glob == "o-*"
+    assert found.since_us == found.until_us == 1767225600000000
+    assert event_search().event_types is None
+
+
+def test_a_page_says_whether_more_events_match(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.db") as st:
+        for i in range(5):
+            st.append(f"o-{i}", "T", [NewEvent("A", {"i": i})], ANY)
+        page = search(st, event_search(["payload.i >= 1"]), limit=3)
+        assert [e.payload["i"] for e in page.events] == [1, 2, 3] and page.more
+        rest = search(st, event_search(["payload.i >= 1"]),
+                      after_position=page.events[-1].position, limit=3)
+        assert [e.payload["i"] for e in rest.events] == [4] and not rest.more
+        assert list(page.as_json()[0]) == ["position", "stream_id", "stream_type", "version",
+                                           "type", "recorded_at", "payload", "metadata",
+                                           "hash"]

@@ -1,0 +1,82 @@
+"""Schema 3: the index that finds a correlation, created with a store, added to an older one
+on its first writable open, and never needed by a read-only open of an older one."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from store import ANY, NewEvent, open_store
+from store.schema import SCHEMA_VERSION
+from store.tracing import CORRELATION_INDEX
+
+
+def _history(target: str | Path) -> None:
+    with open_store(target) as st:
+        for i in range(30):
+            st.append(f"s-{i % 4}", "Thing", [NewEvent("Touched", {"i": i}, {
+                "correlation_id": f"c-{i // 10}"})], ANY)
+        st.append("imported-style", "Thing", [NewEvent("Touched", {}, {
+            "correlationId": "c-1"})], ANY)
+
+
+def _make_v2(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"DROP INDEX {CORRELATION_INDEX}")
+        conn.execute("UPDATE es_meta SET value = '2' WHERE key = 'schema_version'")
+
+
+def _plan(path: Path) -> str:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT position FROM events WHERE "
+            "coalesce(json_extract(metadata, '$.correlation_id'), "
+            "json_extract(metadata, '$.correlationId')) = 'c-1'").fetchall()
+    return " ".join(str(r[-1]) for r in rows)
+
+
+def test_a_new_store_finds_a_correlation_by_its_index(store_target: str) -> None:
+    _history(store_target)
+    with open_store(store_target, read_only=True) as st:
+        found = st.correlated_events("c-1")
+        with st.read_connection() as conn:
+            catalogue = ("SELECT name FROM sqlite_master WHERE type = 'index'"
+                         if conn.dialect.name == "sqlite" else
+                         "SELECT indexname FROM pg_indexes WHERE tablename = 'events' "
+                         "AND schemaname = current_schema()")
+            names = set(conn.exec_driver_sql(catalogue).scalars())
+    assert [e.payload.get("i") for e in found] == [*range(10, 20), None]
+    assert [e.stream_id for e in found][-1] == "imported-style"
+    assert CORRELATION_INDEX in names
+    assert st.correlated_events("c-9") == []
+
+
+def test_sqlite_uses_the_index_for_the_query_the_store_asks(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    _history(path)
+    assert CORRELATION_INDEX in _plan(path)
+
+
+def test_an_older_store_gains_the_index_on_its_first_writable_open(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    _history(path)
+    _make_v2(path)
+    assert CORRELATION_INDEX not in _plan(path)
+    open_store(path).close()
+    assert CORRELATION_INDEX in _plan(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM es_meta WHERE key = 'schema_version'"
+                            ).fetchone() == (str(SCHEMA_VERSION),)
+
+
+def test_a_read_only_open_of_an_older_store_scans_and_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    _history(path)
+    _make_v2(path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with open_store(path, read_only=True) as st:
+        assert st.schema_version == 2
+        assert len(st.correlated_events("c-0")) == 10
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert CORRELATION_INDEX not in _plan(path)
