@@ -101,10 +101,11 @@ def cmd_search(svc: Services, args: argparse.Namespace) -> int:
 
 @command("tail")
 def cmd_tail(svc: Services, args: argparse.Namespace) -> int:
-    print(f"esaudit: following {svc.store.label} from position "
-          f"{svc.store.head_position()} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    start = svc.store.head_position()
+    print(f"esaudit: following {svc.store.label} from position {start} (Ctrl-C to stop)",
+          file=sys.stderr, flush=True)
     out = sys.stdout
-    for e in follow(svc.store, event_types=args.event_types):
+    for e in follow(svc.store, event_types=args.event_types, after_position=start):
         if args.json:
             out.write(_line(event_json(e)))
         else:

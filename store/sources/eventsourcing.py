@@ -371,9 +371,10 @@ class EventsourcingSource(ForeignSource):
             clauses.append(f"({' OR '.join(ends) or '1 = 0'})")
         # The state holds the event's timestamp, which the payload shown does not: a
         # condition on it is left to Python, where it sees the payload (as is every one on
-        # the metadata).
-        asked = EventSearch(tuple(c for c in search.conditions
-                                  if c.field == "payload" and c.path[0] != "timestamp"))
+        # the metadata, and one naming a key SQLite's JSON paths cannot).
+        asked = EventSearch(tuple(
+            c for c in search.conditions if c.field == "payload" and c.path[0] != "timestamp"
+            and not any(isinstance(k, str) and '"' in k for k in c.path)))  # (SQLite)
         sqlite = self._db.dialect == "sqlite"
         if asked.conditions and not self._states.may_be_encrypted:
             if sqlite:

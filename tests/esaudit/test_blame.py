@@ -18,6 +18,7 @@ from esaudit.application.investigate.blame import (
     history,
     timestamp_of_version,
 )
+from esaudit.application.jobs import Cancelled
 from esaudit.application.paths import PathError, join, parse_path
 from esaudit.application.replay import Replayer
 from esaudit.bootstrap import Services
@@ -250,3 +251,14 @@ def test_blame_of_a_long_stream_is_one_fold(tmp_path: Path) -> None:
         state = copy.deepcopy(replayer.replay("o", 1500, use_snapshots=False).state)
         at = _origins(blame(replayer, "o", 1500))
         assert {p: v for p, (v, _, _) in at.items()} == dict(leaves(state))
+
+
+def test_a_long_blame_reports_progress_and_can_be_cancelled(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with open_store(path) as store:
+        store.append("n", "Note", [NewEvent("Noted", {"i": i}) for i in range(2500)], ANY)
+        seen: list[tuple[int, int]] = []
+        blame(Replayer(store), "n", progress=lambda done, total: seen.append((done, total)))
+        assert seen == [(1000, 2500), (2000, 2500), (2500, 2500)]
+        with pytest.raises(Cancelled):
+            history(Replayer(store), "n", "i", cancelled=lambda: True)

@@ -137,3 +137,10 @@ def test_blame_through_the_systems_own_classes(eventsourcing_sqlite_styles: Expe
         assert origins["name"] == dog.events[0].version
     finally:
         svc.close()
+
+
+def test_a_condition_sqlite_cannot_name_is_tested_in_python(
+        eventsourcing_sqlite_bank: Expected) -> None:
+    with opened(eventsourcing_sqlite_bank) as source:
+        assert found(source, Condition("payload", ('no "such"',), "=", None)) == \
+            notifications(eventsourcing_sqlite_bank, lambda a, e: True)

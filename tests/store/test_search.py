@@ -147,3 +147,15 @@ def test_a_search_pages_by_position(store: Any) -> None:
     assert [e.position for e in store.search_events(every, limit=2)] == [1, 2]
     assert [e.position for e in store.search_events(every, after_position=2, limit=2)] == [3, 4]
     assert store.search_events(every, after_position=5) == []
+
+
+def test_a_key_with_a_double_quote_is_searched_on_postgresql_and_refused_on_sqlite(
+        store_target: str) -> None:
+    with open_store(store_target) as st:
+        st.append("q", "T", [NewEvent("A", {'say "hi"': 1})], ANY)
+        condition = Condition("payload", ('say "hi"',), "=", 1)
+        if st.backend_name == "sqlite":
+            with pytest.raises(ValueError, match="double quote"):
+                st.search_events(EventSearch((condition,)))
+        else:
+            assert [e.stream_id for e in st.search_events(EventSearch((condition,)))] == ["q"]

@@ -23,6 +23,7 @@ from store.search import MISSING, value_at
 
 from ...domain.errors import InvalidCommand, UnknownStream
 from ..diff import Change, leaf_changes, leaves
+from ..jobs import CancelCheck, Cancelled, Progress
 from ..models import ModelChoice
 from ..paths import parse_path
 from ..replay import Replayer
@@ -116,16 +117,19 @@ class EventChanges:
                 "changes": [c.as_json() for c in self.changes]}
 
 
-def blame(replayer: Replayer, stream_id: str, version: int | None = None) -> Blame:
+def blame(replayer: Replayer, stream_id: str, version: int | None = None, *,
+          progress: Progress | None = None, cancelled: CancelCheck | None = None) -> Blame:
     """Each field of the state at ``version`` (default: the head) and the event that last
-    changed it (added it, or changed its value), fields in path order."""
+    changed it (added it, or changed its value), fields in path order. ``progress`` counts
+    the events folded (raises ``Cancelled`` once ``cancelled()``)."""
     info = _stream(replayer.store, stream_id)
     target = _version(info, version)
     choice = replayer.models.choose(info.stream_id, info.stream_type)
     initial = _initial(choice)
     last: dict[str, int] = {}
     state: State = initial
-    for v, before, after in _steps(replayer, info, choice, target, initial):
+    steps = _steps(replayer, info, choice, target, initial, progress, cancelled)
+    for v, before, after in steps:
         for change in leaf_changes(before, after):
             if change.kind == "removed":
                 last.pop(change.path, None)
@@ -139,7 +143,9 @@ def blame(replayer: Replayer, stream_id: str, version: int | None = None) -> Bla
                  _caveat(choice, info.stream_type), fields)
 
 
-def history(replayer: Replayer, stream_id: str, path: str) -> FieldHistory:
+def history(replayer: Replayer, stream_id: str, path: str, *,
+            progress: Progress | None = None, cancelled: CancelCheck | None = None,
+            ) -> FieldHistory:
     """Every event that changed the field at ``path`` (a leaf, or a whole object or list:
     then any change inside it), from the first event to the head."""
     keys = parse_path(path)
@@ -147,7 +153,8 @@ def history(replayer: Replayer, stream_id: str, path: str) -> FieldHistory:
     choice = replayer.models.choose(info.stream_id, info.stream_type)
     initial = _initial(choice)
     changed: list[tuple[int, Any, Any]] = []
-    for v, before, after in _steps(replayer, info, choice, info.version, initial):
+    steps = _steps(replayer, info, choice, info.version, initial, progress, cancelled)
+    for v, before, after in steps:
         old, new = _at(before, keys), _at(after, keys)
         if old is not new and not (old == new and type(old) is type(new)):
             changed.append((v, old, new))
@@ -183,7 +190,8 @@ def timestamp_of_version(store: Source, stream_id: str, version: int) -> datetim
 
 # -- the walk --------------------------------------------------------------------------------
 def _steps(replayer: Replayer, info: StreamInfo, choice: ModelChoice, target: int,
-           initial: State) -> Iterator[Step]:
+           initial: State, progress: Progress | None = None,
+           cancelled: CancelCheck | None = None) -> Iterator[Step]:
     """Each version up to ``target`` with the states before and after its event. Only the
     payloads are read (what a fold needs); the few events an answer names are read after
     (``_events_at``), where reading every event whole would cost more than the fold."""
@@ -193,11 +201,22 @@ def _steps(replayer: Replayer, info: StreamInfo, choice: ModelChoice, target: in
     state = initial
     code = choice.code
     fold = choice.fold.fold
-    for v, type_, payload in events:
+    every = 1 if code is not None else PROGRESS_EVERY  # a child's replay is slow
+    for done, (v, type_, payload) in enumerate(events, 1):
         after: State = code.replay(replayer.store, info.stream_id, v) \
             if code is not None else fold(((v, type_, payload),), state)
         yield v, state, after
         state = after
+        if done % every == 0:
+            if cancelled is not None and cancelled():
+                raise Cancelled(f"blame of {info.stream_id} was cancelled")
+            if progress is not None:
+                progress(done, len(events))
+    if progress is not None:
+        progress(len(events), len(events))
+
+
+PROGRESS_EVERY = 1_000
 
 
 def _events_at(store: Source, stream_id: str, versions: set[int]) -> dict[int, EventRef]:

@@ -61,11 +61,12 @@ class Follower:
 
 
 def follow(store: Source, *, event_types: Sequence[str] | None = None,
-           poll_s: float = POLL_S, stopped: Callable[[], bool] = lambda: False,
+           after_position: int | None = None, poll_s: float = POLL_S,
+           stopped: Callable[[], bool] = lambda: False,
            sleep: Callable[[float], None] = time.sleep) -> Iterator[RecordedEvent]:
-    """Events as they commit, from now until ``stopped()`` (or the caller stops reading:
-    the command line runs until interrupted)."""
-    follower = Follower(store, event_types=event_types)
+    """Events as they commit after a position (default: the head now) until ``stopped()``
+    (or the caller stops reading: the command line runs until interrupted)."""
+    follower = Follower(store, event_types=event_types, after_position=after_position)
     while not stopped():
         events = follower.poll()
         yield from events
