@@ -139,12 +139,14 @@ def test_report_json_summarises_the_written_file(seeded: Path, tmp_path: Path, n
     summary = json.loads(ok(seeded, "report", "--out", str(out), "--type", "Product",
                             "--json"))
     products = json.loads(ok(seeded, "streams", "--type", "Product", "--json"))
-    assert list(summary) == [*SUMMARY_KEYS, "integrity"]
-    assert summary == {"path": str(out), "format": fmt,
-                       "events": sum(s["version"] for s in products),
-                       "streams": len(products), "digest": _sha256(out),
-                       "integrity": "clean"}
+    added = ["digest_file", "heads_digest", *(["pages"] if fmt == "pdf" else [])]
+    assert list(summary) == [*SUMMARY_KEYS, "integrity", *added]
+    assert {k: summary[k] for k in [*SUMMARY_KEYS, "integrity"]} == {
+        "path": str(out), "format": fmt, "events": sum(s["version"] for s in products),
+        "streams": len(products), "digest": _sha256(out), "integrity": "clean"}
     assert summary["events"] > 0
+    assert summary["digest_file"] == f"{out}.sha256"
+    assert summary["heads_digest"].startswith("sha256:")
 
 
 def test_report_json_counts_integrity_findings(seeded: Path, tmp_path: Path) -> None:
