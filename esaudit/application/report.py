@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from store import EventRow, Source, StreamInfo
@@ -146,9 +147,10 @@ class ReportData:
     def heads_shown(self) -> list[StreamInfo]:
         return self.streams[:SHOWN_HEADS]
 
-    @property
+    @cached_property
     def heads_digest(self) -> str:
-        """``sha256:<hex>`` of every head (see the module docstring)."""
+        """``sha256:<hex>`` of every head (see the module docstring), once the streams are
+        read."""
         heads = [[s.stream_id, s.version, s.head_hash] for s in self.streams]
         text = json.dumps(heads, separators=(",", ":"), ensure_ascii=False)
         return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

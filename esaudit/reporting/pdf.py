@@ -40,6 +40,10 @@ def write_pdf(html: str, images: dict[str, bytes], path: Path, footer: str = "")
     )
 
     doc = QTextDocument()
+    # Without ligatures: "first" is copied and searched as typed, not with the glyph "ﬁ".
+    plain_font = QFont("DejaVu Sans")
+    plain_font.setFeature(QFont.Tag("liga"), 0)
+    doc.setDefaultFont(plain_font)
     for name, data in images.items():
         # PySide6 6.11's stub types the format as bytes; the binding refuses bytes, takes str
         image = QImage.fromData(data, "PNG")  # type: ignore[arg-type]
@@ -57,9 +61,12 @@ def write_pdf(html: str, images: dict[str, bytes], path: Path, footer: str = "")
         rect = writer.pageLayout().paintRectPixels(writer.resolution())
         width, height = float(rect.width()), float(rect.height() - FOOTER_PX)
         doc.setPageSize(QSizeF(width, height))
-        keep_headings_with_content(doc, height)
+        if keep_headings_with_content(doc, height):
+            # laid out again whole: after the breaks, Qt's incremental layout leaves what
+            # follows a long table undrawn
+            doc.markContentsDirty(0, doc.characterCount())
         pages = doc.pageCount()
-        font = QFont("DejaVu Sans")
+        font = QFont(plain_font)
         font.setPointSizeF(7.5)
         painter = QPainter(writer)
         try:

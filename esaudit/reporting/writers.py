@@ -117,8 +117,9 @@ def _selection_args(selection: Selection) -> list[str]:
 
 
 def render_html(data: ReportData, chart_src: str, chart_width: int = 1000,
-                name: str = "REPORT.html") -> str:
-    """The report as HTML (``name``: the report's file name, which its text refers to)."""
+                name: str = "REPORT.html", paged: bool = False) -> str:
+    """The report as HTML (``name``: the report's file name, which its text refers to;
+    ``paged``: for the PDF, whose pages have margins of their own)."""
     env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True)
     env.filters["counted"] = counted
@@ -127,7 +128,7 @@ def render_html(data: ReportData, chart_src: str, chart_width: int = 1000,
     stem = Path(name).stem
     later_seal = [*db, "verify", "--against", data.seal.file] if data.seal else []
     return template.render(
-        r=data, chart_src=chart_src, chart_width=chart_width, show=_shown_plain,
+        r=data, chart_src=chart_src, chart_width=chart_width, paged=paged, show=_shown_plain,
         flat=flatten, value=shown_value, payload=shown_payload, instant=_instant, name=name,
         kind=Path(name).suffix.lstrip(".").upper(),
         later_seal=shlex.join(later_seal),
@@ -156,7 +157,7 @@ def write_report(store: Source, data: ReportData, path: Path,
         png = render_timeline(data.chart_times, data.chart_lanes, data.chart_kinds)
         if suffix == ".pdf":
             from .pdf import write_pdf
-            pages = write_pdf(render_html(data, CHART_RESOURCE, 1000, path.name),
+            pages = write_pdf(render_html(data, CHART_RESOURCE, 1000, path.name, paged=True),
                               {CHART_RESOURCE: png}, path,
                               f"esaudit audit report · {data.store_label} · generated "
                               f"{data.generated_at:%Y-%m-%d %H:%M:%S} UTC")
