@@ -132,6 +132,8 @@ class ReportData:
     listed_by_type: Counter[str] = field(default_factory=Counter)
     source_kind: str = ""
     source_target: str = ""
+    hash_chain: bool = True
+    """Whether the source keeps a hash chain (else its heads are versions, hashes empty)."""
 
     @property
     def events_shown(self) -> int:
@@ -221,7 +223,8 @@ def build_report(store: Source, selection: Selection,
         _check_versions_exist(store, list(selection.stream_ids), versions)  # before the read
     models = models if models is not None else Models(store)
     data = ReportData(store.label, datetime.now(UTC), selection, versions,
-                      source_kind=store.identity.kind, source_target=store.identity.target)
+                      source_kind=store.identity.kind, source_target=store.identity.target,
+                      hash_chain=store.capabilities.hash_chain)
     total = store.head_position() or 1
     steps = 3 if seal is not None else 2
     seen: dict[str, None] = {}
