@@ -27,6 +27,13 @@ from store import NewEvent, open_store
 UNTIL = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _app(qapp):  # type: ignore[no-untyped-def]
+    """The PDF and the picture need a GUI application: pytest-qt's QApplication, so that
+    the app's tests after these find the one they need (not ensure_gui's QGuiApplication)."""
+    return qapp
+
+
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[Services]:
     svc = bootstrap(str(tmp_path / "shop.db"))
