@@ -2,7 +2,8 @@
 
 Each figure prints what it measured and its ratio to the baseline; medians of several runs.
 Sizes default to the figures' targets (10k appends, a 200k-event replay, 1M events to import and
-verify, 100k orders to seed); ``--quick`` divides them by 10 for a smoke run.
+verify, 100k orders to seed, a report of 190k events); ``--quick`` divides them by 10 for a
+smoke run.
 """
 
 from __future__ import annotations
@@ -326,7 +327,7 @@ def bench_seed(orders: int, folder: Path) -> float:
 
 
 FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed", "app", "foreign",
-           "classes", "witness", "investigate")
+           "classes", "witness", "investigate", "report")
 
 
 def main() -> None:
@@ -392,6 +393,14 @@ def main() -> None:
             with open_store(witness_path, synchronous="NORMAL") as st:
                 import_history(st, source)
             print_witness(n, args.runs, witness_path, folder)
+        if "report" in only:
+            from .report import print_report
+            m = 190_000 // scale
+            history, report_path = folder / "report.jsonl", folder / "report.db"
+            write_history_jsonl(history, m, m // 10)
+            with open_store(report_path, synchronous="NORMAL") as st:
+                import_history(st, history)
+            print_report(m, args.runs, report_path, folder)
         if "foreign" in only:
             from .foreign import print_foreign
             print_foreign(200_000 // scale, args.runs, folder)

@@ -20,6 +20,8 @@ from esaudit.application.report import build_report
 from esaudit.application.rule_check import check_rules
 from esaudit.application.transfer import Selection, export_history, import_history
 from esaudit.application.verify import verify
+from esaudit.application.witness import seal_file
+from esaudit.output import counted
 from esaudit.reporting.writers import check_report_path, write_report
 
 from .actions import make_action
@@ -191,25 +193,29 @@ class AuditJobs(QObject):
             QMessageBox.warning(self.window, "Report", str(e))
             return
         self.write_report(dialog.selection(), dialog.versions(), path,
-                          dialog.open_after.isChecked())
+                          dialog.open_after.isChecked(), dialog.seal_path())
 
     def write_report(self, selection: Selection, versions: tuple[int, int] | None,
-                     path: Path, open_after: bool = False) -> None:
+                     path: Path, open_after: bool = False,
+                     seal_path: Path | None = None) -> None:
+        """Write the report (and its digest file), embedding the seal at ``seal_path``."""
         services = self.session.services
         if services is None:
             return
 
         def job(progress: Progress, cancelled: CancelCheck) -> Any:
+            seal = seal_file.load(seal_path) if seal_path is not None else None
             data = build_report(services.store, selection, versions, models=services.models,
-                                progress=progress,
-                                cancelled=cancelled)
+                                progress=progress, cancelled=cancelled, seal=seal)
             write_report(services.store, data, path, cancelled)
             return data
 
         def done(data: Any) -> None:
             self.last_report = path
-            self._status(f"Wrote {path} ({data.events_total:,} events, "
-                         f"{len(data.streams):,} streams)")
+            sealed = ", the seal checked" if data.seal is not None else ""
+            self._status(f"Wrote {path} ({counted(data.events_total, 'event')}, "
+                         f"{counted(len(data.streams), 'stream')}{sealed}) and "
+                         f"{path.name}.sha256")
             if open_after:
                 QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
             self.finished.emit("report")

@@ -83,6 +83,12 @@ class ReportDialog(QDialog):
         self.path.setToolTip("The format follows the extension: .html, .pdf, .csv or .json")
         browse = QPushButton("Browse…", objectName="reportBrowse")
         browse.clicked.connect(self._browse)
+        self.seal = QLineEdit(objectName="reportSeal")
+        self.seal.setPlaceholderText("none: the report fixes the stream heads")
+        self.seal.setToolTip("A seal of this store (Audit > Seal…) to embed: its root, size "
+                             "and signer, checked against the store as the report is written")
+        seal_browse = QPushButton("Browse…", objectName="reportSealBrowse")
+        seal_browse.clicked.connect(self._browse_seal)
         self.open_after = QCheckBox("Open the report when it is written",
                                     objectName="reportOpenAfter")
         self.open_after.setChecked(True)
@@ -107,6 +113,10 @@ class ReportDialog(QDialog):
         where.addWidget(self.path, 1)
         where.addWidget(browse)
         form.addRow("Save as", where)
+        sealed = QHBoxLayout()
+        sealed.addWidget(self.seal, 1)
+        sealed.addWidget(seal_browse)
+        form.addRow("Seal", sealed)
         form.addRow("", self.open_after)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
@@ -128,6 +138,16 @@ class ReportDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "Save report as", self.path.text(), FILTERS)
         if path:
             self.path.setText(path)
+
+    def _browse_seal(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Seal to embed", self.seal.text(),
+                                              "Seal (*.json);;All files (*)")
+        if path:
+            self.seal.setText(path)
+
+    def seal_path(self) -> Path | None:
+        text = self.seal.text().strip()
+        return Path(text).expanduser() if text else None
 
     def selection(self) -> Selection:
         scope = self.scope.currentData()

@@ -143,6 +143,13 @@ class Models:
                     self._origins[stream_id] = found
         return found
 
+    def read_origins(self, stream_type: str | None = None) -> None:
+        """Read the origin of every stream (of a type) in one read, before choosing models
+        for many of them."""
+        found = self.store.stream_origins(stream_type)
+        with self._lock:
+            self._origins.update(found)
+
     def choose(self, stream_id: str, stream_type: str) -> ModelChoice:
         """The fold for a stream: esaudit's domain for streams its commands wrote, else the
         first model file that covers it, else the system's classes, else none (with why)."""

@@ -245,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     selection_args(s)
     s.add_argument("--versions", metavar="A:B",
                    help="show each selected stream's state at A and B and the diff")
+    s.add_argument("--seal", metavar="SEAL.json",
+                   help="embed this seal of the source (esaudit seal), checked against it")
     s.add_argument("--json", action="store_true",
                    help="print what was written: path, format, events, streams, digest")
 

@@ -14,7 +14,7 @@ from ..application.transfer import export_selection, import_history
 from ..application.verify import verify
 from ..bootstrap import Services
 from ..domain.errors import InvalidCommand
-from ..output import print_json, print_table
+from ..output import counted, print_json, print_table
 from .common import command, end_progress, file_digest, selection, stderr_progress, writable
 from .exits import EXIT_FINDING, EXIT_OK
 
@@ -122,22 +122,29 @@ def cmd_report(svc: Services, args: argparse.Namespace) -> int:
     from ..reporting.writers import check_report_path, write_report
     suffix = check_report_path(Path(args.out))
     versions = parse_versions(args.versions) if args.versions else None
+    seal = None
+    if args.seal:
+        from ..application.witness import seal_file
+        from ..application.witness.against_file import loads_seal
+        seal = seal_file.load(Path(args.seal), loads=loads_seal)
     data = build_report(svc.store, selection(args), versions, models=svc.models,
-                        progress=stderr_progress("report"))
-    write_report(svc.store, data, Path(args.out))
+                        progress=stderr_progress("report"), seal=seal)
+    written = write_report(svc.store, data, Path(args.out))
     end_progress()
-    findings = len(data.integrity.findings) if data.integrity else 0
+    findings = len(data.findings)
     if args.json:
         print_json({"path": args.out, "format": "html" if suffix == ".htm" else suffix[1:],
                     "events": data.events_total, "streams": len(data.streams),
-                    "digest": file_digest(Path(args.out)),
-                    "integrity": "clean" if data.integrity and data.integrity.ok
-                    else findings})
+                    "digest": written.digest,
+                    "integrity": findings or "clean",
+                    "digest_file": str(written.digest_path),
+                    "heads_digest": data.heads_digest,
+                    **({"seal_root": data.seal.root} if data.seal else {}),
+                    **({"pages": written.pages} if written.pages is not None else {})})
         return EXIT_OK
-    integrity = "clean" if data.integrity and data.integrity.ok else \
-        f"{findings} integrity finding(s)"
-    print(f"wrote {args.out}: {data.events_total} events in {len(data.streams)} streams, "
-          f"{integrity}")
+    integrity = counted(findings, "integrity finding") if findings else "clean"
+    print(f"wrote {args.out}: {counted(data.events_total, 'event', grouped=False)} in "
+          f"{counted(len(data.streams), 'stream', grouped=False)}, {integrity}")
     return EXIT_OK
 
 

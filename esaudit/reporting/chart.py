@@ -1,10 +1,12 @@
-"""The timeline picture of a report: one lane per stream type, a mark per event, a legend."""
+"""The timeline picture of a report: one lane per stream type, a mark per event, a time axis
+suited to the span (``axis``) with the whole span written under it, a legend."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime
+
+from .axis import span_caption, time_ticks
 
 PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3",
            "#8C8C8C", "#CCB974", "#64B5CD", "#2F4B7C", "#A05195", "#F95D6A", "#00A6A6")
@@ -28,7 +30,7 @@ def render_timeline(times: Sequence[float], lanes: Sequence[str], kinds: Sequenc
     """PNG bytes, drawn at twice the displayed size so it stays sharp once embedded."""
     ensure_gui()
     from PySide6.QtCore import QPointF, QRectF, Qt
-    from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+    from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 
     image = QImage(width, height, QImage.Format.Format_RGB32)
     image.fill(QColor("white"))
@@ -41,7 +43,7 @@ def render_timeline(times: Sequence[float], lanes: Sequence[str], kinds: Sequenc
     colours = colour_for(kinds)
     left, right, top = 260, 40, 30
     legend_rows = (len(colours) + 3) // 4
-    bottom = 70 + 34 * legend_rows
+    bottom = 96 + 34 * legend_rows
     plot = QRectF(left, top, width - left - right, height - top - bottom)
     p.setPen(QPen(QColor("#999"), 2))
     p.drawRect(plot)
@@ -58,24 +60,32 @@ def render_timeline(times: Sequence[float], lanes: Sequence[str], kinds: Sequenc
     for name, y in lane_y.items():
         p.drawText(QRectF(10, y - 15, left - 20, 30),
                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
-    for i in range(6):
-        x = plot.left() + plot.width() * i / 5
-        stamp = datetime.fromtimestamp(t0 + span * i / 5, UTC)
+    ticks, labels = time_ticks(t0, t1)
+    metrics = QFontMetrics(font)
+    for t, label in zip(ticks, labels, strict=True):
+        x = plot.left() + (plot.width() * (t - t0) / span if t1 > t0 else plot.width() / 2)
         p.setPen(QPen(QColor("#ddd"), 1))
         p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
         p.setPen(QColor("#333"))
-        p.drawText(QRectF(x - 120, plot.bottom() + 6, 240, 30), Qt.AlignmentFlag.AlignCenter,
-                   stamp.strftime("%Y-%m-%d %H:%M"))
+        w = metrics.horizontalAdvance(label) + 8
+        # centred under its tick, moved inside the picture where the edge would cut it
+        lx = min(max(x - w / 2, 4.0), width - 4.0 - w)
+        p.drawText(QRectF(lx, plot.bottom() + 6, w, 30), Qt.AlignmentFlag.AlignCenter, label)
+    p.setPen(QColor("#666"))
+    p.drawText(QRectF(plot.left(), plot.bottom() + 36, plot.width(), 30),
+               Qt.AlignmentFlag.AlignCenter, span_caption(t0, t1))
     jitter = lane_h * 0.3
     offset = {k: jitter * (((i % 7) - 3) / 3) for i, k in enumerate(sorted(colours))}
     # One mark per pixel, lane and kind: a million events draw as fast as a thousand.
-    marks = {(int((t - t0) / span * plot.width()), lane, kind)
+    scale = plot.width() / span if t1 > t0 else 0.0
+    middle = 0 if t1 > t0 else int(plot.width() / 2)
+    marks = {(middle + int((t - t0) * scale), lane, kind)
              for t, lane, kind in zip(times, lanes, kinds, strict=True)}
     p.setPen(Qt.PenStyle.NoPen)
     for x, lane, kind in sorted(marks, key=lambda m: m[2]):
         p.setBrush(QColor(colours[kind]))
         p.drawEllipse(QPointF(plot.left() + x, lane_y[lane] + offset[kind]), 5, 5)
-    y0 = plot.bottom() + 50
+    y0 = plot.bottom() + 76
     col_w = (width - left) / 4
     for i, (kind, colour) in enumerate(sorted(colours.items())):
         x = left + col_w * (i % 4)

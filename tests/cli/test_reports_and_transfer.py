@@ -139,12 +139,14 @@ def test_report_json_summarises_the_written_file(seeded: Path, tmp_path: Path, n
     summary = json.loads(ok(seeded, "report", "--out", str(out), "--type", "Product",
                             "--json"))
     products = json.loads(ok(seeded, "streams", "--type", "Product", "--json"))
-    assert list(summary) == [*SUMMARY_KEYS, "integrity"]
-    assert summary == {"path": str(out), "format": fmt,
-                       "events": sum(s["version"] for s in products),
-                       "streams": len(products), "digest": _sha256(out),
-                       "integrity": "clean"}
+    added = ["digest_file", "heads_digest", *(["pages"] if fmt == "pdf" else [])]
+    assert list(summary) == [*SUMMARY_KEYS, "integrity", *added]
+    assert {k: summary[k] for k in [*SUMMARY_KEYS, "integrity"]} == {
+        "path": str(out), "format": fmt, "events": sum(s["version"] for s in products),
+        "streams": len(products), "digest": _sha256(out), "integrity": "clean"}
     assert summary["events"] > 0
+    assert summary["digest_file"] == f"{out}.sha256"
+    assert summary["heads_digest"].startswith("sha256:")
 
 
 def test_report_json_counts_integrity_findings(seeded: Path, tmp_path: Path) -> None:
@@ -195,3 +197,33 @@ def test_export_json_counts_only_the_selected_streams(seeded: Path, tmp_path: Pa
     sku = json.loads(ok(seeded, "events", "product-SKU-1001", "--json"))
     assert (summary["events"], summary["streams"]) == (version + len(sku), 2)
     assert summary["digest"] == _sha256(file)
+
+
+def test_report_embeds_a_seal_and_refuses_another_stores_seal(seeded: Path,
+                                                             tmp_path: Path) -> None:
+    key = tmp_path / "k.key"
+    ok(seeded, "keygen", "--out", str(key))
+    seal = tmp_path / "seal.json"
+    sealed = json.loads(ok(seeded, "seal", "--out", str(seal), "--key", str(key), "--json"))
+    out = tmp_path / "r.pdf"
+    summary = json.loads(ok(seeded, "report", "--out", str(out), "--seal", str(seal),
+                            "--json"))
+    assert summary["seal_root"] == sealed["root"] and summary["integrity"] == "clean"
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert sealed["root"] in text and f"keep the seal {seal}" in text
+
+    other = tmp_path / "other.db"
+    ok(other, "seed", "--orders", "2", "--seed", "9", "--days", "1", "--until", UNTIL)
+    theirs = tmp_path / "theirs.json"
+    ok(other, "seal", "--out", str(theirs))
+    refused = tmp_path / "refused.html"
+    result = run(seeded, "report", "--out", str(refused), "--seal", str(theirs))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "seals another source" in result.stderr
+    assert not refused.exists() and not Path(f"{refused}.sha256").exists()
+    forged = json.loads(seal.read_text("utf-8"))
+    forged["sealed_at"] = "2020-01-01T00:00:00.000000Z"
+    seal.write_text(json.dumps(forged), "utf-8")
+    result = run(seeded, "report", "--out", str(refused), "--seal", str(seal))
+    assert result.returncode == 2 and "signature does not hold" in result.stderr

@@ -99,6 +99,28 @@ def test_report_dialog_writes_a_pdf_of_the_selected_stream(
     assert order in text and head[:16] in text
 
 
+def test_report_dialog_embeds_a_seal_and_writes_the_digest_file(
+        qtbot, opened: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from esaudit.application.witness.sealing import seal
+    store = opened.session.services.store
+    sealed = seal(store, tmp_path / "seal.json")
+    out = tmp_path / "sealed.json"
+
+    def fill(dialog) -> None:  # type: ignore[no-untyped-def]
+        dialog.findChild(QLineEdit, "reportPath").setText(str(out))
+        dialog.findChild(QLineEdit, "reportSeal").setText(str(tmp_path / "seal.json"))
+        dialog.findChild(QCheckBox, "reportOpenAfter").setChecked(False)
+        accept(dialog)
+
+    when_modal(fill)
+    _run(qtbot, opened, "report")
+    report = json.loads(out.read_text("utf-8"))
+    assert (report["seal"]["root"], report["seal"]["size"]) == (sealed.root, sealed.size)
+    assert report["seal"]["check"]["ok"] is True
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert Path(f"{out}.sha256").read_text() == f"{digest}  sealed.json\n"
+
+
 def test_import_of_a_bad_file_is_refused_with_its_line_and_changes_nothing(
         qtbot, opened: MainWindow, demo_path: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     good = tmp_path / "other.jsonl"

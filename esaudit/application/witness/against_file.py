@@ -20,7 +20,7 @@ def load_against(path: str | Path) -> tuple[Heads | None, Seal | None]:
     for anything else: a missing file, not JSON, a damaged seal, a bad signature)."""
     try:
         raw = Path(path).read_bytes()
-        data = _loads(raw)
+        data = loads_seal(raw)
     except OSError as e:
         raise ValueError(f"cannot read {path}: {e.strerror}") from None
     except (ValueError, UnicodeDecodeError) as e:
@@ -33,7 +33,7 @@ def load_against(path: str | Path) -> tuple[Heads | None, Seal | None]:
         raise ValueError(f"{path}: {e}") from None
 
 
-def _loads(raw: bytes | str) -> object:
+def loads_seal(raw: bytes | str) -> object:
     """JSON as orjson reads it, unless it refuses: a seal holds no integer beyond 64 bits
     (its fields are type-checked), and its hex hashes often hold the 19-digit runs that
     send ``decode_json`` to the standard library's slower decoder."""

@@ -159,6 +159,8 @@ class Seal:
     raw_heads: list[Any]
     record: LeafRecord
     public_key: bytes | None
+    signature: bytes | None = None
+    """The Ed25519 signature (signed seals only), as the file holds it."""
 
     @property
     def signed(self) -> bool:
@@ -329,7 +331,7 @@ def parse(data: object, where: str, *, check_signature: bool = True) -> Seal:
     if not isinstance(raw_leaves, dict):
         raise SealRefused(f"{where}: leaves is not an object")
     record = _record(raw_leaves, size, len(raw_heads), where)
-    public_key = None
+    public_key = signature = None
     if "signature" in data or "public_key" in data:
         public_key = _b64(data.get("public_key"), "public_key", where)
         signature = _b64(data.get("signature"), "signature", where)
@@ -337,7 +339,7 @@ def parse(data: object, where: str, *, check_signature: bool = True) -> Seal:
             raise SealRefused(f"{where}: the signature does not hold: the seal was changed "
                               "after it was signed")
     return Seal(where, source, sealed_at, size, root, chunk, chunks, raw_heads, record,
-                public_key)
+                public_key, signature)
 
 
 def _heads(raw: list[Any], size: int, where: str) -> tuple[SealedHead, ...]:
