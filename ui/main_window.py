@@ -106,6 +106,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
 
+        # -- investigating one stream and one event: blame, trace -----------------------------
+        self.replay.originActivated.connect(self.show_finding)
+
         self.timeline.eventClicked.connect(self._on_timeline_event_clicked)
         self.timeline.cursorMoved.connect(self._on_cursor_moved)
         self.session.storeOpened.connect(self._on_store_opened)
