@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
 
 from .workers import run_in_background
 
@@ -69,6 +70,8 @@ class LatestJob(QObject):
                           show_progress=False)
 
     def _finish(self, serial: int, answer: Callable[[], None]) -> None:
+        if not isValid(self):
+            return  # the panel was closed while the pool worked: nobody to answer
         self._running = False
         if serial == self._serial:
             answer()

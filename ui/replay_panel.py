@@ -115,9 +115,7 @@ class ReplayPanel(QWidget):
         if not stream_id or info is None:
             self._request += 1  # a replay still running answers for nothing shown
             self._set_enabled(False)
-            self._blames.cancel()
-            self._shown = None
-            self.state_view.clear()
+            self._clear_state()
             self.info.setText("Select a stream to replay it")
             self.at_edit.setSpecialValueText("")
             self.at_edit.clearMinimumDateTime()
@@ -178,14 +176,23 @@ class ReplayPanel(QWidget):
             when = timestamp_of_version(services.store, stream_id, version)
         except DomainError:
             return
-        self.at_edit.setDateTime(self.at_edit.minimumDateTime() if when is None
-                                 else _qt_time(when))
+        if when is None:
+            self.at_edit.setDateTime(self.at_edit.minimumDateTime())  # "before the first event"
+            return
+        at = _qt_time(when)
+        if at <= self.at_edit.minimumDateTime():  # recorded before the first (a writer's clock)
+            self.at_edit.setMinimumDateTime(at.addSecs(-1))
+        self.at_edit.setDateTime(at)
 
     def _failed(self, message: str) -> None:
         self.info.setText(f"Cannot replay: {message}")
+        self._clear_state()
+
+    def _clear_state(self) -> None:
         self._blames.cancel()
         self._shown = None
         self.state_view.clear()
+        self._on_current_field_changed(None)
 
     def _show(self, result: Replayed, started: float) -> None:
         self.last_ms = (time.perf_counter() - started) * 1000
@@ -193,6 +200,7 @@ class ReplayPanel(QWidget):
         self._shown = (result.stream_id, result.version)
         self._request_blame(result.stream_id, result.version)
         self._fit_columns()
+        self._on_current_field_changed(self.state_view.currentItem())
         origin = (f", from the snapshot at {result.snapshot_version}"
                   if result.snapshot_version else "")
         info = self.session.stream_info
