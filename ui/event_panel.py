@@ -1,17 +1,21 @@
-"""The selected stream's events and an inspector for one event (payload, metadata, hash)."""
+"""The selected stream's events and an inspector for one event (payload, metadata, hash, and
+what it changed in the state)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
     QSplitter,
+    QTabWidget,
     QTreeWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from esaudit.application.records import RecordedEvent
 from esaudit.application.values import shown
 
+from .event_changes import EventChangesView
 from .json_tree import fill_tree
 from .models.event_table import EventTableModel
 from .session import Session
@@ -19,6 +23,8 @@ from .tables import row_table
 
 
 class EventPanel(QWidget):
+    eventShown = Signal(object)  # the RecordedEvent the inspector shows, None for none
+
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
@@ -35,7 +41,14 @@ class EventPanel(QWidget):
         self.inspector.setToolTip("Payload, metadata, position and hash of the selected event")
         split = QSplitter(Qt.Orientation.Vertical, objectName="eventSplitter")
         split.addWidget(self.table)
-        split.addWidget(self.inspector)
+        self.changes = EventChangesView(session)
+        self.detail = QTabWidget(objectName="inspectorTabs")
+        self.detail.addTab(self.inspector, "Event")
+        self.detail.addTab(self.changes, "Changes")
+        self.detail.setTabToolTip(0, "Payload, metadata, position and hash of the event")
+        self.detail.setTabToolTip(1, "What the event changed in its stream's state")
+        self.changes.model.modelReset.connect(self._on_changes_counted)
+        split.addWidget(self.detail)
         split.setSizes([300, 260])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -52,6 +65,7 @@ class EventPanel(QWidget):
                               info.version if info else 0,
                               info.first_version if info else 1)
         self.inspector.clear()
+        self._announce(None)
         if self.model.rowCount():
             self.table.scrollToBottom()
             self.table.selectRow(self.model.rowCount() - 1)
@@ -81,3 +95,12 @@ class EventPanel(QWidget):
         if e.provenance:
             fields["source"] = dict(e.provenance)
         fill_tree(self.inspector, fields)
+        self._announce(e)
+
+    def _announce(self, e: RecordedEvent | None) -> None:
+        self.changes.show_event(e)
+        self.eventShown.emit(e)
+
+    def _on_changes_counted(self) -> None:
+        n = self.changes.model.rowCount()
+        self.detail.setTabText(1, f"Changes ({n})" if n else "Changes")

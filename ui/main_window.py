@@ -37,6 +37,7 @@ from .session import Session
 from .store_opener import StoreOpener
 from .stream_panel import StreamPanel
 from .timeline import TimelinePanel
+from .trace_panel import TracePanel
 from .witness_jobs import WitnessJobs
 from .workers import run_in_background
 
@@ -106,6 +107,17 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
 
+        # -- investigating one stream and one event: blame, trace -----------------------------
+        self.trace = TracePanel(self.session)
+        self.tabs.addTab(self.trace, "Trace")
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.trace), "The selected event's "
+                                "correlation and causation (Alt+3)")
+        self.view_menu.addAction(self._action("Trace tab", self.show_trace, "Alt+3",
+                                              "Trace the selected event", "actionTrace"))
+        self.events.eventShown.connect(self.trace.show_event)
+        self.trace.eventActivated.connect(self.show_finding)
+        self.replay.originActivated.connect(self.show_finding)
+
         self.timeline.eventClicked.connect(self._on_timeline_event_clicked)
         self.timeline.cursorMoved.connect(self._on_cursor_moved)
         self.session.storeOpened.connect(self._on_store_opened)
@@ -133,7 +145,7 @@ class MainWindow(QMainWindow):
         file.addAction(self.close_action)
         file.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
 
-        view = bar.addMenu("&View")
+        view = self.view_menu = bar.addMenu("&View")
         view.addAction(self._action("&Reload", self.reload, QKeySequence.StandardKey.Refresh,
                                     "Re-read the store", "actionReload"))
         view.addAction(self._action("Find stream", self.streams.filter.setFocus,
@@ -312,6 +324,9 @@ class MainWindow(QMainWindow):
         if position:
             self.timeline.focus_event(position)
             self.session.eventSelected.emit(position)
+
+    def show_trace(self) -> None:
+        self.tabs.setCurrentWidget(self.trace)
 
     def show_mismatch(self, order_id: str) -> None:
         if self.session.services is None:

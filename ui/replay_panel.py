@@ -1,12 +1,14 @@
-"""Replay: pick a version (slider, spin box) or an instant; see the state at that point."""
+"""Replay: pick a version (slider, spin box) or an instant; see the state at that point, and
+beside each field the event that last changed it (double-click: go to that event)."""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, Qt, QTimeZone
+from PySide6.QtCore import QDateTime, Qt, QTimeZone, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QDateTimeEdit,
     QHBoxLayout,
@@ -15,21 +17,34 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from esaudit.application.investigate.blame import Blame, blame, timestamp_of_version
 from esaudit.application.replay import QUICK_FOLD, Replayed
 from esaudit.application.values import shown
 from esaudit.domain.errors import DomainError
 
-from .json_tree import fill_tree
+from .json_tree import fill_tree, item_path, tree_items
 from .labels import side_label
+from .latest import LatestJob
 from .session import Session
 from .workers import run_in_background
 
+CHANGED = 2  # the state view's column naming the event that last changed each field
+OriginRole = Qt.ItemDataRole.UserRole + 2
+"""A field's Changed cell holds ``(stream_id, position, version)`` of the event that set it."""
+QUICK_BLAME = 1_000
+"""Events a blame folds on the GUI thread (~10 ms); a longer stream is blamed on the pool."""
+BEFORE_FIRST = "before the first event"
+MUTED = QBrush(QColor("#6e6e73"))
+
 
 class ReplayPanel(QWidget):
+    originActivated = Signal(str, int, int)  # a field's event: stream id, position, version
+
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
@@ -43,16 +58,29 @@ class ReplayPanel(QWidget):
         self.at_edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss 'UTC'")
         self.at_edit.setCalendarPopup(True)
         self.at_edit.setDateTime(QDateTime.currentDateTimeUtc())
-        self.at_edit.setToolTip("Replay to the last event recorded at or before this instant")
+        self.at_edit.setToolTip("When the event at the version shown was recorded; change it "
+                                "and press Replay at time to replay to the last event "
+                                "recorded at or before that instant")
         self.at_button = QPushButton("Replay at time", objectName="replayAtButton")
         self.at_button.setToolTip("Replay the stream as it was at the instant on the left")
         self.at_button.clicked.connect(self._on_at_clicked)
         self.info = side_label("Select a stream to replay it", "replayInfo")
         self.info.setProperty("muted", True)
         self.state_view = QTreeWidget(objectName="stateView")
-        self.state_view.setHeaderLabels(["Field", "Value"])
+        self.state_view.setHeaderLabels(["Field", "Value", "Changed"])
         self.state_view.setAlternatingRowColors(True)
-        self.state_view.setToolTip("The projected state at the chosen version")
+        self.state_view.setIndentation(14)  # three columns share a side panel
+        self.state_view.setToolTip("The projected state at the chosen version, and the event "
+                                   "that last changed each field (double-click: go to it)")
+        self.state_view.headerItem().setToolTip(
+            CHANGED, "The event that last changed the field: version · type · actor · time")
+        self.state_view.itemActivated.connect(self._on_field_activated)
+        self.state_view.currentItemChanged.connect(
+            lambda item, _old: self._on_current_field_changed(item))
+        self.origin_line = side_label("", "fieldOrigin")
+        self.origin_line.setProperty("muted", True)
+        self._blames = LatestJob(self)
+        self._shown: tuple[str, int] | None = None  # the stream and version the tree shows
 
         row = QHBoxLayout()
         row.addWidget(QLabel("Version"))
@@ -68,6 +96,7 @@ class ReplayPanel(QWidget):
         layout.addLayout(at_row)
         layout.addWidget(self.info)
         layout.addWidget(self.state_view, 1)
+        layout.addWidget(self.origin_line)
 
         self.slider.valueChanged.connect(self.spin.setValue)
         self.spin.valueChanged.connect(self.slider.setValue)
@@ -86,8 +115,10 @@ class ReplayPanel(QWidget):
         if not stream_id or info is None:
             self._request += 1  # a replay still running answers for nothing shown
             self._set_enabled(False)
-            self.state_view.clear()
+            self._clear_state()
             self.info.setText("Select a stream to replay it")
+            self.at_edit.setSpecialValueText("")
+            self.at_edit.clearMinimumDateTime()
             return
         self._set_enabled(True)
         for w in (self.slider, self.spin):
@@ -96,8 +127,11 @@ class ReplayPanel(QWidget):
             w.setValue(info.version)
             w.blockSignals(False)
         self.slider.setTickInterval(max(1, info.version // 20))
-        self.at_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(info.last_at.timestamp()),
-                                                              QTimeZone.utc()))
+        # Any instant before the first event replays to the version before it: the editor's
+        # lowest value, a second before that event, reads "before the first event".
+        self.at_edit.setSpecialValueText("")
+        self.at_edit.setMinimumDateTime(_qt_time(info.first_at).addSecs(-1))
+        self.at_edit.setSpecialValueText(BEFORE_FIRST)
         self._on_version_changed(info.version)
 
     def _on_version_changed(self, version: int) -> None:
@@ -109,6 +143,7 @@ class ReplayPanel(QWidget):
         self._request += 1
         request = self._request
         started = time.perf_counter()
+        self._show_time_of(version)
         replayer = services.replayer
         try:
             quick = replayer.replay_within(stream_id, version, QUICK_FOLD)
@@ -132,13 +167,40 @@ class ReplayPanel(QWidget):
         run_in_background(self, "", lambda progress, cancelled: replayer.replay(
             stream_id, version), done, failed, show_progress=False)
 
+    def _show_time_of(self, version: int) -> None:
+        """The At editor follows the slider: when the event at ``version`` was recorded."""
+        services, stream_id = self.session.services, self.session.stream_id
+        if services is None or not stream_id:
+            return
+        try:
+            when = timestamp_of_version(services.store, stream_id, version)
+        except DomainError:
+            return
+        if when is None:
+            self.at_edit.setDateTime(self.at_edit.minimumDateTime())  # "before the first event"
+            return
+        at = _qt_time(when)
+        if at <= self.at_edit.minimumDateTime():  # recorded before the first (a writer's clock)
+            self.at_edit.setMinimumDateTime(at.addSecs(-1))
+        self.at_edit.setDateTime(at)
+
     def _failed(self, message: str) -> None:
         self.info.setText(f"Cannot replay: {message}")
+        self._clear_state()
+
+    def _clear_state(self) -> None:
+        self._blames.cancel()
+        self._shown = None
         self.state_view.clear()
+        self._on_current_field_changed(None)
 
     def _show(self, result: Replayed, started: float) -> None:
         self.last_ms = (time.perf_counter() - started) * 1000
         fill_tree(self.state_view, shown(result.state or {}))
+        self._shown = (result.stream_id, result.version)
+        self._request_blame(result.stream_id, result.version)
+        self._fit_columns()
+        self._on_current_field_changed(self.state_view.currentItem())
         origin = (f", from the snapshot at {result.snapshot_version}"
                   if result.snapshot_version else "")
         info = self.session.stream_info
@@ -155,6 +217,91 @@ class ReplayPanel(QWidget):
                           f"{model_label(result.model)}  ·  {self.last_ms:.1f} ms{caveat}")
         self.info.setToolTip(f"Folded by {result.model}")
 
+    # -- which event changed each field -------------------------------------------------------
+    def _request_blame(self, stream_id: str, version: int) -> None:
+        """Blame at once when the stream is short; a long one (or one the system's own
+        classes replay, a process call per version) is blamed on the pool, newest first."""
+        services, info = self.session.services, self.session.stream_info
+        if services is None or info is None or version < info.first_version:
+            self._blames.cancel()  # before the first event: no field, nothing to blame
+            return
+        replayer = services.replayer
+        choice = replayer.models.choose(stream_id, info.stream_type)
+        if choice.code is None and version - info.first_version + 1 <= QUICK_BLAME:
+            self._blames.cancel()
+            try:
+                self._show_blame(blame(replayer, stream_id, version))
+            except DomainError as e:
+                self._blame_failed(str(e))
+            return
+        self._mark_changed("finding…", "finding the event that last changed each field "
+                           f"({version - info.first_version + 1:,} events to fold)")
+        self._blames.submit(lambda: blame(replayer, stream_id, version), self._show_blame,
+                            self._blame_failed)
+
+    def _show_blame(self, found: Blame) -> None:
+        if self._shown != (found.stream_id, found.version):
+            return  # the tree moved on to another state
+        origins = {f.path: f for f in found.fields}
+        for item in tree_items(self.state_view):
+            origin = origins.get(item_path(item))
+            if origin is None:
+                continue  # an object or a list: its fields say what changed inside it
+            e = origin.event
+            if e is None:
+                item.setText(CHANGED, "initial value (no event)")
+                item.setForeground(CHANGED, MUTED)
+                item.setToolTip(CHANGED, f"the initial value of the model ({found.model}): no "
+                                "event has changed it")
+                continue
+            when = e.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            who = [e.actor] if e.actor else []
+            item.setText(CHANGED, " · ".join([f"v{e.version}", e.type, *who, when]))
+            item.setForeground(CHANGED, QBrush())
+            item.setData(CHANGED, OriginRole, (e.stream_id, e.position, e.version))
+            item.setToolTip(CHANGED, " · ".join([f"changed at v{e.version}", e.type,
+                                                 e.actor or "no actor recorded",
+                                                 f"{when} UTC"])
+                            + f" (position {e.position:,}): double-click to go to that event")
+        self._fit_columns()
+        self._on_current_field_changed(self.state_view.currentItem())
+
+    def _blame_failed(self, message: str) -> None:
+        self._mark_changed("unknown", f"cannot tell which event changed it: {message}")
+
+    def _mark_changed(self, text: str, tip: str) -> None:
+        for item in tree_items(self.state_view):
+            if not item.childCount():
+                item.setText(CHANGED, text)
+                item.setForeground(CHANGED, MUTED)
+                item.setToolTip(CHANGED, tip)
+        self._on_current_field_changed(self.state_view.currentItem())
+
+    def _fit_columns(self) -> None:
+        """Field and Value fit their text, each at most a share of the view (a long value is
+        elided, its whole text in the tooltip); Changed takes the rest, elided on the right
+        when the panel is narrow (the selected field's line below says it whole)."""
+        view = self.state_view
+        width = max(view.viewport().width(), 300)
+        for column, share in ((0, 0.45), (1, 0.25)):
+            view.resizeColumnToContents(column)
+            view.setColumnWidth(column, min(view.columnWidth(column), int(width * share)))
+
+    def _on_current_field_changed(self, item: QTreeWidgetItem | None) -> None:
+        """The selected field's provenance, whole (the Changed column may be elided)."""
+        why = item.toolTip(CHANGED) if item is not None else ""
+        if item is not None and why:
+            self.origin_line.setText(f"{item_path(item)}: {why}")
+        else:
+            self.origin_line.setText("Select a field to see the event that last changed it"
+                                     if self.state_view.topLevelItemCount() else "")
+
+    def _on_field_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        origin = item.data(CHANGED, OriginRole)
+        if origin is not None:
+            stream_id, position, version = origin
+            self.originActivated.emit(stream_id, position, version)
+
     def replay_at(self, instant: datetime) -> None:
         services = self.session.services
         if services is None or not self.session.stream_id:
@@ -166,13 +313,21 @@ class ReplayPanel(QWidget):
             self.slider.setValue(version)  # replays through valueChanged, once
 
     def _on_at_clicked(self) -> None:
+        """The instant shown stands for its whole second: at the time the slider put there,
+        the replay stops at that version's event, not the one before it (and "before the
+        first event", a second before it, replays to the version before it)."""
         secs = self.at_edit.dateTime().toSecsSinceEpoch()
-        self.replay_at(datetime.fromtimestamp(secs, UTC))
+        self.replay_at(datetime.fromtimestamp(secs, UTC) + timedelta(microseconds=999_999))
 
     def set_instant(self, seconds: float) -> None:
         """From the timeline cursor."""
         self.at_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(seconds), QTimeZone.utc()))
         self.replay_at(datetime.fromtimestamp(seconds, UTC))
+
+
+def _qt_time(instant: datetime) -> QDateTime:
+    """An instant for the At editor, to the second (what it shows)."""
+    return QDateTime.fromSecsSinceEpoch(int(instant.timestamp()), QTimeZone.utc())
 
 
 def model_label(model: str) -> str:
