@@ -288,7 +288,8 @@ def test_a_proof_with_one_byte_changed_does_not_hold(store: EventStore, field: s
     if field == "event":
         proof["event"] = proof["event"].replace('"v":4', '"v":5')
     elif field == "audit_path":
-        proof["audit_path"][2] = "0" + proof["audit_path"][2][1:]
+        node = proof["audit_path"][2]  # its first hex digit changed, whatever it was
+        proof["audit_path"][2] = ("1" if node[0] == "0" else "0") + node[1:]
     elif field == "leaf_index":
         proof["leaf_index"] = 16
     elif field == "version":
