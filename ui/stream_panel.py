@@ -51,7 +51,8 @@ class StreamPanel(QWidget):
         self.model = StreamTableModel(self)
         self.filter = stream_filter_box(self, "streamFilter",
                                         "Filter by id, customer, type or status  (Ctrl+F)",
-                                        "Words must all match: e.g. 'grace paid' or 'ord-3f'",
+                                        "Words must all match: e.g. 'grace paid' or 'ord-3f'; "
+                                        "* and ? match a whole stream id: 'ord-0*'",
                                         self._apply_filter)
         self.table = stream_table_view(self.model, "streamTable")
         self.table.setToolTip("Every stream in the store; click one to inspect and replay it")
