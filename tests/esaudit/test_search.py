@@ -81,3 +81,34 @@ def test_a_page_says_whether_more_events_match(tmp_path: Path) -> None:
         assert list(page.as_json()[0]) == ["position", "stream_id", "stream_type", "version",
                                            "type", "recorded_at", "payload", "metadata",
                                            "hash"]
+
+
+def test_an_export_of_a_search_writes_the_rows_an_export_of_everything_has(
+        tmp_path: Path) -> None:
+    from esaudit.application.jobs import Cancelled
+    from esaudit.application.transfer import export_search, export_selection, search_rows
+
+    with open_store(tmp_path / "s.db") as st:
+        for i in range(40):
+            st.append(f"o-{i % 7}", "T", [NewEvent("A" if i % 3 else "B", {"i": i})], ANY)
+        query = event_search(["payload.i >= 5"], event_types=["A"], stream_glob="o-?")
+        rows = list(search_rows(st, query, page=4))
+        expected = [e.position for e in st.iter_events()
+                    if e.payload["i"] >= 5 and e.type == "A"]
+        assert [r[0] for r in rows] == expected
+        whole = {r[0]: r for r in st.iter_raw_events()}
+        assert rows == [whole[p] for p in expected]  # the stored bytes and hashes
+        summary = export_search(st, tmp_path / "found.jsonl", query)
+        assert (summary.format, summary.events, summary.streams) == ("jsonl", len(rows), 7)
+        everything = tmp_path / "all.jsonl"
+        export_selection(st, everything)
+        lines = everything.read_text().splitlines()
+        positions = [e.position for e in st.iter_events()]
+        assert (tmp_path / "found.jsonl").read_text().splitlines() == \
+            [lines[positions.index(p)] for p in expected]
+        csv_summary = export_search(st, tmp_path / "found.csv", query)
+        assert csv_summary.events == len(rows)
+        assert len((tmp_path / "found.csv").read_text().splitlines()) == len(rows) + 1
+        with pytest.raises(Cancelled):
+            export_search(st, tmp_path / "never.csv", query, cancelled=lambda: True)
+        assert not (tmp_path / "never.csv").exists()
