@@ -29,6 +29,7 @@ from .audit_dock import AuditDock
 from .audit_jobs import AuditJobs
 from .compare_panel import ComparePanel
 from .empty_page import empty_page
+from .event_log import EventLogDock, EventLogPanel
 from .event_panel import EventPanel
 from .model_actions import ModelActions
 from .order_actions import OrderActions
@@ -103,6 +104,13 @@ class MainWindow(QMainWindow):
         self.witness = WitnessJobs(self.session, self, self.audit_dock, self._work_folder)
         self.jobs.verify_seal = self.witness.verify_against
         self.model_actions = ModelActions(self.session, self, self.settings)
+        # The global log (issue 23).
+        self.event_log = EventLogPanel(self.session, self.timeline.event_types, self._work_folder)
+        self.event_log_dock = EventLogDock(self.event_log, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.event_log_dock)
+        self.tabifyDockWidget(self.audit_dock, self.event_log_dock)
+        self.event_log_dock.hide()
+        self.event_log.eventActivated.connect(self.show_finding)
         self._build_menus()
         self._build_status_bar()
 
@@ -136,6 +144,7 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         view.addAction(self._action("&Reload", self.reload, QKeySequence.StandardKey.Refresh,
                                     "Re-read the store", "actionReload"))
+        view.addAction(self.event_log_dock.all_events_action())
         view.addAction(self._action("Find stream", self.streams.filter.setFocus,
                                     QKeySequence.StandardKey.Find, "Focus the stream filter"))
         view.addAction(self._action("Replay tab", lambda: self.tabs.setCurrentIndex(0),

@@ -137,6 +137,10 @@ class TimelinePanel(QWidget):
         """Events on the timeline (drawn as marks or inside the density image)."""
         return 0 if self._data is None else len(self._data)
 
+    def event_types(self) -> list[str]:
+        """The event types of the history drawn, sorted."""
+        return sorted(self._data.event_types) if self._data is not None else []
+
     def marks_shown(self) -> int:
         return sum(len(item.data) for item in self._items)
 
