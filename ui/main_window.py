@@ -31,6 +31,7 @@ from .compare_panel import ComparePanel
 from .empty_page import empty_page
 from .event_log import EventLogDock, EventLogPanel
 from .event_panel import EventPanel
+from .follow import LiveFollow
 from .model_actions import ModelActions
 from .order_actions import OrderActions
 from .replay_panel import ReplayPanel
@@ -104,13 +105,15 @@ class MainWindow(QMainWindow):
         self.witness = WitnessJobs(self.session, self, self.audit_dock, self._work_folder)
         self.jobs.verify_seal = self.witness.verify_against
         self.model_actions = ModelActions(self.session, self, self.settings)
-        # The global log (issue 23).
+        # The global log and live follow (issue 23).
         self.event_log = EventLogPanel(self.session, self.timeline.event_types, self._work_folder)
         self.event_log_dock = EventLogDock(self.event_log, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.event_log_dock)
         self.tabifyDockWidget(self.audit_dock, self.event_log_dock)
         self.event_log_dock.hide()
         self.event_log.eventActivated.connect(self.show_finding)
+        self.follow = LiveFollow(self.session, self, self.settings)
+        self.session.streamExtended.connect(self.events.model.extend)
         self._build_menus()
         self._build_status_bar()
 
@@ -144,6 +147,7 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         view.addAction(self._action("&Reload", self.reload, QKeySequence.StandardKey.Refresh,
                                     "Re-read the store", "actionReload"))
+        view.addAction(self.follow.action)
         view.addAction(self.event_log_dock.all_events_action())
         view.addAction(self._action("Find stream", self.streams.filter.setFocus,
                                     QKeySequence.StandardKey.Find, "Focus the stream filter"))

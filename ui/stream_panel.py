@@ -88,9 +88,15 @@ class StreamPanel(QWidget):
                            + (" match" if self.filter.text() else ""))
 
     def _on_history_changed(self) -> None:
+        """The store grew: the list is read again where the user left it (scrolled there,
+        that stream selected), not scrolled back to the selection."""
+        bar = self.table.verticalScrollBar()
+        top = bar.value()
         self.model.reload()
         self._update_count()
         self._on_stream_selected(self.session.stream_id)
+        self.table.doItemsLayout()  # the scroll range of the new rows, to scroll back in
+        bar.setValue(top)
 
     def _on_selection_changed(self, selected: QItemSelection, _old: QItemSelection) -> None:
         indexes = selected.indexes()
