@@ -70,6 +70,7 @@ class StreamPanel(QWidget):
         session.storeClosed.connect(lambda: self.model.set_queries(None))
         session.historyChanged.connect(self._on_history_changed)
         session.streamSelected.connect(self._on_stream_selected)
+        session.integrityChanged.connect(lambda: self.model.set_flags(session.flags))
 
     def _on_store_opened(self) -> None:
         assert self.session.services is not None
