@@ -117,8 +117,9 @@ class TimelinePanel(QWidget):
     # -- data ------------------------------------------------------------------------------
     def set_data(self, data: TimelineData | None) -> None:
         """Show a (new or extended) history; the view stays where it was if it had data, and
-        if it showed the newest event it widens to the new newest (events just written by a
-        command come into view, as a log viewer follows its tail)."""
+        if it showed the newest event it slides at the same zoom to the new newest (events
+        just written come into view, as a log viewer follows its tail), or widens to it when
+        that lies more than a view's width beyond."""
         had_data = self._data is not None and len(self._data) > 0
         (x0, x1), _ = self.plot.getPlotItem().getViewBox().viewRange()
         following = had_data and x0 <= self._sorted_times[-1] <= x1
@@ -133,8 +134,12 @@ class TimelinePanel(QWidget):
         if not had_data:
             self.fit()
         elif following and len(self._sorted_times) and self._sorted_times[-1] > x1:
-            newest = float(self._sorted_times[-1])
-            self.plot.setXRange(x0, newest + (newest - x0) * 0.03, padding=0)
+            newest, width = float(self._sorted_times[-1]), x1 - x0
+            right = newest + width * 0.03
+            if right - x1 <= width:  # slide at the same zoom (live follow, a command)
+                self.plot.setXRange(right - width, right, padding=0)
+            else:  # far beyond the view: widen, so what was in view stays
+                self.plot.setXRange(x0, newest + (newest - x0) * 0.03, padding=0)
             self.update_view()  # now, not after the pan/zoom debounce: the data just changed
 
     @property

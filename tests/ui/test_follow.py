@@ -7,11 +7,14 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QAction
 
 from esaudit.domain import commands as c
+from store import ANY, NewEvent
 from ui.main_window import MainWindow
 
 from .test_main_window import find
@@ -92,3 +95,20 @@ def test_a_write_of_this_window_is_not_announced_twice(  # type: ignore[no-untyp
     opened.session.historyChanged.emit()  # as the window's own commands do
     qtbot.wait(2300)
     assert told == []
+
+
+def test_a_timeline_showing_the_newest_event_slides_to_new_ones_at_the_same_zoom(  # type: ignore[no-untyped-def]
+        qtbot, opened: MainWindow, demo_path: str) -> None:
+    view = opened.timeline.plot.getPlotItem().getViewBox()
+    store = opened.session.services.store
+    last_at = opened.timeline.time_span()[1]
+    width = 3 * 86_400.0
+    view.setXRange(last_at - width + 3600, last_at + 3600, padding=0)
+    events = opened.timeline.point_count()
+    at = datetime.fromtimestamp(last_at + 86_400, UTC)
+    # another program's append (the store's own connection; the window sees it by polling)
+    store.append("ext-1", "Thing", [NewEvent("Ticked", {}, recorded_at=at)], ANY)
+    qtbot.waitUntil(lambda: opened.timeline.point_count() == events + 1,
+                    timeout=SHOWN_WITHIN_MS)
+    (x0, x1), _ = view.viewRange()
+    assert x1 - x0 == pytest.approx(width) and x0 <= at.timestamp() <= x1
