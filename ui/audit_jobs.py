@@ -125,7 +125,7 @@ class AuditJobs(QObject):
                           code=services.models.code)
 
         def done(report: Any) -> None:
-            self.session.set_findings(report.findings)
+            self.session.set_findings(report.findings, report.not_checked)
             self.dock.show_verification(report, Path(against_path).name if against_path else "")
             self._status("Integrity: clean" if report.ok
                          else f"Integrity: {len(report.findings)} finding(s)")

@@ -260,7 +260,7 @@ class EventLogPanel(QWidget):
 
     # -- export ----------------------------------------------------------------------------
     def run_export(self) -> None:
-        if self.session.services is None or self._read_filters() is None:
+        if self.session.services is None or self.query is None:
             return
         path, _ = QFileDialog.getSaveFileName(
             self, "Export the matching events", str(Path(self.folder()) / "events.jsonl"),
@@ -269,9 +269,9 @@ class EventLogPanel(QWidget):
             self.export_to(Path(path))
 
     def export_to(self, path: Path) -> None:
-        """Write every event the filters (as typed) match, on the pool with progress and
-        Cancel."""
-        services, query = self.session.services, self._read_filters()
+        """Write every event the search shown matches (not only the rows read), on the pool
+        with progress and Cancel."""
+        services, query = self.session.services, self.query
         if services is None or query is None:
             return
         store = services.store

@@ -40,11 +40,20 @@ class IntegrityLabel(QLabel):
         session.storeClosed.connect(self._on_changed)
 
     def _on_changed(self) -> None:
-        flags, verified = self.session.flags, self.session.verified
+        flags, verified, partly = self.session.flags, self.session.verified, \
+            self.session.not_checked
         n = len(flags)
-        self.setText("" if not verified else
-                     f"✖ {n:,} integrity finding{'s' if n != 1 else ''}" if n else "✔ verified")
-        self.setToolTip("\n".join(f"{f.stream_id} v{f.version}: {f.kind}" if f.version is not None
-                                  else f"{f.stream_id}: {f.kind}" for f in flags.findings[:12])
-                        + ("\n…" if n > 12 else "") if n else "")
+        if not verified:
+            text = tip = ""
+        elif n:
+            text = f"✖ {n:,} integrity finding{'s' if n != 1 else ''}"
+            tip = "\n".join(f"{f.stream_id} v{f.version}: {f.kind}" if f.version is not None
+                            else f"{f.stream_id}: {f.kind}" for f in flags.findings[:12])
+            tip += "\n…" if n > 12 else ""
+        else:
+            text = "✔ verified, partly" if partly else "✔ verified"
+            tip = "No finding in the last verification"
+        tip += "".join(f"\nNot checked: {what}" for what in partly) if verified else ""
+        self.setText(text)
+        self.setToolTip(tip)
         set_verdict(self, ("bad" if n else "ok") if verified else None)

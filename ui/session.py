@@ -30,6 +30,8 @@ class Session(QObject):
         """Whether a verification ran since the store was opened."""
         self.read_model_mismatches = 0
         """Fields the last audit of the read models found different from the history."""
+        self.not_checked: tuple[str, ...] = ()
+        """What the last verification could not check on this source (one sentence each)."""
 
     @property
     def is_open(self) -> bool:
@@ -51,7 +53,7 @@ class Session(QObject):
         self.services.close()
         self.services = None
         flagged, self.flags, self.verified = bool(self.flags), FlaggedEvents(), False
-        self.read_model_mismatches = 0
+        self.read_model_mismatches, self.not_checked = 0, ()
         self.storeClosed.emit()
         if flagged:
             self.integrityChanged.emit()
@@ -80,10 +82,13 @@ class Session(QObject):
             self.stream_info = info
             self.streamExtended.emit(self.stream_id, info.version)
 
-    def set_findings(self, findings: list[VerificationFinding]) -> None:
-        """A verification's findings: the events they name are marked wherever shown."""
+    def set_findings(self, findings: list[VerificationFinding],
+                     not_checked: tuple[str, ...] = ()) -> None:
+        """A verification's findings (and what it could not check on this source): the events
+        they name are marked wherever shown."""
         self.flags = FlaggedEvents(findings)
         self.verified = True
+        self.not_checked = not_checked
         self.integrityChanged.emit()
 
     def set_read_model_audit(self, mismatches: int) -> None:

@@ -100,3 +100,19 @@ def test_a_failed_read_model_audit_is_said_in_the_status_bar(  # type: ignore[no
     _run(qtbot, opened, "audit")
     assert opened.lag_label.text() == "✖ read models: 1 field differs from the history"
     assert opened.lag_label.property("verdict") == "bad"
+
+
+def test_a_check_against_a_seal_marks_the_changed_event(  # type: ignore[no-untyped-def]
+        qtbot, opened: MainWindow, demo_path: str, tmp_path) -> None:
+    witness, seal = opened.witness, tmp_path / "seal.json"
+    with qtbot.waitSignal(witness.finished, timeout=30_000):
+        witness.seal_to(seal)
+    order = opened.session.services.queries.orders()[2].order_id
+    pos = tamper(demo_path, order, 2)
+    with qtbot.waitSignal(witness.finished, timeout=30_000):
+        witness.verify_against(seal)
+    assert pos in opened.timeline.flagged_positions
+    assert opened.integrity_label.text().startswith("✖")
+    opened.session.select_stream(order)
+    events = opened.events.model
+    assert background(events, 1) == FLAGGED_BACKGROUND
