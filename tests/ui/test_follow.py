@@ -46,6 +46,10 @@ def test_events_another_process_appends_show_up_keeping_selection_and_zoom(  # t
     zoom = (first + (last - first) * 0.2, first + (last - first) * 0.6)
     view.setXRange(*zoom, padding=0)
     events_before = opened.timeline.point_count()
+    with qtbot.waitSignal(opened.event_log.model.pageLoaded, timeout=5000):
+        opened.event_log_dock.show()
+    log = opened.event_log.model
+    assert log.complete and log.rowCount() == events_before
 
     new = esaudit(demo_path, "order", "create", "--customer", "Live Writer")
     written = time.perf_counter()
@@ -60,6 +64,8 @@ def test_events_another_process_appends_show_up_keeping_selection_and_zoom(  # t
     (x0, x1), _ = view.viewRange()
     assert (x0, x1) == zoom  # the zoom stays
     assert f"{events_before + 1:,} events" in opened.counts_label.text()
+    qtbot.waitUntil(lambda: log.rowCount() == events_before + 1, timeout=SHOWN_WITHIN_MS)
+    assert log.row_at(events_before).stream_id == new  # All events follows its tail too
 
     # The selected stream grows: its new event is a row, the selected row stays.
     opened.session.select_stream(new)
