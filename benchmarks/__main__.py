@@ -305,14 +305,16 @@ def bench_snapshot_replay(n: int, runs: int, folder: Path) -> tuple[float, float
     return paired_medians(runs, lambda: timed(True), lambda: timed(False))
 
 
-def bench_app(source: Path, folder: Path) -> dict[str, float]:
+def bench_app(source: Path, folder: Path, idle_s: float = 30.0) -> dict[str, float]:
     """The app on the imported history (n events, n/10 streams), read models caught up, in a
-    process of its own: see benchmarks/app.py."""
+    process of its own: see benchmarks/app.py. ``idle_s``: how long it follows the idle store
+    (its CPU time over that is the idle cost of live follow)."""
     path = folder / "app.db"
     with open_store(path, synchronous="NORMAL") as st:
         import_history(st, source)
     bootstrap(path).close()  # read models caught up, as in a store that is in use
-    out = subprocess.run([sys.executable, "-m", "benchmarks.app", str(path)], check=True,
+    out = subprocess.run([sys.executable, "-m", "benchmarks.app", str(path), str(idle_s)],
+                         check=True,
                          capture_output=True, text=True, cwd=ROOT).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -387,6 +389,9 @@ def main() -> None:
                   f"{app['keystroke_median_ms']:>8.1f} ms ({app['keystroke_max_ms']:.0f})")
             print(f"{'app: resident memory with that store open':<52} "
                   f"{app['rss_mb']:>10.0f} MB (peak {app['peak_rss_mb']:.0f})")
+            print(f"{'app: following the idle store, CPU over 30 s':<52} "
+                  f"{app['follow_idle_cpu_pct']:>12.2f} % {'-':>14} {'-':>7}"
+                  "  target <= 5% of one core")
         if "witness" in only:
             from .witness import print_witness
             witness_path = folder / "witness.db"

@@ -25,7 +25,7 @@ def _rss_mb() -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def measure(store: str) -> dict[str, float | str]:
+def measure(store: str, idle_s: float = 30.0) -> dict[str, float | str]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSettings, QTimer
 
@@ -78,13 +78,24 @@ def measure(store: str) -> dict[str, float | str]:
     matched = panel.count.text()  # what the last keystroke filtered: proof the work ran
     rss, peak = _rss_mb()
     events = timeline.point_count()
+
+    # Following an idle store: the real event loop for idle_s, the check every second on the
+    # pool. process_time() counts every thread of the process (the pool's included).
+    assert window.follow.following, "View > Follow new events is on by default"
+    polls = window.follow.polls
+    QTimer.singleShot(int(idle_s * 1000), app.quit)
+    cpu = time.process_time()
+    app.exec()
+    idle_cpu = (time.process_time() - cpu) / idle_s * 100
+    polls = window.follow.polls - polls
     window.close()
     return {"open_s": opened, "frame_median_ms": statistics.median(frames) * 1000,
             "frame_max_ms": max(frames) * 1000,
             "keystroke_median_ms": statistics.median(keystrokes) * 1000,
             "keystroke_max_ms": max(keystrokes) * 1000, "rss_mb": rss, "peak_rss_mb": peak,
-            "events": events, "last_filter_count": matched}
+            "events": events, "last_filter_count": matched,
+            "follow_idle_cpu_pct": idle_cpu, "follow_polls": polls}
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(sys.argv[1])))
+    print(json.dumps(measure(sys.argv[1], *(float(a) for a in sys.argv[2:3]))))

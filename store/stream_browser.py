@@ -1,9 +1,11 @@
 """The stream browser's pages: the stream list filtered, sorted and counted in the database.
 
 A browser over 100k streams reads only the page on screen, counts a stream's row instead of
-reading up to it, and searches words in id and type. A store with read models may join one of
-them (``Annotation``, the application's order summary) so its status and label columns are
-shown, sorted and searched too; the read model is the application's table, the SQL is here.
+reading up to it, and searches words in id and type. A word holding ``*`` or ``?`` is a glob
+over the whole stream id instead (``ord-0*``; any case, as the words are). A store with read
+models may join one of them (``Annotation``, the application's order summary) so its status
+and label columns are shown, sorted and searched too; the read model is the application's
+table, the SQL is here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import Column, Select, and_, func, null, or_, select
 
 from . import schema as s
 from .connections import Connections
+from .search_sql import like_pattern
 
 SortKey = Literal["stream_id", "stream_type", "version", "status", "last_at"]
 
@@ -39,6 +42,11 @@ class StreamPageRow(NamedTuple):
     first_at_us: int
     last_at_us: int
     head_hash: str
+
+
+def is_glob(word: str) -> bool:
+    """Whether a word of the filter is a stream-id glob (it holds ``*`` or ``?``)."""
+    return "*" in word or "?" in word
 
 
 _SORT_COLUMNS = {"stream_id": s.streams.c.stream_id, "stream_type": s.streams.c.stream_type,
@@ -69,12 +77,16 @@ class StreamBrowser:
         clauses = [st.stream_type == stream_type] if stream_type else []
         sqlite = self._c.backend.name == "sqlite"
 
-        def like(column: Any, pattern: str) -> Any:
+        def like(column: Any, pattern: str, escape: str | None = None) -> Any:
             # SQLite's LIKE already ignores ASCII case, and its lower() folds nothing more:
             # wrapping every column in lower() triples the cost of a 100k-stream scan.
-            return column.like(pattern) if sqlite else column.ilike(pattern)
+            return column.like(pattern, escape=escape) if sqlite else \
+                column.ilike(pattern, escape=escape)
 
         for word in (text or "").split():
+            if is_glob(word):
+                clauses.append(like(st.stream_id, like_pattern(word), "\\"))
+                continue
             pattern = f"%{word}%"
             found = [like(st.stream_id, pattern), like(st.stream_type, pattern)]
             if annotation is not None:

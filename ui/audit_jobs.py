@@ -127,6 +127,7 @@ class AuditJobs(QObject):
                           code=services.models.code)
 
         def done(report: Any) -> None:
+            self.session.set_findings(report.findings, report.not_checked)
             self.dock.show_verification(report, Path(against_path).name if against_path else "")
             self._status("Integrity: clean" if report.ok
                          else f"Integrity: {len(report.findings)} finding(s)")
@@ -150,6 +151,7 @@ class AuditJobs(QObject):
             return audit_projections(services.comparer, progress=progress, cancelled=cancelled)
 
         def done(audit: Any) -> None:
+            self.session.set_read_model_audit(len(audit.mismatches))
             self.dock.show_audit(audit)
             self._status("Read models match history" if audit.ok
                          else f"Read models: {len(audit.mismatches)} mismatching field(s)")

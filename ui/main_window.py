@@ -29,7 +29,10 @@ from .audit_dock import AuditDock
 from .audit_jobs import AuditJobs
 from .compare_panel import ComparePanel
 from .empty_page import empty_page
+from .event_log import EventLogDock, EventLogPanel
 from .event_panel import EventPanel
+from .follow import LiveFollow
+from .integrity_status import IntegrityLabel, read_models_failed, read_models_text, set_verdict
 from .model_actions import ModelActions
 from .order_actions import OrderActions
 from .replay_panel import ReplayPanel
@@ -104,6 +107,18 @@ class MainWindow(QMainWindow):
         self.witness = WitnessJobs(self.session, self, self.audit_dock, self._work_folder)
         self.jobs.verify_seal = self.witness.verify_against
         self.model_actions = ModelActions(self.session, self, self.settings)
+        # The global log, live follow, integrity marks (issue 23).
+        self.event_log = EventLogPanel(self.session, self.timeline.event_types, self._work_folder)
+        self.event_log_dock = EventLogDock(self.event_log, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.event_log_dock)
+        self.tabifyDockWidget(self.audit_dock, self.event_log_dock)
+        self.event_log_dock.hide()
+        self.event_log.eventActivated.connect(self.show_finding)
+        self.follow = LiveFollow(self.session, self, self.settings)
+        self.session.streamExtended.connect(self.events.model.extend)
+        self.integrity_label = IntegrityLabel(self.session)
+        self.session.integrityChanged.connect(
+            lambda: (self.events.model.set_flags(self.session.flags), self._update_counts()))
         self._build_menus()
         self._build_status_bar()
 
@@ -148,6 +163,8 @@ class MainWindow(QMainWindow):
         view = self.view_menu = bar.addMenu("&View")
         view.addAction(self._action("&Reload", self.reload, QKeySequence.StandardKey.Refresh,
                                     "Re-read the store", "actionReload"))
+        view.addAction(self.follow.action)
+        view.addAction(self.event_log_dock.all_events_action())
         view.addAction(self._action("Find stream", self.streams.filter.setFocus,
                                     QKeySequence.StandardKey.Find, "Focus the stream filter"))
         view.addAction(self._action("Replay tab", lambda: self.tabs.setCurrentIndex(0),
@@ -209,6 +226,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         bar.addWidget(self.store_label, 1)
         bar.addPermanentWidget(self.badge)
+        bar.addPermanentWidget(self.integrity_label)
         bar.addPermanentWidget(self.counts_label)
         bar.addPermanentWidget(self.lag_label)
         self.close_action.setEnabled(False)
@@ -287,7 +305,8 @@ class MainWindow(QMainWindow):
             self.lag_label.setText("no read models")
             return
         lag = max((s.lag for s in services.projector.status()), default=0)
-        self.lag_label.setText(f"read models {'up to date' if lag == 0 else f'{lag:,} behind'}")
+        self.lag_label.setText(read_models_text(lag, self.session))
+        set_verdict(self.lag_label, "bad" if read_models_failed(self.session) else None)
 
     def _on_history_changed(self) -> None:
         services = self.session.services

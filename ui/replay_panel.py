@@ -102,6 +102,7 @@ class ReplayPanel(QWidget):
         self.spin.valueChanged.connect(self.slider.setValue)
         self.slider.valueChanged.connect(self._on_version_changed)
         session.streamSelected.connect(self._on_stream_selected)
+        session.integrityChanged.connect(lambda: self._on_version_changed(self.slider.value()))
         self._set_enabled(False)
         self.last_ms = 0.0
         self._request = 0  # the newest replay asked for; older answers are dropped
@@ -212,6 +213,8 @@ class ReplayPanel(QWidget):
                               "not exist yet")
             return
         caveat = f"\nNote: {result.caveat}" if result.caveat else ""
+        flagged = self.session.flags.replay_note(result.stream_id, result.version)
+        caveat += f"\n✖ {flagged}" if flagged else ""
         self.info.setText(f"{result.stream_type} {result.stream_id} at version "
                           f"{result.version} of {head}{origin}  ·  model "
                           f"{model_label(result.model)}  ·  {self.last_ms:.1f} ms{caveat}")

@@ -51,7 +51,8 @@ class StreamPanel(QWidget):
         self.model = StreamTableModel(self)
         self.filter = stream_filter_box(self, "streamFilter",
                                         "Filter by id, customer, type or status  (Ctrl+F)",
-                                        "Words must all match: e.g. 'grace paid' or 'ord-3f'",
+                                        "Words must all match: e.g. 'grace paid' or 'ord-3f'; "
+                                        "* and ? match a whole stream id: 'ord-0*'",
                                         self._apply_filter)
         self.table = stream_table_view(self.model, "streamTable")
         self.table.setToolTip("Every stream in the store; click one to inspect and replay it")
@@ -69,6 +70,7 @@ class StreamPanel(QWidget):
         session.storeClosed.connect(lambda: self.model.set_queries(None))
         session.historyChanged.connect(self._on_history_changed)
         session.streamSelected.connect(self._on_stream_selected)
+        session.integrityChanged.connect(lambda: self.model.set_flags(session.flags))
 
     def _on_store_opened(self) -> None:
         assert self.session.services is not None
@@ -87,9 +89,15 @@ class StreamPanel(QWidget):
                            + (" match" if self.filter.text() else ""))
 
     def _on_history_changed(self) -> None:
+        """The store grew: the list is read again where the user left it (scrolled there,
+        that stream selected), not scrolled back to the selection."""
+        bar = self.table.verticalScrollBar()
+        top = bar.value()
         self.model.reload()
         self._update_count()
         self._on_stream_selected(self.session.stream_id)
+        self.table.doItemsLayout()  # the scroll range of the new rows, to scroll back in
+        bar.setValue(top)
 
     def _on_selection_changed(self, selected: QItemSelection, _old: QItemSelection) -> None:
         indexes = selected.indexes()

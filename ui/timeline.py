@@ -97,6 +97,13 @@ class TimelinePanel(QWidget):
         self._focus.setZValue(11)
         self._focus.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.focused_position: int | None = None
+        self._flagged = pg.ScatterPlotItem(size=19, symbol="x",
+                                           pen=pg.mkPen("#ffffff", width=1.5),
+                                           brush=pg.mkBrush("#c62828"))
+        self._flagged.setZValue(12)
+        self._flagged.setToolTip("An event that failed verification")
+        self._flagged.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.flagged_positions: list[int] = []
         self.drawn = False
         self.detailed = True  # single marks (True) or the density image (False)
         self._view_timer = QTimer(self, singleShot=True, interval=15)
@@ -105,12 +112,14 @@ class TimelinePanel(QWidget):
             lambda *_: self._view_timer.start())
         session.streamSelected.connect(self._on_stream_selected)
         session.storeClosed.connect(lambda: self.set_data(None))
+        session.integrityChanged.connect(lambda: self.set_flagged(session.flags.positions))
 
     # -- data ------------------------------------------------------------------------------
     def set_data(self, data: TimelineData | None) -> None:
         """Show a (new or extended) history; the view stays where it was if it had data, and
-        if it showed the newest event it widens to the new newest (events just written by a
-        command come into view, as a log viewer follows its tail)."""
+        if it showed the newest event it slides at the same zoom to the new newest (events
+        just written come into view, as a log viewer follows its tail), or widens to it when
+        that lies more than a view's width beyond."""
         had_data = self._data is not None and len(self._data) > 0
         (x0, x1), _ = self.plot.getPlotItem().getViewBox().viewRange()
         following = had_data and x0 <= self._sorted_times[-1] <= x1
@@ -125,8 +134,12 @@ class TimelinePanel(QWidget):
         if not had_data:
             self.fit()
         elif following and len(self._sorted_times) and self._sorted_times[-1] > x1:
-            newest = float(self._sorted_times[-1])
-            self.plot.setXRange(x0, newest + (newest - x0) * 0.03, padding=0)
+            newest, width = float(self._sorted_times[-1]), x1 - x0
+            right = newest + width * 0.03
+            if right - x1 <= width:  # slide at the same zoom (live follow, a command)
+                self.plot.setXRange(right - width, right, padding=0)
+            else:  # far beyond the view: widen, so what was in view stays
+                self.plot.setXRange(x0, newest + (newest - x0) * 0.03, padding=0)
             self.update_view()  # now, not after the pan/zoom debounce: the data just changed
 
     @property
@@ -136,6 +149,10 @@ class TimelinePanel(QWidget):
     def point_count(self) -> int:
         """Events on the timeline (drawn as marks or inside the density image)."""
         return 0 if self._data is None else len(self._data)
+
+    def event_types(self) -> list[str]:
+        """The event types of the history drawn, sorted."""
+        return sorted(self._data.event_types) if self._data is not None else []
 
     def marks_shown(self) -> int:
         return sum(len(item.data) for item in self._items)
@@ -149,7 +166,7 @@ class TimelinePanel(QWidget):
             plot.removeItem(item)
         self._items = []
         self.legend.clear()
-        for item in (self._highlight, self._focus, self.cursor, self._density):
+        for item in (self._highlight, self._focus, self._flagged, self.cursor, self._density):
             plot.removeItem(item)
         self._lane_names = []
         data = self._data
@@ -175,11 +192,13 @@ class TimelinePanel(QWidget):
             self._items.append(item)
         plot.addItem(self._highlight)
         plot.addItem(self._focus)
+        plot.addItem(self._flagged)
         plot.addItem(self.cursor)
         axis = plot.getAxis("left")
         axis.setTicks([[(i, name) for i, name in enumerate(self._lane_names)]])
         self._summary = (f"{len(data):,} events in {data.stream_count:,} streams, "
                          f"lanes by {'event' if by_event else 'stream'} type")
+        self._show_flagged()  # before update_view: its caption counts them
         self.update_view()
         self._on_stream_selected(self.session.stream_id)
         self._show_focus()
@@ -196,9 +215,12 @@ class TimelinePanel(QWidget):
         visible = self._by_time[lo:hi]
         self.detailed = len(visible) <= DETAIL_LIMIT
         self._draw_highlight()
-        self.caption.setText(self._summary if self.detailed else
-                             f"{self._summary} · {len(visible):,} in view, drawn as density: "
-                             "zoom in (wheel) for single events")
+        flagged = len(self._flagged.data)
+        bad = (f" · ✖ {flagged:,} event{'s' if flagged != 1 else ''} failed verification"
+               if flagged else "")
+        self.caption.setText(f"{self._summary}{bad}" if self.detailed else
+                             f"{self._summary}{bad} · {len(visible):,} in view, drawn as "
+                             "density: zoom in (wheel) for single events")
         if self.detailed:
             self._density.hide()
             types = data.event_type_codes[visible]
@@ -304,6 +326,21 @@ class TimelinePanel(QWidget):
     def _show_focus(self) -> None:
         xy = None if self.focused_position is None else self.point_xy(self.focused_position)
         self._focus.setData(x=[xy[0]] if xy else [], y=[xy[1]] if xy else [])
+
+    def set_flagged(self, positions: list[int]) -> None:
+        """Mark the events a verification flagged with a red cross (always drawn, at any
+        zoom: there are few)."""
+        self.flagged_positions = list(positions)
+        self._show_flagged()
+        self.update_view()  # the caption counts them
+
+    def _show_flagged(self) -> None:
+        points = [xy for xy in map(self.point_xy, self.flagged_positions) if xy is not None]
+        self._flagged.setData(x=[p[0] for p in points], y=[p[1] for p in points])
+
+    def flagged_count(self) -> int:
+        """Red crosses drawn (the flagged events the timeline holds)."""
+        return len(self._flagged.data)
 
     def highlighted_count(self) -> int:
         """Rings drawn: the selected stream's events in view (every k-th beyond DETAIL_LIMIT)."""

@@ -146,6 +146,7 @@ class WitnessJobs(QObject):
 
         def done(result: Any) -> None:
             check = result.seal
+            self.session.set_findings(result.report.findings, result.report.not_checked)
             signer = f"signed by {check.signer}" if check.signer else "unsigned"
             self.dock.show_verification(
                 result.report, path.name,

@@ -19,9 +19,11 @@ from store import Source
 from store.bulk import ImportCancelled, ImportSummary
 from store.exporters import RawRow, write_csv, write_jsonl
 from store.importers import HistoryReader, detect_format, foreign_kind, open_reader
+from store.search import EventSearch
 from store.sources.importing import FOREIGN_FORMATS, SourceReader
 from store.writable import WritableStore
 
+from .investigate.search import search
 from .jobs import Cancelled, Progress
 
 EXPORT_FORMATS = {".jsonl": write_jsonl, ".ndjson": write_jsonl, ".csv": write_csv}
@@ -96,24 +98,61 @@ def export_selection(store: Source, path: Path, selection: Selection | None = No
                      progress: Progress | None = None,
                      cancelled: Callable[[], bool] | None = None) -> ExportSummary:
     """Write the selection as JSONL or CSV (from the extension); what was written."""
-    path = Path(path)
+    selection = selection or Selection()
+    return _export(store, Path(path), selection.raw_rows(store, cancelled), progress)
+
+
+def export_search(store: Source, path: Path, query: EventSearch, *,
+                  progress: Progress | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> ExportSummary:
+    """Write the events a search of the global log finds (``investigate.search``), in
+    position order, as JSONL or CSV: the same rows, bytes and provenance as a selection's."""
+    return _export(store, Path(path), search_rows(store, query, cancelled), progress)
+
+
+def search_rows(store: Source, query: EventSearch,
+                cancelled: Callable[[], bool] | None = None, page: int = 1000,
+                ) -> Iterator[RawRow]:
+    """The raw rows of the events a search finds: each page of matches, then the raw rows of
+    its streams within its positions (what the database answers by index), those matched."""
+    after = 0
+    while True:
+        if cancelled is not None and cancelled():
+            raise Cancelled("cancelled: no file was written")
+        found = search(store, query, after_position=after, limit=page)
+        if not found.events:
+            return
+        wanted = {e.position for e in found.events}
+        first, last = found.events[0].position, found.events[-1].position
+        for row in store.iter_raw_events(first - 1, to_position=last,
+                                         stream_ids=sorted({e.stream_id for e in found.events})):
+            if row[0] in wanted:
+                yield row
+        if not found.more:
+            return
+        after = last
+
+
+def _export(store: Source, path: Path, raw: Iterator[RawRow],
+            progress: Progress | None) -> ExportSummary:
     writer = EXPORT_FORMATS.get(path.suffix.lower())
     if writer is None:
         raise ValueError(f"cannot export to {path.name}: use a .jsonl or .csv file name")
     if not path.parent.is_dir():
         raise ValueError(f"folder {path.parent} does not exist")
-    selection = selection or Selection()
     total = store.head_position()
     streams: set[str] = set()
+    reached = [0]  # the position written last: progress through the log, whatever matched
 
     def rows() -> Iterator[RawRow]:
         add = streams.add
-        for row in selection.raw_rows(store, cancelled):
+        for row in raw:
             add(row[1])
+            reached[0] = row[0]
             yield row
 
     with atomic_output(path) as fh:
-        n = writer(rows(), fh, (lambda n: progress(n, total)) if progress else None)
+        n = writer(rows(), fh, (lambda _n: progress(reached[0], total)) if progress else None)
     return ExportSummary(EXPORT_FORMAT_NAMES[path.suffix.lower()], n, len(streams))
 
 

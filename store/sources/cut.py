@@ -2,16 +2,18 @@
 
 A ``Cut`` is the stream list of one refresh; the stream browser's filtering and ordering run
 over it in memory (a foreign store has no esaudit index to ask), the same rules as the native
-browser's SQL: every word of the filter in the id or the type, any case; the sort key, then
-the id ascending.
+browser's SQL: every word of the filter in the id or the type, any case (a word holding ``*``
+or ``?``: a glob over the whole id, any case); the sort key, then the id ascending.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ..stream_browser import SortKey
+from ..search import glob_regex
+from ..stream_browser import SortKey, is_glob
 
 
 class ForeignEvent(NamedTuple):
@@ -63,8 +65,11 @@ class Cut(NamedTuple):
 
     def matching(self, text: str | None, stream_type: str | None) -> list[StreamEntry]:
         """The streams the browser's filter keeps (every word in the id or the type, any
-        case), in id order."""
-        words = [w.lower() for w in (text or "").split()]
+        case; every glob over the whole id, any case), in id order."""
+        given = (text or "").split()
+        words = [w.lower() for w in given if not is_glob(w)]
+        globs = [re.compile(glob_regex(w).pattern, re.DOTALL | re.IGNORECASE)
+                 for w in given if is_glob(w)]
         found = []
         for sid in self.ids:
             entry = self.streams[sid]
@@ -74,6 +79,8 @@ class Cut(NamedTuple):
                 haystack = f"{entry.stream_id}\n{entry.stream_type}".lower()
                 if not all(w in haystack for w in words):
                     continue
+            if globs and not all(g.fullmatch(entry.stream_id) for g in globs):
+                continue
             found.append(entry)
         return found
 

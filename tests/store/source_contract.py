@@ -88,6 +88,7 @@ def check_read_contract(source: Source) -> None:
         found = source.stream_rows(word)
         assert some.stream_id in [r.stream_id for r in found]
         assert source.count_streams(word) == len(found)
+        check_stream_globs(source, [s.stream_id for s in streams], some.stream_id)
         row = source.stream_row_number(some.stream_id, sort="version", descending=True)
         ordered = source.stream_rows(sort="version", descending=True)
         assert row is not None and ordered[row].stream_id == some.stream_id
@@ -106,6 +107,30 @@ def check_read_contract(source: Source) -> None:
     if not caps.writable:
         assert source.read_only
     check_search_contract(source, log)
+
+
+def check_stream_globs(source: Source, ids: list[str], some: str) -> None:
+    """A filter word holding ``*`` or ``?`` is a glob over the whole stream id, any case;
+    LIKE's own wildcards (``%``, ``_``) are ordinary characters in it."""
+    low = some.lower()
+    cases = {some[:3] + "*": [i for i in ids if i.lower().startswith(low[:3])],
+             "*" + some[-2:].upper(): [i for i in ids if i.lower().endswith(low[-2:])],
+             some[:-1] + "?": [i for i in ids if len(i) == len(some)
+                               and i.lower().startswith(low[:-1])],
+             "%*": [i for i in ids if i.startswith("%")],
+             "*_*": [i for i in ids if "_" in i]}
+    for glob, expected in cases.items():
+        found = [r.stream_id for r in source.stream_rows(glob)]
+        assert found == expected, glob
+        assert source.count_streams(glob) == len(found), glob
+        if some in found:
+            row = source.stream_row_number(some, glob)
+            assert row is not None and found[row] == some, glob
+    assert some in cases[some[:3] + "*"] and some in cases[some[:-1] + "?"]
+    word = some[-4:]
+    both = [r.stream_id for r in source.stream_rows(f"{some[:2]}* {word}")]
+    assert both == [i for i in ids if i.lower().startswith(low[:2]) and word.lower() in
+                    f"{i}\n{source.stream(i).stream_type}".lower()]  # type: ignore[union-attr]
 
 
 def check_search_contract(source: Source, log: list[RecordedEvent]) -> None:

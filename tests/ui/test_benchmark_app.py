@@ -13,7 +13,7 @@ def test_the_app_benchmark_measures_a_store_it_opened(tmp_path: Path) -> None:
     events, streams = 2_000, 200
     source = tmp_path / "history.jsonl"
     write_history_jsonl(source, events, streams)
-    figures = bench_app(source, tmp_path)
+    figures = bench_app(source, tmp_path, idle_s=3.0)
     assert figures["events"] == events
     assert figures["open_s"] > 0
     assert 0 < figures["frame_median_ms"] <= figures["frame_max_ms"]
@@ -21,3 +21,4 @@ def test_the_app_benchmark_measures_a_store_it_opened(tmp_path: Path) -> None:
     with_nine = sum("9" in f"ord-{s:06d}" for s in range(streams))
     assert figures["last_filter_count"] == f"{with_nine:,} streams match"
     assert figures["rss_mb"] > 0
+    assert figures["follow_polls"] >= 2 and 0 <= figures["follow_idle_cpu_pct"] < 100

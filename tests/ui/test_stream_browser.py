@@ -71,3 +71,18 @@ def test_a_list_read_before_a_stream_was_written_does_not_select_another_stream(
     assert model.row_of("aaa-new") == -1  # its count says row 0, where the old list has another
     opened.session.historyChanged.emit()
     assert model.row_of("aaa-new") == 0
+
+
+def test_a_glob_in_the_filter_matches_whole_stream_ids(  # type: ignore[no-untyped-def]
+        qtbot, opened: MainWindow) -> None:
+    queries = opened.session.services.queries
+    ids = [r.stream_id for r in queries.stream_rows()]
+    some = next(i for i in ids if i.startswith("ord-"))
+    prefix = some[:6]
+    opened.streams.filter.setText(f"{prefix.upper()}*")
+    expected = [i for i in ids if i.startswith(prefix)]
+    qtbot.waitUntil(lambda: opened.streams.model.rowCount() == len(expected), timeout=3000)
+    shown = [opened.streams.model.stream_at(r).stream_id for r in range(len(expected))]
+    assert shown == expected and len(expected) < len(ids)
+    assert opened.streams.count.text() == \
+        f"{len(expected)} stream{'s' if len(expected) != 1 else ''} match"

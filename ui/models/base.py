@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
 
 Index = QModelIndex | QPersistentModelIndex
+FLAGGED_BACKGROUND = QColor("#fde4e2")
+"""The row of an event (or stream) a verification flagged: red, as the verdict labels."""
+FLAGGED_TEXT = QColor("#9f1d14")
 
 
 class TableModel(QAbstractTableModel):

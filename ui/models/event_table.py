@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QBrush
 
+from esaudit.application.flagged import FlaggedEvents
 from esaudit.application.records import RecordedEvent, Source
 from esaudit.application.timeline import event_version_at
 
-from .base import Index, TableModel
+from ..actions import icon
+from .base import FLAGGED_BACKGROUND, FLAGGED_TEXT, Index, TableModel
 from .pages import PageCache
 
 PAGE = 500
@@ -33,6 +36,27 @@ class EventTableModel(TableModel):
         self._stream_id = ""
         self._first = 1
         self._pages: PageCache[RecordedEvent] = PageCache(self._read_page, PAGE, CACHED_PAGES)
+        self.flagged = FlaggedEvents()
+
+    def set_flags(self, flags: FlaggedEvents) -> None:
+        """Mark the events a verification flagged (red)."""
+        self.flagged = flags
+        if self._total:
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(self._total - 1, len(self.COLUMNS) - 1))
+
+    def extend(self, stream_id: str, version: int) -> None:
+        """The stream grew to ``version`` (another program appended): rows are added at the
+        end, so the selected row and the scroll position stay."""
+        if self._store is None or stream_id != self._stream_id:
+            return
+        total = max(version - self._first + 1, 0)
+        if total <= self._total:
+            return
+        self._pages.forget((self._total - 1) // PAGE if self._total else 0)  # it was short
+        self.beginInsertRows(QModelIndex(), self._total, total - 1)
+        self._total = total
+        self.endInsertRows()
 
     def set_stream(self, store: Source | None, stream_id: str, version: int,
                    first_version: int = 1) -> None:
@@ -80,7 +104,18 @@ class EventTableModel(TableModel):
                     fourth)[index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        flagged = self.flagged.of_event(e.stream_id, e.version, e.position) if self.flagged \
+            else None
+        if role == Qt.ItemDataRole.DecorationRole and flagged is not None and index.column() == 0:
+            return icon("flagged")
+        if role == Qt.ItemDataRole.BackgroundRole and flagged is not None:
+            return QBrush(FLAGGED_BACKGROUND)
+        if role == Qt.ItemDataRole.ForegroundRole and flagged is not None:
+            return QBrush(FLAGGED_TEXT)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"Position {e.position}, hash {e.hash}" if e.hash else \
+            tip = f"Position {e.position}, hash {e.hash}" if e.hash else \
                 f"Position {e.position} (the source keeps no hash)"
+            if flagged is not None:
+                tip = f"✖ Failed verification ({flagged.kind}): {flagged.detail}\n{tip}"
+            return tip
         return None

@@ -22,6 +22,10 @@ class PageCache(Generic[Row]):
     def clear(self) -> None:
         self._pages.clear()
 
+    def forget(self, number: int) -> None:
+        """Read a page again when next asked (rows were added to it)."""
+        self._pages.pop(number, None)
+
     def __len__(self) -> int:
         return len(self._pages)
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush
 
+from esaudit.application.flagged import FlaggedEvents
 from esaudit.application.queries import Queries, SortKey, StreamRow
 
-from .base import Index, TableModel
+from ..actions import icon
+from .base import FLAGGED_BACKGROUND, FLAGGED_TEXT, Index, TableModel
 from .pages import PageCache
 
 StreamIdRole = Qt.ItemDataRole.UserRole + 1
@@ -34,6 +37,14 @@ class StreamTableModel(TableModel):
         self._filter = ""
         self._sort: SortKey = "stream_id"
         self._descending = False
+        self.flagged = FlaggedEvents()
+
+    def set_flags(self, flags: FlaggedEvents) -> None:
+        """Mark the streams a verification found a problem in (red)."""
+        self.flagged = flags
+        if self._total:
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(self._total - 1, len(self.COLUMNS) - 1))
 
     def set_queries(self, queries: Queries | None) -> None:
         self._queries = queries
@@ -84,10 +95,18 @@ class StreamTableModel(TableModel):
             return (row.stream_id, row.stream_type, row.version, row.status or "")[col]
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        flagged = bool(self.flagged) and bool(self.flagged.of_stream(row.stream_id))
+        if role == Qt.ItemDataRole.DecorationRole and flagged and col == 0:
+            return icon("flagged")
+        if role == Qt.ItemDataRole.BackgroundRole and flagged:
+            return QBrush(FLAGGED_BACKGROUND)
+        if role == Qt.ItemDataRole.ForegroundRole and flagged:
+            return QBrush(FLAGGED_TEXT)
         if role == Qt.ItemDataRole.ToolTipRole:
             who = f"\nCustomer: {row.customer}" if row.customer else ""
-            return f"{row.stream_id} ({row.stream_type}), version {row.version}{who}\n" \
-                   f"Last event: {row.last_at:%Y-%m-%d %H:%M:%S} UTC\nHead hash: {row.head_hash}"
+            tip = f"{row.stream_id} ({row.stream_type}), version {row.version}{who}\n" \
+                  f"Last event: {row.last_at:%Y-%m-%d %H:%M:%S} UTC\nHead hash: {row.head_hash}"
+            return f"{self.flagged.stream_note(row.stream_id)}\n{tip}" if flagged else tip
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

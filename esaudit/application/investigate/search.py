@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, cast, get_args
 
 from store import RecordedEvent, Source
@@ -109,6 +109,54 @@ def event_search(where: Sequence[str] = (), *, event_types: Sequence[str] | None
         None if until is None else us_from_instant(until))
 
 
+def split_conditions(text: str) -> list[str]:
+    """A filter bar's conditions, written on one line separated by ``;`` (a ``;`` inside a
+    quoted key or value is part of it)."""
+    parts, start, quoted, i = [], 0, False, 0
+    while i < len(text):
+        ch = text[i]
+        if quoted and ch == "\\":
+            i += 1
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == ";" and not quoted:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def instant_from_text(text: str, what: str) -> datetime | None:
+    """An instant typed in a filter bar (ISO 8601: ``2026-04-01``, ``2026-04-01 12:30``,
+    ``...Z``); one without a zone is UTC; None for blank."""
+    if not text.strip():
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise MalformedCondition(f"{what} {text.strip()!r} is not a date: write 2026-04-01 or "
+                                 "2026-04-01 12:30 (UTC)") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def search_from_text(where: str = "", event_types: str = "", stream_glob: str = "",
+                     since: str = "", until: str = "") -> EventSearch:
+    """A search from a filter bar's text fields: conditions separated by ``;``, event types
+    by commas, a stream glob, ISO instants. MalformedCondition's message is one line naming
+    the field, without the command line's ``--where``."""
+    try:
+        conditions = split_conditions(where)
+        types = [t.strip() for t in event_types.split(",") if t.strip()]
+        first, last = instant_from_text(since, "From"), instant_from_text(until, "To")
+        if first is not None and last is not None and first > last:
+            raise MalformedCondition(f"From {since.strip()} comes after To {until.strip()}")
+        return event_search(conditions, event_types=types or None,
+                            stream_glob=stream_glob.strip() or None, since=first, until=last)
+    except MalformedCondition as e:
+        raise MalformedCondition(str(e).removeprefix("--where ")) from None
+
+
 @dataclass(frozen=True, slots=True)
 class SearchPage:
     """One page of matching events, in position order; ``more`` when others follow (ask
@@ -127,3 +175,13 @@ def search(store: Source, query: EventSearch, *, after_position: int = 0,
     """Up to ``limit`` matching events after a position."""
     found = store.search_events(query, after_position=after_position, limit=limit + 1)
     return SearchPage(tuple(found[:limit]), len(found) > limit)
+
+
+def first_match_from(store: Source, query: EventSearch, instant: datetime,
+                     ) -> RecordedEvent | None:
+    """The first event in position order that matches and was recorded at or after an
+    instant (where "jump to a date" lands), or None."""
+    at = us_from_instant(instant)
+    since = at if query.since_us is None else max(at, query.since_us)
+    found = search(store, replace(query, since_us=since), limit=1)
+    return found.events[0] if found.events else None

@@ -60,6 +60,16 @@ class Follower:
         return [e for e in fresh if kinds is None or e.type in kinds]
 
 
+def history_mark(store: Source) -> tuple[int, int]:
+    """What moves when another program commits, after a refresh: (head position, event
+    count where positions may commit out of order, else 0). One small query on an idle store
+    (a foreign source keeps its cut when it sees nothing new), so a window may ask every
+    second."""
+    store.refresh()
+    head = store.head_position()
+    return head, 0 if store.capabilities.ordered else store.counts()[0]
+
+
 def follow(store: Source, *, event_types: Sequence[str] | None = None,
            after_position: int | None = None, poll_s: float = POLL_S,
            stopped: Callable[[], bool] = lambda: False,
