@@ -37,6 +37,9 @@ ACTIONS: list[tuple[str, str, str, str]] = [
 ]
 
 
+BUILTIN_ORDER = f"builtin:{ORDER}"
+
+
 class PartlyWritten(DomainError):
     """A refusal after some of a dialog's commands were written (each command is atomic; a
     dialog that sends several is not), so the user is told what is in the store."""
@@ -76,6 +79,8 @@ class OrderActions(QObject):
         services, info = self.session.services, self.session.stream_info
         if services is None or info is None or info.stream_type != ORDER:
             return None
+        if services.models.choose(info.stream_id, info.stream_type).name != BUILTIN_ORDER:
+            return None  # an Order another system wrote: the shop's commands are not its own
         # The replayer, not the handler: it shares the states a long replay remembered with
         # the replay panel, which asks for the same stream at the same moment.
         replayer = services.replayer
@@ -103,6 +108,15 @@ class OrderActions(QObject):
         reason = services.read_only_reason if services is not None else ""
         for action in (self.new_order, *self.actions.values()):
             action.setToolTip(f"Not available: {reason}" if reason else action.statusTip())
+        info = self.session.stream_info
+        if services is not None and not reason and info is not None \
+                and info.stream_type == ORDER \
+                and services.models.choose(info.stream_id, info.stream_type).name \
+                != BUILTIN_ORDER:
+            for action in self.actions.values():
+                action.setToolTip(f"Not available: {info.stream_id} was not written by "
+                                  "esaudit's commands (imported), which append only to "
+                                  "orders they created")
         state = self._state() if writable else None
         allowed = order.available_actions(state) if state else frozenset()
         for key, action in self.actions.items():

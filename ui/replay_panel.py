@@ -102,6 +102,7 @@ class ReplayPanel(QWidget):
         self.spin.valueChanged.connect(self.slider.setValue)
         self.slider.valueChanged.connect(self._on_version_changed)
         session.streamSelected.connect(self._on_stream_selected)
+        session.streamExtended.connect(self._on_stream_extended)
         session.integrityChanged.connect(lambda: self._on_version_changed(self.slider.value()))
         self._set_enabled(False)
         self.last_ms = 0.0
@@ -134,6 +135,22 @@ class ReplayPanel(QWidget):
         self.at_edit.setMinimumDateTime(_qt_time(info.first_at).addSecs(-1))
         self.at_edit.setSpecialValueText(BEFORE_FIRST)
         self._on_version_changed(info.version)
+
+    def _on_stream_extended(self, stream_id: str, version: int) -> None:
+        """The selected stream grew (live follow): the slider reaches the new head, and a
+        replay shown at the head follows it; one at an earlier version stays there."""
+        if stream_id != self.session.stream_id:
+            return
+        at_head = self.slider.value() == self.slider.maximum()
+        for w in (self.slider, self.spin):
+            w.blockSignals(True)
+            w.setMaximum(version)
+            w.blockSignals(False)
+        self.slider.setTickInterval(max(1, version // 20))
+        if at_head:
+            self.slider.setValue(version)  # replays through valueChanged
+        else:
+            self._on_version_changed(self.slider.value())  # "of N" with the new head
 
     def _on_version_changed(self, version: int) -> None:
         """Replay at once when the fold is short (snapshots, remembered states); a long one

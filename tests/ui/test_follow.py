@@ -76,6 +76,15 @@ def test_events_another_process_appends_show_up_keeping_selection_and_zoom(  # t
     assert [r.row() for r in opened.events.table.selectionModel().selectedRows()] == [0]
     assert opened.session.stream_info.version == 2
     assert listed_s < SHOWN_WITHIN_MS / 1000
+    # The replay shown at the head follows it; one at an earlier version stays there.
+    replay = opened.replay
+    qtbot.waitUntil(lambda: "at version 2 of 2" in replay.info.text(), timeout=SHOWN_WITHIN_MS)
+    assert replay.slider.maximum() == 2
+    replay.slider.setValue(1)
+    esaudit(demo_path, "order", "add-line", new, "--sku", "SKU-1001", "--qty", "1")
+    qtbot.waitUntil(lambda: replay.slider.maximum() == 3, timeout=SHOWN_WITHIN_MS)
+    assert replay.slider.value() == 1
+    qtbot.waitUntil(lambda: "at version 1 of 3" in replay.info.text(), timeout=SHOWN_WITHIN_MS)
 
 
 def test_with_follow_off_nothing_is_read_until_it_is_on_again(  # type: ignore[no-untyped-def]

@@ -106,3 +106,29 @@ def test_check_rules_lists_the_violation_and_shows_its_event(
     assert window.session.stream_id == "acct-1"
     events = window.session.services.store.read_stream("acct-1", 6, 6)  # type: ignore[union-attr]
     assert selected.args == [events[0].position]
+
+
+def test_an_imported_order_offers_no_shop_commands(
+        qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rows = [("OrderCreated", {"order_id": "o-1", "customer": "Ivy", "currency": "EUR"}),
+            ("LineAdded", {"sku": "A", "qty": 1, "unit_price_cents": 500}),
+            ("OrderPlaced", {})]
+    lines = [json.dumps({"stream_id": "o-1", "stream_type": "Order", "version": v, "type": t,
+                         "recorded_at": f"2026-02-0{v}T10:00:00Z", "payload": p,
+                         "metadata": {}}) for v, (t, p) in enumerate(rows, 1)]
+    history = tmp_path / "orders.jsonl"
+    history.write_text("\n".join(lines) + "\n", "utf-8")
+    path = str(tmp_path / "shop.db")
+    svc = bootstrap(path)
+    try:
+        import_history(svc.writing("import").store, history)
+    finally:
+        svc.close()
+    with qtbot.waitSignal(window.loaded, timeout=20_000):
+        window.open_target(path)
+    window.session.select_stream("o-1")
+    qtbot.waitUntil(lambda: "at version 3 of 3" in window.replay.info.text(), timeout=10_000)
+    assert "model none" in window.replay.info.text()
+    actions = window.orders.actions
+    assert not any(a.isEnabled() for a in actions.values())
+    assert "was not written by esaudit's commands" in actions["pay"].toolTip()
