@@ -12,26 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+from .foreign import BANK
+
 ROOT = Path(__file__).resolve().parent.parent
-
-BANK = """
-from decimal import Decimal
-from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate, event
-
-class BankAccount(Aggregate):
-    @event("Opened")
-    def __init__(self, owner: str) -> None:
-        self.owner = owner
-        self.balance = Decimal("0")
-
-    @event("Deposited")
-    def deposit(self, amount: Decimal) -> None:
-        self.balance += amount
-
-class BankAccounts(Application):
-    pass
-"""
 
 WRITE = """
 import sys

@@ -18,8 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-WRITER = """
-import sys
+BANK = """
 from decimal import Decimal
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
@@ -35,7 +34,12 @@ class BankAccount(Aggregate):
         self.balance += amount
 
 class BankAccounts(Application):
-    pass
+    \"\"\"The library's Application with its defaults: what a user's own would be.\"\"\"
+"""
+"""The benchmarks' domain, written as a user of the eventsourcing library writes one."""
+
+WRITER = BANK + """
+import sys
 
 app = BankAccounts(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
                         "SQLITE_DBNAME": sys.argv[1]})

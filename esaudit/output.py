@@ -33,12 +33,6 @@ def print_json(value: Any, out: TextIO | None = None) -> None:
     out.write(json.dumps(value, indent=2, ensure_ascii=False, default=json_default) + "\n")
 
 
-def counted(n: int, noun: str, plural: str | None = None, *, grouped: bool = True) -> str:
-    """``1 stream``, ``2 streams``, ``2,114 events`` (``grouped``: thousands separated)."""
-    word = noun if n == 1 else (plural or f"{noun}s")
-    return f"{n:,} {word}" if grouped else f"{n} {word}"
-
-
 def plain(value: Any, none: str = "-") -> str:
     """A value as one line of text for tables and reports: objects and lists as JSON."""
     if value is None:

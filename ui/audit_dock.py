@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from esaudit.application.audit import ProjectionAudit, ProjectionMismatch
 from esaudit.application.rule_check import RuleCheck
 from esaudit.application.verify import VerificationReport
+from esaudit.wording import counted
 
 from .models.audit_tables import FindingsTableModel, MismatchTableModel, ViolationTableModel
 from .tables import row_table
@@ -132,13 +133,13 @@ class AuditDock(QDockWidget):
 
     def show_rules(self, check: RuleCheck) -> None:
         self.violations.set_rows(list(check.violations))
-        scope = (f"{check.events_checked:,} events of {check.streams_checked:,} "
-                 f"stream{'' if check.streams_checked == 1 else 's'}")
+        scope = f"{counted(check.events_checked, 'event')} of " \
+                f"{counted(check.streams_checked, 'stream')}"
         if check.ok:
             text = f"✔ No rule violated: {scope} checked against their models."
         else:
-            text = (f"✖ {len(check.violations):,} rule violation(s) in {scope}. Double-click "
-                    "one to show its event.")
+            text = (f"✖ {counted(len(check.violations), 'rule violation')} in {scope}. "
+                    "Double-click one to show its event.")
         text += "".join(f"\nNot checked: {n.sentence}" for n in check.not_checked)
         self.rules_summary.setText(text)
         self.rules_summary.setProperty("verdict", "ok" if check.ok else "bad")

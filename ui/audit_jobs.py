@@ -21,8 +21,8 @@ from esaudit.application.rule_check import check_rules
 from esaudit.application.transfer import Selection, export_history, import_history
 from esaudit.application.verify import verify
 from esaudit.application.witness import seal_file
-from esaudit.output import counted
 from esaudit.reporting.writers import check_report_path, write_report
+from esaudit.wording import counted
 
 from .actions import make_action
 from .audit_dock import AuditDock

@@ -76,8 +76,9 @@ class EventChangesView(QWidget):
         stream_id, version = event.stream_id, event.version
         self._shown = (stream_id, version)
         replayer = services.replayer
-        choice = replayer.models.choose(stream_id, event.stream_type)
-        if choice.code is None and replayer.events_to_fold(stream_id, version) <= QUICK_FOLD:
+        choice = replayer.models.choose_now(stream_id, event.stream_type)
+        quick = choice is not None and choice.code is None
+        if quick and replayer.events_to_fold(stream_id, version) <= QUICK_FOLD:
             self.jobs.cancel()
             try:
                 self._show(changes_of_event(replayer, stream_id, version))

@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         self.witness = WitnessJobs(self.session, self, self.audit_dock, self._work_folder)
         self.jobs.verify_seal = self.witness.verify_against
         self.model_actions = ModelActions(self.session, self, self.settings)
-        # The global log, live follow, integrity marks (issue 23).
+        # The global log, live follow, integrity marks.
         self.event_log = EventLogPanel(self.session, self.timeline.event_types, self._work_folder)
         self.event_log_dock = EventLogDock(self.event_log, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.event_log_dock)

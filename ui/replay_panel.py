@@ -246,8 +246,9 @@ class ReplayPanel(QWidget):
             self._blames.cancel()  # before the first event: no field, nothing to blame
             return
         replayer = services.replayer
-        choice = replayer.models.choose(stream_id, info.stream_type)
-        if choice.code is None and version - info.first_version + 1 <= QUICK_BLAME:
+        choice = replayer.models.choose_now(stream_id, info.stream_type)
+        quick = choice is not None and choice.code is None
+        if quick and version - info.first_version + 1 <= QUICK_BLAME:
             self._blames.cancel()
             try:
                 self._show_blame(blame(replayer, stream_id, version))

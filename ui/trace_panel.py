@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from esaudit.application.investigate.events import EventRef
 from esaudit.application.investigate.trace import Trace, trace
 from esaudit.application.records import RecordedEvent, Source
+from esaudit.wording import counted
 
 from .labels import side_label
 from .latest import LatestJob
@@ -122,8 +123,8 @@ class TracePanel(QWidget):
         self._set_empty(False)
         streams = len({x.stream_id for x in found.events})
         self.correlation_title.setText(
-            f"<b>Correlation</b> {found.correlation_id}: {_count(len(found.events), 'event')} "
-            f"in {_count(streams, 'stream')}")
+            f"<b>Correlation</b> {found.correlation_id}: {counted(len(found.events), 'event')} "
+            f"in {counted(streams, 'stream')}")
         self.correlation_title.setToolTip(f"correlation id {found.correlation_id}")
         self.model.set_events(found.events, e.position)
         self.correlation.resizeColumnsToContents()
@@ -149,9 +150,9 @@ class TracePanel(QWidget):
         for column in range(tree.columnCount()):
             tree.resizeColumnToContents(column)
         tree.scrollToItem(traced)
-        above = (f"caused by {_count(len(found.causes), 'event')} above it" if found.causes
+        above = (f"caused by {counted(len(found.causes), 'event')} above it" if found.causes
                  else "no cause among the events")
-        below = (f"it caused {_count(len(found.caused), 'event')} below it" if found.caused
+        below = (f"it caused {counted(len(found.caused), 'event')} below it" if found.caused
                  else "it caused none")
         note = f"<br><i>{found.note}</i>" if found.note else ""
         self.causation_title.setText(f"<b>Causation</b>: {above}; {below}{note}")
@@ -192,7 +193,3 @@ def _item(parent: QTreeWidget | QTreeWidgetItem, e: EventRef) -> QTreeWidgetItem
     item.setToolTip(0, f"{e.type} {event_label(e)} at position {e.position:,}: click to go "
                        "to it")
     return item
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n:,} {what}{'' if n == 1 else 's'}"

@@ -142,7 +142,7 @@ class WitnessJobs(QObject):
         def job(progress: Progress, cancelled: CancelCheck) -> Any:
             from esaudit.application.witness.against import verify_against_seal
             return verify_against_seal(services.store, seal, progress=progress,
-                                       cancelled=cancelled)
+                                       cancelled=cancelled, code=services.models.code)
 
         def done(result: Any) -> None:
             check = result.seal

@@ -14,6 +14,7 @@ from .compare import Comparer
 from .jobs import CancelCheck, Cancelled, Progress
 from .projections import OrderSummaryProjection
 from .queries import UnprojectableStream
+from .skipped import SkippedStreams
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,30 +30,12 @@ class ProjectionMismatch:
 
 
 @dataclass(frozen=True, slots=True)
-class NotAudited:
-    """Streams of one type the audit could not compare with a read model, and why."""
-
-    stream_type: str
-    streams: int
-    reason: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {"stream_type": self.stream_type, "streams": self.streams,
-                "reason": self.reason}
-
-    @property
-    def sentence(self) -> str:
-        plural = "stream" if self.streams == 1 else "streams"
-        return f"{self.streams} {self.stream_type} {plural} ({self.reason})"
-
-
-@dataclass(frozen=True, slots=True)
 class ProjectionAudit:
     orders_checked: int
     mismatches: list[ProjectionMismatch] = field(default_factory=list)
     unprojectable: list[UnprojectableStream] = field(default_factory=list)
     """Streams a read model holds no row for because it cannot: each one is a finding."""
-    not_audited: list[NotAudited] = field(default_factory=list)
+    not_audited: list[SkippedStreams] = field(default_factory=list)
     """Stream types no read model describes (a history esaudit's commands did not write):
     named, so that "match" never reads as covering them."""
 
@@ -99,7 +82,7 @@ def audit_projections(comparer: Comparer, progress: Progress | None = None,
                            _not_audited(store, origins))
 
 
-def _not_audited(store: Source, origins: dict[str, str]) -> list[NotAudited]:
+def _not_audited(store: Source, origins: dict[str, str]) -> list[SkippedStreams]:
     """Every stream the order audit did not compare, grouped by type and origin."""
     groups: Counter[tuple[str, str]] = Counter()
     for info in store.streams():
@@ -117,5 +100,5 @@ def _not_audited(store: Source, origins: dict[str, str]) -> list[NotAudited]:
             reason = "the audit compares order rows; the product catalogue is not compared"
         else:
             reason = f"no read model projects {stream_type} streams"
-        found.append(NotAudited(stream_type, n, reason))
+        found.append(SkippedStreams(stream_type, n, reason))
     return found

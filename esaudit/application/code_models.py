@@ -169,6 +169,17 @@ class ApplicationCode:
         module = self._modules[topic]
         return None if module is None else MODEL_PREFIX + module
 
+    def answers_at_once(self, source: Source, stream_id: str) -> bool:
+        """Whether ``model_name`` answers without asking the child (a caller on the GUI
+        thread asks a worker to find out otherwise: the child may have to start)."""
+        if not isinstance(source, EventsourcingSource):
+            return True
+        info = source.stream(stream_id)
+        if info is None:
+            return True
+        topic = self._aggregate_topic(source, info.stream_id, info.first_version)
+        return topic is None or topic in self._modules
+
     def replay(self, source: Source, stream_id: str, version: int) -> dict[str, Any]:
         """The aggregate's state at ``version`` (the library's own numbering, which is
         esaudit's for these stores), as ``code_child.aggregate_state`` writes it."""

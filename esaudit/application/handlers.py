@@ -68,6 +68,8 @@ class CommandHandler:
         # caught by the expected version), and reads elsewhere would not see the batch yet.
         self._states: dict[str, tuple[dict[str, Any] | None, int, str]] | None = (
             {} if remember_states else None)
+        self._appended: set[str] = set()
+        """Streams whose origin was found to be these commands' (checked once each)."""
 
     def forget(self, stream_id: str) -> None:
         """Drop a remembered state (the caller will not command this stream again)."""
@@ -99,9 +101,12 @@ class CommandHandler:
         state, version, found_type = self.load(stream_id)
         if found_type is not None and found_type != stream_type:
             raise InvalidCommand(f"{stream_id} is a {found_type} stream, not an {stream_type}")
-        if found_type is not None and (self._states is None or stream_id not in self._states):
+        if found_type is not None and stream_id not in self._appended \
+                and (self._states is None or stream_id not in self._states):
             origin = self.store.origin_of(stream_id)
-            if origin != APPENDED:
+            if origin == APPENDED:  # for good: an origin never changes
+                self._appended.add(stream_id)
+            else:
                 how = ("was imported" if origin == IMPORTED
                        else "was stored before esaudit recorded who wrote each stream")
                 raise InvalidCommand(f"{stream_id} {how}: esaudit's commands append only to "

@@ -165,6 +165,16 @@ class Models:
                 return ModelChoice(name, MERGED, code=self.code)
         return ModelChoice(NONE, MERGED, why_none=self._why_none(stream_type, origin))
 
+    def choose_now(self, stream_id: str, stream_type: str) -> ModelChoice | None:
+        """``choose``, or None when only the system's code can say (its child process may
+        have to start): what a caller that must answer at once, the GUI thread, asks."""
+        if self.code is not None and not self.code.answers_at_once(self.store, stream_id):
+            origin = self.origin(stream_id)
+            if not (stream_type in FOLDS and origin == APPENDED) and \
+                    not any(m.covers(stream_id, stream_type) for m in self.files):
+                return None
+        return self.choose(stream_id, stream_type)
+
     def rules_for(self, stream_id: str, stream_type: str) -> StreamModel | None:
         """The model whose rules a stream's history is checked against: a model file that
         covers it, else the shop's state machine for an ``Order`` (or ``Product``) stream in

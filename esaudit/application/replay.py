@@ -108,7 +108,11 @@ class Replayer:
         if at is not None:
             target = self._version_at(info.version, stream_id, at)
         self._forget_if_models_changed()
-        choice = self.models.choose(stream_id, info.stream_type)
+        found = self.models.choose(stream_id, info.stream_type) if most is None \
+            else self.models.choose_now(stream_id, info.stream_type)
+        if found is None:
+            return None  # only the system's code can say, and it must not be waited for here
+        choice = found
         done = partial(Replayed, stream_id, info.stream_type, target, model=choice.name,
                        why_none=choice.why_none)
         if choice.code is not None:
@@ -166,8 +170,8 @@ class Replayer:
             return 0
         empty = info.first_version - 1
         target = info.version if version is None else min(max(version, empty), info.version)
-        choice = self.models.choose(stream_id, info.stream_type)
-        if choice.code is not None:
+        choice = self.models.choose_now(stream_id, info.stream_type)
+        if choice is None or choice.code is not None:
             return target - empty
         return target - self._start(stream_id, target, self._snapshots_fit(choice), empty)[0]
 

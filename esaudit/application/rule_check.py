@@ -15,17 +15,9 @@ from ..domain.errors import UnknownStream
 from ..domain.rules import RuleViolation
 from .jobs import CancelCheck, Cancelled, Progress
 from .models import Models
+from .skipped import SkippedStreams
 
-
-@dataclass(frozen=True, slots=True)
-class NotChecked:
-    stream_type: str
-    streams: int
-
-    @property
-    def sentence(self) -> str:
-        plural = "stream" if self.streams == 1 else "streams"
-        return f"{self.streams} {self.stream_type} {plural} (no model with rules covers them)"
+NO_RULES = "no model with rules covers them"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +25,7 @@ class RuleCheck:
     streams_checked: int
     events_checked: int
     violations: list[RuleViolation] = field(default_factory=list)
-    not_checked: list[NotChecked] = field(default_factory=list)
+    not_checked: list[SkippedStreams] = field(default_factory=list)
     """Stream types no model covers (printed as a note; the JSON shape is the contract's)."""
 
     @property
@@ -80,4 +72,4 @@ def check_rules(models: Models, stream_ids: list[str] | None = None,
     if progress:
         progress(len(infos), len(infos))
     return RuleCheck(streams, events, violations,
-                     [NotChecked(t, n) for t, n in sorted(skipped.items())])
+                     [SkippedStreams(t, n, NO_RULES) for t, n in sorted(skipped.items())])

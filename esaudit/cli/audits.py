@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 from ..application.audit import audit_projections
 from ..application.rule_check import check_rules
 from ..application.transfer import export_selection, import_history
-from ..application.verify import verify
+from ..application.verify import VerificationReport, verify
 from ..bootstrap import Services
 from ..domain.errors import InvalidCommand
-from ..output import counted, print_json, print_table
+from ..output import print_json, print_table
+from ..wording import counted
 from .common import command, end_progress, file_digest, selection, stderr_progress, writable
 from .exits import EXIT_FINDING, EXIT_OK
 
@@ -35,13 +36,18 @@ def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
         verdict = "clean" if report.ok else f"{len(report.findings)} finding(s)"
         print(f"verified {report.events_checked} events in {report.streams_checked} streams"
               f"{' against ' + args.against if args.against else ''}: {verdict}")
-        for what in report.not_checked:
-            print(f"not checked: {what}")
-        if report.findings:
-            print_table(["kind", "stream", "version", "position", "detail"],
-                        [(f.kind, f.stream_id, f.version, f.position, f.detail)
-                         for f in report.findings])
+        _print_findings(report)
     return EXIT_OK if report.ok else EXIT_FINDING
+
+
+def _print_findings(report: VerificationReport) -> None:
+    """What verify could not check, then its findings as a table."""
+    for what in report.not_checked:
+        print(f"not checked: {what}")
+    if report.findings:
+        print_table(["kind", "stream", "version", "position", "detail"],
+                    [(f.kind, f.stream_id, f.version, f.position, f.detail)
+                     for f in report.findings])
 
 
 @command("check-rules")
@@ -51,11 +57,10 @@ def cmd_check_rules(svc: Services, args: argparse.Namespace) -> int:
         print_json(result.as_json())
     else:
         found = len(result.violations)
-        verdict = (f"{found} rule violation{'' if found == 1 else 's'}" if found
-                   else "no rule violated")
-        streams = "stream" if result.streams_checked == 1 else "streams"
-        print(f"checked {result.events_checked} events of {result.streams_checked} "
-              f"{streams}: {verdict}")
+        verdict = counted(found, "rule violation", grouped=False) if found \
+            else "no rule violated"
+        print(f"checked {counted(result.events_checked, 'event', grouped=False)} of "
+              f"{counted(result.streams_checked, 'stream', grouped=False)}: {verdict}")
         if found:
             print_table(["stream", "version", "event", "rule", "status before", "detail"],
                         [(v.stream_id, v.version, v.type, v.rule, v.status_before or "",
@@ -68,7 +73,8 @@ def cmd_check_rules(svc: Services, args: argparse.Namespace) -> int:
 
 def _verify_sealed(svc: Services, args: argparse.Namespace, seal: Seal) -> int:
     from ..application.witness.against import verify_against_seal
-    result = verify_against_seal(svc.store, seal, progress=stderr_progress("verify"))
+    result = verify_against_seal(svc.store, seal, progress=stderr_progress("verify"),
+                                 code=svc.models.code)
     end_progress()
     report, check = result.report, result.seal
     if args.json:
@@ -79,12 +85,7 @@ def _verify_sealed(svc: Services, args: argparse.Namespace, seal: Seal) -> int:
     print(f"verified {report.events_checked} events in {report.streams_checked} streams "
           f"against {args.against} ({check.size} events sealed at {check.sealed_at}, root "
           f"{check.root[:16]}, {signer}): {verdict}, appended {check.appended}")
-    for what in report.not_checked:
-        print(f"not checked: {what}")
-    if report.findings:
-        print_table(["kind", "stream", "version", "position", "detail"],
-                    [(f.kind, f.stream_id, f.version, f.position, f.detail)
-                     for f in report.findings])
+    _print_findings(report)
     return EXIT_OK if result.ok else EXIT_FINDING
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+from ..wording import counted
+
 MINUTE, HOUR, DAY = 60, 3600, 86_400
 _FIXED = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02,
           0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, MINUTE, 2 * MINUTE, 5 * MINUTE,
@@ -108,6 +110,6 @@ def duration(seconds: float) -> str:
     for unit, size in (("day", DAY), ("hour", HOUR), ("minute", MINUTE), ("second", 1)):
         if seconds >= size:
             n = round(seconds / size)
-            return f"{n:,} {unit}{'' if n == 1 else 's'}"
+            return counted(n, unit)
     ms = round(seconds * 1000)
     return f"{ms} ms" if ms else "under a millisecond"

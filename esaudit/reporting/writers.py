@@ -24,7 +24,8 @@ from ..application.report import EventLine, ReportData
 from ..application.transfer import Selection, atomic_output, atomic_path
 from ..application.values import shown, typed_value
 from ..domain.money import format_money
-from ..output import counted, flatten, json_default, plain
+from ..output import flatten, json_default, plain
+from ..wording import counted
 from .chart import render_timeline
 
 FORMATS = (".html", ".htm", ".pdf", ".csv", ".json")

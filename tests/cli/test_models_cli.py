@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_cli import ok, run
+from tests.histories import ORDER_PLACED, write_history
 from tests.ui.test_models_ui import BANK, _bank_store
 
 
@@ -65,15 +66,8 @@ def test_a_malformed_model_file_is_exit_2_with_its_line(bank: tuple[str, Path],
 
 
 def test_an_imported_order_is_checked_against_the_shop_rules(tmp_path: Path) -> None:
-    rows = [("OrderCreated", {"order_id": "o-1", "customer": "Ivy", "currency": "EUR"}),
-            ("LineAdded", {"sku": "A", "qty": 1, "unit_price_cents": 500}),
-            ("OrderPlaced", {}),
-            ("OrderShipped", {"carrier": "DHL", "tracking_no": "T1"})]
-    lines = [json.dumps({"stream_id": "o-1", "stream_type": "Order", "version": v, "type": t,
-                         "recorded_at": f"2026-02-0{v}T10:00:00Z", "payload": p,
-                         "metadata": {}}) for v, (t, p) in enumerate(rows, 1)]
-    history = tmp_path / "orders.jsonl"
-    history.write_text("\n".join(lines) + "\n", "utf-8")
+    rows = [*ORDER_PLACED, ("OrderShipped", {"carrier": "DHL", "tracking_no": "T1"})]
+    history = write_history(tmp_path / "orders.jsonl", "o-1", "Order", rows, month=2)
     store = tmp_path / "shop.db"
     ok(store, "import", str(history))
     replayed = json.loads(ok(store, "replay", "o-1", "--json"))

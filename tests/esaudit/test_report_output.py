@@ -20,8 +20,8 @@ from esaudit.application.witness.keys import generate, load_private
 from esaudit.application.witness.seal_file import SealRefused
 from esaudit.application.witness.sealing import seal
 from esaudit.bootstrap import Services, bootstrap
-from esaudit.output import counted
 from esaudit.reporting.writers import digest_path_of, shown_payload, shown_value, write_report
+from esaudit.wording import counted
 from store import NewEvent, open_store
 
 UNTIL = datetime(2026, 1, 1, tzinfo=UTC)

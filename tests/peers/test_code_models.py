@@ -442,7 +442,7 @@ class Jar(Aggregate):
 
 
 class Pantry(Application[Any]):
-    pass
+    """The library's default transcodings."""
 
 
 class Cellar(Application[Any]):

@@ -6,7 +6,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-from esaudit.application.transfer import export_history, import_history
+from esaudit.application.transfer import export_history, import_history, shown_target
 from store import ANY, NewEvent, open_store
 
 
@@ -16,15 +16,21 @@ def _append(target: str, stream_id: str, n: int = 3) -> None:
             st.append(stream_id, "Thing", [NewEvent("Touched", {"i": i}, {})], ANY)
 
 
-def test_appended_and_imported_streams_keep_their_origin(store_target: str,
-                                                         tmp_path: Path) -> None:
+def _copied(tmp_path: Path) -> Path:
+    """Another store's stream ``copied`` (three events), exported as JSONL."""
     other = str(tmp_path / "other.db")
     _append(other, "copied")
     with open_store(other) as st:
         export_history(st, tmp_path / "h.jsonl")
+    return tmp_path / "h.jsonl"
+
+
+def test_appended_and_imported_streams_keep_their_origin(store_target: str,
+                                                         tmp_path: Path) -> None:
+    history = _copied(tmp_path)
     _append(store_target, "before")
     with open_store(store_target) as st:
-        import_history(st, tmp_path / "h.jsonl")
+        import_history(st, history)
     _append(store_target, "after")
     with open_store(store_target, read_only=True) as st:
         assert [st.origin_of(s) for s in ("before", "copied", "after", "nothing")] == \
@@ -37,15 +43,14 @@ def test_appended_and_imported_streams_keep_their_origin(store_target: str,
 
 def test_an_import_records_its_source_without_a_password(store_target: str,
                                                           tmp_path: Path) -> None:
-    other = str(tmp_path / "other.db")
-    _append(other, "copied")
-    with open_store(other) as st:
-        export_history(st, tmp_path / "h.jsonl")
+    history = _copied(tmp_path)
     with open_store(store_target) as st:
-        import_history(st, tmp_path / "h.jsonl")
+        import_history(st, history)
         with st.read_connection() as conn:
             source = conn.exec_driver_sql("SELECT source FROM imports").scalar_one()
-    assert source == f"jsonl {tmp_path / 'h.jsonl'}"
+    assert source == f"jsonl {history}"
+    shown = shown_target("postgresql+psycopg://app:s3cret@db.example/shop")
+    assert "s3cret" not in shown and shown.startswith("postgresql+psycopg://app:")
 
 
 def _make_v1(path: Path) -> None:
@@ -84,13 +89,10 @@ def test_a_read_only_open_of_an_older_store_changes_nothing_and_knows_no_origin(
 
 def test_stream_origins_answers_for_every_stream_of_a_type(store_target: str,
                                                             tmp_path: Path) -> None:
-    other = str(tmp_path / "other.db")
-    _append(other, "copied")
-    with open_store(other) as st:
-        export_history(st, tmp_path / "h.jsonl")
+    history = _copied(tmp_path)
     _append(store_target, "mine")
     with open_store(store_target) as st:
-        import_history(st, tmp_path / "h.jsonl")
+        import_history(st, history)
         st.append("order-1", "Order", [NewEvent("Noted", {}, {})], ANY)
         assert st.stream_origins() == {"mine": "appended", "copied": "imported",
                                        "order-1": "appended"}

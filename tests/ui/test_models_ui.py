@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from esaudit.application.transfer import import_history
-from esaudit.bootstrap import bootstrap
+from tests.histories import ORDER_PLACED, imported_store, write_history
 from ui.main_window import MainWindow
 
 from .conftest import when_modal
@@ -32,18 +30,8 @@ def _bank_store(tmp_path: Path) -> str:
     rows = [("Opened", {"owner": "Ada"}), ("Deposited", {"amount": 500}),
             ("Deposited", {"amount": 1000}), ("Withdrawn", {"amount": "120.25"}),
             ("Closed", {"reason": "moved"}), ("Withdrawn", {"amount": 5})]
-    lines = [json.dumps({"stream_id": "acct-1", "stream_type": "BankAccount", "version": v,
-                         "type": t, "recorded_at": f"2026-01-0{v}T10:00:00Z", "payload": p,
-                         "metadata": {}}) for v, (t, p) in enumerate(rows, 1)]
-    history = tmp_path / "bank.jsonl"
-    history.write_text("\n".join(lines) + "\n", "utf-8")
-    path = str(tmp_path / "bank.db")
-    svc = bootstrap(path)
-    try:
-        import_history(svc.writing("import").store, history)
-    finally:
-        svc.close()
-    return path
+    history = write_history(tmp_path / "bank.jsonl", "acct-1", "BankAccount", rows)
+    return imported_store(tmp_path / "bank.db", history)
 
 
 def _open(qtbot, win: MainWindow, path: str) -> None:  # type: ignore[no-untyped-def]
@@ -110,20 +98,8 @@ def test_check_rules_lists_the_violation_and_shows_its_event(
 
 def test_an_imported_order_offers_no_shop_commands(
         qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    rows = [("OrderCreated", {"order_id": "o-1", "customer": "Ivy", "currency": "EUR"}),
-            ("LineAdded", {"sku": "A", "qty": 1, "unit_price_cents": 500}),
-            ("OrderPlaced", {})]
-    lines = [json.dumps({"stream_id": "o-1", "stream_type": "Order", "version": v, "type": t,
-                         "recorded_at": f"2026-02-0{v}T10:00:00Z", "payload": p,
-                         "metadata": {}}) for v, (t, p) in enumerate(rows, 1)]
-    history = tmp_path / "orders.jsonl"
-    history.write_text("\n".join(lines) + "\n", "utf-8")
-    path = str(tmp_path / "shop.db")
-    svc = bootstrap(path)
-    try:
-        import_history(svc.writing("import").store, history)
-    finally:
-        svc.close()
+    history = write_history(tmp_path / "orders.jsonl", "o-1", "Order", ORDER_PLACED, month=2)
+    path = imported_store(tmp_path / "shop.db", history)
     with qtbot.waitSignal(window.loaded, timeout=20_000):
         window.open_target(path)
     window.session.select_stream("o-1")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from store import Source
 from store.gcpause import collector_paused
@@ -34,6 +34,9 @@ from ..verify_unchained import NO_CHAIN
 from .merkle import ChunkedTree, root_of, verify_consistency
 from .seal_file import TAG_SIZE, Seal, SealRefused
 from .walk import leaf_runs
+
+if TYPE_CHECKING:
+    from ..code_models import ApplicationCode
 
 _Seen = tuple[int, str, int, bytes]
 """(position, stream_id, version, leaf tag) of an event read today."""
@@ -91,8 +94,10 @@ def refuse_other_source(source: Source, seal: Seal) -> None:
 
 
 def verify_against_seal(source: Source, seal: Seal, *, progress: Progress | None = None,
-                        cancelled: CancelCheck | None = None) -> SealedVerification:
-    """Every check ``verify`` runs, and the comparison with the seal."""
+                        cancelled: CancelCheck | None = None,
+                        code: ApplicationCode | None = None) -> SealedVerification:
+    """Every check ``verify`` runs (snapshots through the system's classes with ``code``),
+    and the comparison with the seal."""
     refuse_other_source(source, seal)
 
     def half(offset: int) -> Callable[[int, int], None] | None:
@@ -100,7 +105,7 @@ def verify_against_seal(source: Source, seal: Seal, *, progress: Progress | None
             return None
         return lambda done, total: progress(offset * total + done, 2 * total)
 
-    own = verify(source, progress=half(0), cancelled=cancelled)
+    own = verify(source, progress=half(0), cancelled=cancelled, code=code)
     check = check_against_seal(source, seal, progress=half(1), cancelled=cancelled)
     since = (f"event contents before the seal of {seal.sealed_at}: the source keeps no hash "
              "chain, so only changes made since the seal can be seen")
