@@ -13,6 +13,7 @@ from ..application.investigate.tail import follow
 from ..application.investigate.trace import find_event, trace
 from ..bootstrap import Services
 from ..output import event_json, json_default, print_json, print_table, shown_payload
+from ..wording import counted
 from .common import command
 from .exits import EXIT_OK
 
@@ -41,7 +42,7 @@ def cmd_history(svc: Services, args: argparse.Namespace) -> int:
     if args.json:
         print_json(found.as_json())
         return EXIT_OK
-    print(f"{found.stream_id}: {found.path} changed by {len(found.changes)} events "
+    print(f"{found.stream_id}: {found.path} changed by {counted(len(found.changes), 'event')} "
           f"(model {found.model})")
     if found.caveat:
         print(f"note: {found.caveat}")
