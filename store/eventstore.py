@@ -25,6 +25,7 @@ from .backends import APPEND_LOCK_KEY, Backend, backend_for, sqlite_path, transl
 from .bulk import ImportRow, ImportSummary, ImportTuple, import_rows
 from .connections import Connections
 from .errors import SchemaTooNew, StoreOpenError, StoreReadOnly
+from .fold_snapshots import FoldSnapshots
 from .gcpause import collector_paused
 from .origins import (
     origin_of,
@@ -40,6 +41,7 @@ from .records import (
     EventPayload,
     EventRow,
     ExpectedVersion,
+    FoldSnapshot,
     NewEvent,
     Origins,
     RecordedEvent,
@@ -127,6 +129,7 @@ class EventStore:
         self._reader = Reader(self._c)
         self._appender = Appender(self._c, self._reader.stream)
         self._snapshots = Snapshots(self._c)
+        self._fold_snapshots = FoldSnapshots(self._c, lambda: self.schema_version)
         self._browser = StreamBrowser(self._c)
         self._searcher = Searcher(self._c)
         self.identity = SourceIdentity("esaudit", backend.label)
@@ -203,6 +206,8 @@ class EventStore:
                 upgrade_to_v2(conn)
             if version < 3:
                 upgrade_to_v3(conn)
+            if version < 4:
+                s.fold_snapshots.create(conn, checkfirst=True)
             conn.execute(update(s.meta).where(s.meta.c.key == "schema_version")
                          .values(value=str(s.SCHEMA_VERSION)))
         return s.SCHEMA_VERSION
@@ -395,6 +400,22 @@ class EventStore:
 
     def iter_snapshots(self) -> Iterator[Snapshot]:
         return self._snapshots.iter_snapshots()
+
+    # -- fold snapshots (store.fold_snapshots) ---------------------------------------------
+    def save_fold_snapshots(self, stream_id: str, fold: str,
+                            states: Sequence[tuple[int, dict[str, Any]]]) -> int:
+        return self._fold_snapshots.save(stream_id, fold, states)
+
+    def load_fold_snapshot(self, stream_id: str, fold: str, at_or_below: int | None = None
+                           ) -> Snapshot | None:
+        return self._fold_snapshots.load(stream_id, fold, at_or_below)
+
+    def iter_fold_snapshots(self) -> Iterator[FoldSnapshot]:
+        return self._fold_snapshots.iter_all()
+
+    def long_streams(self, first_position: int, last_position: int, at_least: int
+                     ) -> list[tuple[str, str]]:
+        return self._fold_snapshots.long_streams(first_position, last_position, at_least)
 
     # -- checkpoints -----------------------------------------------------------------------
     def checkpoint(self, name: str, conn: Connection | None = None) -> int:

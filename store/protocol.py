@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from .records import (
     EventPayload,
     EventRow,
+    FoldSnapshot,
     RecordedEvent,
     Snapshot,
     StoreStats,
@@ -206,3 +207,11 @@ class Source(Protocol):
                       ) -> Snapshot | None: ...
 
     def iter_snapshots(self) -> Iterator[Snapshot]: ...
+
+    def load_fold_snapshot(self, stream_id: str, fold: str, at_or_below: int | None = None
+                           ) -> Snapshot | None:
+        """The latest state the named fold kept at or below a version (``store.fold_snapshots``;
+        None where the source keeps none)."""
+        ...
+
+    def iter_fold_snapshots(self) -> Iterator[FoldSnapshot]: ...

@@ -157,6 +157,16 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class FoldSnapshot:
+    """A state one named fold reached at a version (``store.fold_snapshots``)."""
+
+    stream_id: str
+    fold: str
+    version: int
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class StoreStats:
     events: int
     streams: int

@@ -14,10 +14,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """2 adds ``imports``: which positions an import copied in (see ``store.origins``); 3 the index
 on each event's correlation id (``store.tracing``), an expression index the dialects write
-differently, so it is created there and not declared here."""
+differently, so it is created there and not declared here; 4 ``fold_snapshots``, the states
+folds other than esaudit's domain reached (``store.fold_snapshots``)."""
 
 metadata = MetaData()
 
@@ -64,6 +65,15 @@ snapshots = Table(
     "snapshots",
     metadata,
     Column("stream_id", String(200), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("state", Text, nullable=False),
+)
+
+fold_snapshots = Table(
+    "fold_snapshots",
+    metadata,
+    Column("stream_id", String(200), primary_key=True),
+    Column("fold", String(200), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("state", Text, nullable=False),
 )

@@ -70,3 +70,14 @@ class WritableStore(Source, Protocol):
 
     # -- snapshots -------------------------------------------------------------------------
     def save_snapshot(self, stream_id: str, version: int, state: dict[str, Any]) -> None: ...
+
+    def save_fold_snapshots(self, stream_id: str, fold: str,
+                            states: Sequence[tuple[int, dict[str, Any]]]) -> int:
+        """Keep states a named fold reached (``store.fold_snapshots``); how many were kept."""
+        ...
+
+    def long_streams(self, first_position: int, last_position: int, at_least: int
+                     ) -> list[tuple[str, str]]:
+        """(stream id, type) of the streams of at least ``at_least`` versions whose head lies
+        in a run of positions (an import's long streams)."""
+        ...

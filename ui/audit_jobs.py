@@ -124,7 +124,7 @@ class AuditJobs(QObject):
 
         def job(progress: Progress, cancelled: CancelCheck) -> Any:
             return verify(services.store, against=heads, progress=progress, cancelled=cancelled,
-                          code=services.models.code)
+                          code=services.models.code, model_files=services.models.files)
 
         def done(report: Any) -> None:
             self.session.set_findings(report.findings, report.not_checked)
@@ -269,7 +269,7 @@ class AuditJobs(QObject):
         def job(progress: Progress, cancelled: CancelCheck) -> Any:
             writing = services.writing("import")
             summary = import_history(writing.store, path, fmt, progress=progress,
-                                     cancelled=cancelled)
+                                     cancelled=cancelled, models=services.models)
             writing.projector.catch_up()
             return summary
 

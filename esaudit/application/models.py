@@ -20,7 +20,7 @@ from store import Source
 from store.records import APPENDED, IMPORTED, UNKNOWN_ORIGIN
 
 from ..domain.events import ORDER, PRODUCT
-from ..domain.folds import FOLDS, deep_merge, fold
+from ..domain.folds import FOLDS, fold, merge_all
 from ..domain.model_file import load_model_file
 from ..domain.rules import RuleViolation, StreamModel
 from ..domain.shop_rules import ProductRules, ShopRules
@@ -36,6 +36,8 @@ NONE = "none"
 class BuiltinFold:
     """esaudit's own domain fold for one of its stream types (no rules of its own to check:
     the commands that wrote the stream checked them before any event existed)."""
+
+    fold_key: str | None = None
 
     def __init__(self, stream_type: str) -> None:
         self.stream_type = stream_type
@@ -55,14 +57,14 @@ class MergedFields:
     """No model: the events' payload fields merged, which is not the aggregate's state."""
 
     name = NONE
+    fold_key: str | None = "merged/1"
+    """Bumped whenever ``deep_merge`` changes what it makes of a payload."""
 
     def covers(self, stream_id: str, stream_type: str) -> bool:
         return True
 
     def fold(self, events: Iterable[Triple], state: State | None = None) -> State | None:
-        for _version, type_, payload in events:
-            state = deep_merge(state, type_, payload)
-        return state
+        return merge_all(events, state)
 
     def check(self, stream_id: str, events: Iterable[Triple]) -> list[RuleViolation]:
         return []

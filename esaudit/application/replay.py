@@ -12,6 +12,7 @@ from typing import Any
 
 from store import Source
 from store.hashing import iso_from_instant as iso
+from store.records import Snapshot
 
 from ..domain.errors import InvalidCommand, UnknownStream
 from .models import ModelChoice, Models
@@ -127,11 +128,11 @@ class Replayer:
             events = self.store.read_payloads(stream_id, info.first_version, target) \
                 if target > empty else []
             return done(step(events), None)
-        # esaudit's snapshots are states its domain folds wrote: no other model continues from
-        # them (a foreign store's snapshots are checked, not used). Remembered states are the
-        # chosen model's own, forgotten when the models change.
-        start, state, snap_version = self._start(stream_id, target, self._snapshots_fit(choice),
-                                                 empty)
+        # A snapshot continues only under the fold that wrote it: esaudit's domain its own
+        # snapshots, any other named fold its fold snapshots (a foreign store's snapshots are
+        # checked, not used). Remembered states are the chosen model's own, forgotten when the
+        # models change.
+        start, state, snap_version = self._start(stream_id, target, choice, empty)
         if most is not None and target - start > most:
             return None
         if target - start < MEMO_EVERY:
@@ -139,8 +140,7 @@ class Replayer:
                 if target > start else []
             return done(step(events, state), snap_version)
         with self._long_fold:  # a second caller waiting here then folds from the first's states
-            start, state, snap_version = self._start(stream_id, target,
-                                                     self._snapshots_fit(choice), empty)
+            start, state, snap_version = self._start(stream_id, target, choice, empty)
             events = self.store.read_payloads(stream_id, start + 1, target) \
                 if target > start else []
             for k in range(0, len(events), MEMO_EVERY):
@@ -149,8 +149,14 @@ class Replayer:
                 self._remember(stream_id, chunk[-1][0], state)
         return done(state, snap_version)
 
-    def _snapshots_fit(self, choice: ModelChoice) -> bool:
-        return choice.own_snapshots and self.store.identity.kind == "esaudit"
+    def _snapshot(self, stream_id: str, target: int, choice: ModelChoice) -> Snapshot | None:
+        """The nearest kept state at or below ``target`` that the chosen fold may continue."""
+        if self.store.identity.kind != "esaudit" or choice.code is not None:
+            return None
+        if choice.own_snapshots:
+            return self.store.load_snapshot(stream_id, target)
+        key = choice.fold.fold_key
+        return None if key is None else self.store.load_fold_snapshot(stream_id, key, target)
 
     def _forget_if_models_changed(self) -> None:
         if self._models_seen != self.models.changed:
@@ -173,15 +179,15 @@ class Replayer:
         choice = self.models.choose_now(stream_id, info.stream_type)
         if choice is None or choice.code is not None:
             return target - empty
-        return target - self._start(stream_id, target, self._snapshots_fit(choice), empty)[0]
+        return target - self._start(stream_id, target, choice, empty)[0]
 
-    def _start(self, stream_id: str, target: int, snapshots: bool, empty: int,
+    def _start(self, stream_id: str, target: int, choice: ModelChoice, empty: int,
                ) -> tuple[int, dict[str, Any] | None, int | None]:
-        """(version, state, snapshot version) to fold from: the nearest snapshot (if they
-        fit the model) or remembered state at or below ``target``."""
+        """(version, state, snapshot version) to fold from: the nearest snapshot the chosen
+        fold may continue, or remembered state, at or below ``target``."""
         if target <= empty:
             return empty, None, None
-        snap = self.store.load_snapshot(stream_id, target) if snapshots else None
+        snap = self._snapshot(stream_id, target, choice)
         start, state, snap_version = (snap.version, snap.state, snap.version) if snap \
             else (empty, None, None)
         remembered = self._recall(stream_id, target)

@@ -259,7 +259,7 @@ def build_report(store: Source, selection: Selection,
     data.integrity = verify(
         store, stream_ids=ids if selection.stream_ids or len(ids) < 500 else None,
         stream_type=selection.stream_type, cancelled=cancelled,
-        code=models.code,
+        code=models.code, model_files=models.files,
         progress=(lambda done, tot: progress((tot + done) // steps, tot)) if progress else None)
     if seal is not None:
         data.seal = _seal_shown(store, seal, cancelled, (

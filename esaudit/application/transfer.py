@@ -23,8 +23,10 @@ from store.search import EventSearch
 from store.sources.importing import FOREIGN_FORMATS, SourceReader
 from store.writable import WritableStore
 
+from .fold_snapshots import keep_fold_snapshots
 from .investigate.search import search
 from .jobs import Cancelled, Progress
+from .models import Models
 
 EXPORT_FORMATS = {".jsonl": write_jsonl, ".ndjson": write_jsonl, ".csv": write_csv}
 EXPORT_FORMAT_NAMES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
@@ -167,9 +169,12 @@ def export_history(store: Source, path: Path, selection: Selection | None = None
 def import_history(store: WritableStore, path: Path | str, fmt: str | None = None, *,
                    progress: Progress | None = None,
                    cancelled: Callable[[], bool] | None = None,
-                   cipher_key: str | None = None) -> ImportSummary:
+                   cipher_key: str | None = None, models: Models | None = None,
+                   ) -> ImportSummary:
     """Import a whole file, or a whole store another program wrote (a SQLite file or a
-    PostgreSQL URL), in one transaction (ImportRejected names the line or position)."""
+    PostgreSQL URL), in one transaction (ImportRejected names the line or position); then
+    keep states of its long streams under the fold ``models`` choose for them (by default
+    the payloads merged; see ``fold_snapshots``)."""
     reader: HistoryReader | SourceReader
     if fmt is None:
         fmt = foreign_kind(str(path)) if "://" in str(path) else detect_format(Path(path))
@@ -183,10 +188,13 @@ def import_history(store: WritableStore, path: Path | str, fmt: str | None = Non
             progress(int(reader.fraction * 1000), 1000)
 
     try:
-        return store.import_rows(reader, progress=report, cancelled=cancelled,
-                                 source=f"{fmt} {shown_target(str(path))}")
+        summary = store.import_rows(reader, progress=report, cancelled=cancelled,
+                                    source=f"{fmt} {shown_target(str(path))}")
     except ImportCancelled:
         raise Cancelled("the import was cancelled: nothing was stored") from None
+    keep_fold_snapshots(store, models if models is not None else Models(store),
+                        summary.first_position, summary.last_position)
+    return summary
 
 
 def shown_target(target: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from store.hashing import ChainHasher
 from store.two_process import SecondProcess
 
 from ..domain.folds import ReplayError
+from ..domain.rules import StreamModel
 from .jobs import CancelCheck, Cancelled
 from .replay import Replayer
 
@@ -222,10 +223,12 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
            stream_ids: Collection[str] | None = None, stream_type: str | None = None,
            progress: Callable[[int, int], None] | None = None,
            cancelled: Callable[[], bool] | None = None,
-           code: ApplicationCode | None = None) -> VerificationReport:
+           code: ApplicationCode | None = None,
+           model_files: Sequence[StreamModel] = ()) -> VerificationReport:
     """Verify the whole store, or only some streams (a chain is always checked from version 1).
     A source without a hash chain gets the checks that need none (verify_unchained), and its
-    snapshots are checked through the system's own classes when ``code`` is given.
+    snapshots are checked through the system's own classes when ``code`` is given; states
+    kept under a model file are checked when that file is among ``model_files``.
     """
     if not store.capabilities.hash_chain:
         from .verify_unchained import verify_unchained
@@ -281,13 +284,17 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
                                                 chain.position, "the stream has events but is "
                                                 "missing from the stream list"))
 
-    findings.extend(_check_snapshots(store, None if stream_ids is None and stream_type is None
-                                     else set(listed) | set(chains)))
+    only = None if stream_ids is None and stream_type is None else set(listed) | set(chains)
+    findings.extend(_check_snapshots(store, only))
+    from .verify_folds import check_fold_snapshots
+    fold_findings, not_checked = check_fold_snapshots(store, model_files, only)
+    findings.extend(fold_findings)
     if against:
         findings.extend(_check_against(against, chains))
     if progress:
         progress(total, total)
-    return VerificationReport(checked, len(set(chains) | set(listed)), findings)
+    return VerificationReport(checked, len(set(chains) | set(listed)), findings,
+                              tuple(not_checked))
 
 
 def _listed_heads(store: Source, stream_ids: Collection[str] | None,

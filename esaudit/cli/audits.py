@@ -29,7 +29,8 @@ def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
     heads, seal = load_against(args.against) if args.against else (None, None)
     if seal is not None:
         return _verify_sealed(svc, args, seal)
-    report = verify(svc.store, against=heads, code=svc.models.code)
+    report = verify(svc.store, against=heads, code=svc.models.code,
+                    model_files=svc.models.files)
     if args.json:
         print_json(report.as_json())
     else:
@@ -167,7 +168,8 @@ def cmd_import(svc: Services, args: argparse.Namespace) -> int:
     w = writable(svc, "import")
     summary = import_history(w.store, args.file, args.format,
                              progress=stderr_progress("import"),
-                             cipher_key=os.environ.get("CIPHER_KEY") or None)
+                             cipher_key=os.environ.get("CIPHER_KEY") or None,
+                             models=svc.models)
     end_progress()
     w.projector.catch_up()
     if args.json:

@@ -29,6 +29,29 @@ def deep_merge(state: State | None, _type: str, payload: Mapping[str, Any]) -> S
     return merged
 
 
+_NEVER_MAPPINGS = frozenset({str, int, float, bool, list, type(None)})
+
+
+def merge_all(events: Iterable[tuple[int, str, Mapping[str, Any]]],
+              state: State | None = None) -> State | None:
+    """``deep_merge`` over many events: the same state, with the top level copied once and
+    then merged in place (nested objects are still merged into copies, so neither ``state``
+    nor a payload is ever changed). The isinstance check against ``Mapping`` runs only for
+    values that may be one, since it costs more than the rest of a step."""
+    merged = dict(state) if state is not None else None
+    for _version, type_, payload in events:
+        if merged is None:
+            merged = {}
+        for key, value in payload.items():
+            old = merged.get(key)
+            if type(old) not in _NEVER_MAPPINGS and isinstance(value, Mapping) \
+                    and isinstance(old, Mapping):
+                merged[key] = deep_merge(dict(old), type_, value)
+            else:
+                merged[key] = value
+    return merged
+
+
 FOLDS: dict[str, Fold] = {ORDER: order.evolve, PRODUCT: product.evolve}
 # In-place steps and the copy that makes a state safe to change, for ``fold``'s own state.
 _IN_PLACE: dict[str, tuple[Fold, Callable[[State], State]]] = {

@@ -29,6 +29,7 @@ editor, so the message must point at it. Two tables for one stream type are a TO
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tomllib
@@ -85,11 +86,12 @@ def parse_model_text(text: str, label: str) -> list[TypeModel]:
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, text, label) from None
     lines = _KeyLines(text)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
     def fail(path: tuple[str, ...], reason: str) -> NoReturn:
         raise ModelFileError(label, lines.line_of(path), reason)
 
-    return [_model(label, key, table, fail) for key, table in data.items()]
+    return [_model(label, key, table, fail, digest) for key, table in data.items()]
 
 
 _AT = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
@@ -109,7 +111,7 @@ class _Fail(Protocol):
     def __call__(self, path: tuple[str, ...], reason: str) -> NoReturn: ...
 
 
-def _model(label: str, key: str, table: Any, fail: _Fail) -> TypeModel:
+def _model(label: str, key: str, table: Any, fail: _Fail, digest: str) -> TypeModel:
     if not isinstance(table, dict):
         fail((key,), f"{key} is not a table: every top-level entry must be a model table.")
     for name in table:
@@ -138,7 +140,7 @@ def _model(label: str, key: str, table: Any, fail: _Fail) -> TypeModel:
         fail((key,), f"model {key} has neither an initial table nor on tables.")
     events = {event: _event(key, event, rules, status is not None, fail)
               for event, rules in on.items()}
-    return TypeModel(label, key, events, initial, status, match, unknown)
+    return TypeModel(label, key, events, initial, status, match, unknown, digest)
 
 
 def _event(model: str, event: str, table: Any, has_status: bool, fail: _Fail) -> EventRule:

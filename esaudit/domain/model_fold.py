@@ -52,6 +52,9 @@ Target = tuple[str, ...]
 """A field of the state: ``("totals", "net")`` for the file's ``"totals.net"``."""
 
 OPERATIONS = ("set", "add", "subtract", "append", "remove", "merge")
+FOLD_FORMAT = 1
+"""How esaudit folds a model file; a change to what any operation does bumps it, so states
+an older reading of the same file kept are never continued."""
 """The operations an event table may hold, in the order they are applied."""
 
 
@@ -345,10 +348,17 @@ class TypeModel:
     status: Target | None = None
     match: str | None = None
     unknown_events: str = "ignore"
+    digest: str = ""
+    """SHA-256 of the model file's text: what pins this fold's behaviour."""
 
     @property
     def name(self) -> str:
         return f"file:{self.label}"
+
+    @property
+    def fold_key(self) -> str | None:
+        """This table of this exact file text (``FOLD_FORMAT`` names how esaudit reads it)."""
+        return f"file/{FOLD_FORMAT}:{self.digest}:{self.key}" if self.digest else None
 
     def covers(self, stream_id: str, stream_type: str) -> bool:
         if self.match is not None:

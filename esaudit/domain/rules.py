@@ -41,6 +41,13 @@ class StreamModel(Protocol):
         """Where the model comes from: ``file:/abs/bank.toml``, ``builtin:Order``."""
         ...
 
+    @property
+    def fold_key(self) -> str | None:
+        """What pins this fold's behaviour exactly, so the states it reached may be kept and
+        continued (``store.fold_snapshots``); None for a fold whose states are not kept that
+        way (esaudit's domain keeps its own snapshots)."""
+        ...
+
     def covers(self, stream_id: str, stream_type: str) -> bool:
         """Whether this model is meant for the stream."""
         ...

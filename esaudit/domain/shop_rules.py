@@ -145,6 +145,8 @@ _LEFT_AS_IT_WAS = frozenset({"unknown_event", "require", "not_a_number", "not_a_
 class _BuiltinRules:
     """The fold and the rule check of one of the shop's own stream types."""
 
+    fold_key: str | None = None
+
     def __init__(self, stream_type: str, creation: str, finding: Finder, step: Step) -> None:
         self.stream_type, self._creation = stream_type, creation
         self._finding, self._step = finding, step

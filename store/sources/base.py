@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 from ..hashing import instant_from_us, us_from_instant
 from ..protocol import Capabilities, SourceIdentity
 from ..records import (
+    FoldSnapshot,
     RecordedEvent,
     Snapshot,
     StoreStats,
@@ -418,6 +419,14 @@ class ForeignSource(LogReading):
             return iter(())
         with self._db.read() as conn:
             return iter(self._snapshots(conn, None))
+
+    def load_fold_snapshot(self, stream_id: str, fold: str, at_or_below: int | None = None
+                           ) -> Snapshot | None:
+        """None: esaudit keeps no states in a store it did not write."""
+        return None
+
+    def iter_fold_snapshots(self) -> Iterator[FoldSnapshot]:
+        return iter(())
 
 
 def _cut_of(position: int, entries: list[StreamEntry]) -> Cut:

@@ -100,6 +100,13 @@ def check_read_contract(source: Source) -> None:
         info = source.stream(snap.stream_id)
         assert info is not None and info.first_version <= snap.version <= info.version
         assert source.load_snapshot(snap.stream_id, snap.version) is not None
+    for kept in source.iter_fold_snapshots():
+        found = source.load_fold_snapshot(kept.stream_id, kept.fold, kept.version)
+        assert found is not None and found.version == kept.version
+    if source.identity.kind != "esaudit":
+        assert list(source.iter_fold_snapshots()) == []
+        some_id = log[0].stream_id if log else "none"
+        assert source.load_fold_snapshot(some_id, "merged/1") is None
 
     caps = source.capabilities
     if not caps.hash_chain:

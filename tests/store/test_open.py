@@ -21,7 +21,7 @@ def test_first_writable_open_creates_the_schema(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:
         version = conn.execute("SELECT value FROM es_meta WHERE key='schema_version'").fetchone()
         mode = conn.execute("PRAGMA journal_mode").fetchone()
-    assert version == ("3",) and mode == ("wal",)
+    assert version == ("4",) and mode == ("wal",)
 
 
 def test_read_only_open_of_a_missing_store_creates_nothing(tmp_path: Path) -> None:

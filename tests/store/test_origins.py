@@ -72,7 +72,7 @@ def test_an_older_store_is_upgraded_and_its_earlier_events_are_of_unknown_origin
         assert st.origins().known_after == 4
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT value FROM es_meta WHERE key = 'schema_version'"
-                            ).fetchone() == ("3",)
+                            ).fetchone() == ("4",)
 
 
 def test_a_read_only_open_of_an_older_store_changes_nothing_and_knows_no_origin(
