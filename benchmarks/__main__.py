@@ -411,7 +411,8 @@ def main() -> None:
             print_foreign(200_000 // scale, args.runs, folder)
         if "classes" in only:
             from .classes import print_classes
-            print_classes(10_000, args.runs, folder)
+            for events in (10_000, 100_000 // scale):
+                print_classes(events, args.runs, folder)
         if "investigate" in only:
             from .investigate import print_investigate
             print_investigate(1_000_000 // scale, args.runs, folder)

@@ -1,4 +1,4 @@
-"""Replay through the system's own classes: one eventsourcing aggregate of 10k events,
+"""Replay through the system's own classes: one eventsourcing aggregate (10k and 100k events),
 rebuilt by esaudit (its code in a child process) beside the library's own
 ``repository.get`` on the same file, both as whole processes, as a user runs them.
 Target: within 2x of the library.
