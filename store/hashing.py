@@ -242,6 +242,19 @@ class ChainHasher:
                                  f"{date}{_HOUR_MINUTE[rest // 60]}{_TWO_DIGITS[rest % 60]}.")
         return f"{last[1]}{str(fraction + 1_000_000)[1:]}Z"
 
+    def envelope_text(self, stream_id: str, version: int, type_: str, recorded_at: str,
+                      payload_json: str, metadata_json: str) -> str:
+        """The canonical envelope ``hash_text`` hashes after the previous hash (a seal's leaf
+        hashes the same text: a walk that needs both builds it once)."""
+        names = self._names
+        sid = names.get(stream_id) or self.name_json(stream_id)
+        typ = names.get(type_) or self.name_json(type_)
+        return f'[{sid},{version},{typ},"{recorded_at}",{payload_json},{metadata_json}]'
+
+    def hash_envelope(self, previous_hash: str, envelope: str) -> str:
+        """``hash_text`` of an ``envelope_text``."""
+        return self._sha256(f"{previous_hash}{envelope}".encode()).hexdigest()
+
     def hash_text(self, previous_hash: str, stream_id: str, version: int, type_: str,
                   recorded_at: str, payload_json: str, metadata_json: str) -> str:
         """The hash with the instant already as ``iso_from_us`` text (importers have it)."""

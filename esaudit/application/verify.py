@@ -26,6 +26,7 @@ from ..domain.folds import ReplayError
 from ..domain.rules import StreamModel
 from .jobs import CancelCheck, Cancelled
 from .replay import Replayer
+from .verify_leaves import LeafColumns, leaf_of
 
 if TYPE_CHECKING:
     from .code_models import ApplicationCode
@@ -127,11 +128,14 @@ class _Walker:
     fails (only the first bad event of a stream is reported).
     """
 
-    def __init__(self, keep_hashes_of: Collection[str], joining: bool = False) -> None:
+    def __init__(self, keep_hashes_of: Collection[str], joining: bool = False,
+                 leaves: LeafColumns | None = None) -> None:
         self.chains: dict[str, _Chain] = {}
         self.findings: list[VerificationFinding] = []
         self.checked = 0
         self.firsts: dict[str, _Row] | None = {} if joining else None
+        self.leaves = leaves
+        """Where each walked event's seal leaf goes, if anywhere (``verify_leaves``)."""
         self._keep = keep_hashes_of
         self._hasher = ChainHasher()
 
@@ -141,7 +145,8 @@ class _Walker:
 
     def walk(self, rows: Iterable[_Row], progress: Callable[[int], None] | None = None,
              cancelled: CancelCheck | None = None) -> None:
-        chains, firsts, hasher = self.chains, self.firsts, self._hasher
+        chains, firsts, hasher, leaves = self.chains, self.firsts, self._hasher, self.leaves
+        envelope = None
         for row in rows:
             pos, sid, _stype, version, type_, at, payload, meta, stored = row
             self.checked += 1
@@ -150,6 +155,10 @@ class _Walker:
                     raise Cancelled("verification was cancelled")
                 if progress:
                     progress(pos)
+            if leaves is not None:  # every event's leaf, whatever its chain says
+                envelope = hasher.envelope_text(sid, version, type_, hasher.iso(at), payload,
+                                                meta)
+                leaves.add(pos, sid, version, leaf_of(envelope))
             chain = chains.get(sid)
             if chain is None:
                 chain = chains[sid] = _Chain(hashes={} if sid in self._keep else None)
@@ -166,7 +175,8 @@ class _Walker:
                           f"{chain.position}, found version {version}")
                 continue
             expected = hasher.hash_text(chain.hash, sid, version, type_, hasher.iso(at),
-                                        payload, meta)
+                                        payload, meta) if envelope is None \
+                else hasher.hash_envelope(chain.hash, envelope)
             if expected != stored:
                 self.find("hash_mismatch", chain, row, _MISMATCH)
                 continue
@@ -184,11 +194,12 @@ class _Walker:
         return ({sid: (c.version, c.hash, c.position, c.broken, c.hashes)
                  for sid, c in self.chains.items()}, self.firsts,
                 [(f.kind, f.stream_id, f.version, f.position, f.detail) for f in self.findings],
-                self.checked)
+                self.checked, None if self.leaves is None else self.leaves.state())
 
     def join(self, later: tuple[Any, ...]) -> None:
         """Continue this walk with a joining walker's ``state()``; it started right after."""
-        chains, firsts, findings, checked = later
+        chains, firsts, findings, checked, later_leaves = later
+        leaves, self.leaves = self.leaves, None  # the later half's leaves come whole, below
         keep, rows, dropped = self._keep, [], set()
         for sid, row in firsts.items():
             chain = self.chains.get(sid)
@@ -213,6 +224,9 @@ class _Walker:
         self.findings.extend(VerificationFinding(*f) for f in findings if f[1] not in dropped)
         self.findings.sort(key=lambda f: f.position or 0)  # as one walk would have found them
         self.checked += checked
+        self.leaves = leaves
+        if leaves is not None:
+            leaves.extend(later_leaves)
 
 
 _MISMATCH = ("the stored hash does not match the event's content and the previous hash: "
@@ -224,11 +238,13 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
            progress: Callable[[int, int], None] | None = None,
            cancelled: Callable[[], bool] | None = None,
            code: ApplicationCode | None = None,
-           model_files: Sequence[StreamModel] = ()) -> VerificationReport:
+           model_files: Sequence[StreamModel] = (),
+           leaves: LeafColumns | None = None) -> VerificationReport:
     """Verify the whole store, or only some streams (a chain is always checked from version 1).
     A source without a hash chain gets the checks that need none (verify_unchained), and its
     snapshots are checked through the system's own classes when ``code`` is given; states
-    kept under a model file are checked when that file is among ``model_files``.
+    kept under a model file are checked when that file is among ``model_files``. A walk of
+    the whole of a chained store puts each event's seal leaf in ``leaves``, if given.
     """
     if not store.capabilities.hash_chain:
         from .verify_unchained import verify_unchained
@@ -237,14 +253,16 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
     total = store.head_position()
     keep = set(against or ())
     types = [stream_type] if stream_type else None
-    walker = _Walker(keep)
+    if stream_ids is not None or stream_type is not None:
+        leaves = None
+    walker = _Walker(keep, leaves=leaves)
     path = store.sqlite_path
     split = _split_point(total) if path is not None else None
     mid = total if split is None else split
     # The later positions go to a second process that opens the file read-only itself.
     half = None if split is None else SecondProcess.start(_SECOND_HALF, (
         str(path), mid, total, None if stream_ids is None else sorted(stream_ids), stream_type,
-        keep))
+        keep, leaves is not None))
 
     def report(pos: int) -> None:
         if progress:  # both halves advance together: the first half's share stands for both
@@ -252,7 +270,8 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
 
     def second_half_here() -> tuple[Any, ...]:
         """The second half's walk in this process, when the second one failed."""
-        return _second_half(store, mid, total, stream_ids, stream_type, keep, report, cancelled)
+        return _second_half(store, mid, total, stream_ids, stream_type, keep,
+                            leaves is not None, report, cancelled)
 
     with collector_paused():
         try:
@@ -353,11 +372,11 @@ def _check_against(against: Mapping[str, tuple[int, str]],
 
 
 def _second_half(store: Source, after: int, to: int, stream_ids: Collection[str] | None,
-                 stream_type: str | None, keep: Collection[str],
+                 stream_type: str | None, keep: Collection[str], with_leaves: bool,
                  progress: Callable[[int], None] | None = None,
                  cancelled: CancelCheck | None = None) -> tuple[Any, ...]:
     """A joining walker's state after positions ``after+1..to``: what ``_Walker.join`` takes."""
-    walker = _Walker(keep, joining=True)
+    walker = _Walker(keep, joining=True, leaves=LeafColumns() if with_leaves else None)
     walker.walk(store.iter_raw_events(after, to_position=to, stream_ids=stream_ids,
                                       stream_types=[stream_type] if stream_type else None),
                 progress, cancelled)
@@ -366,9 +385,9 @@ def _second_half(store: Source, after: int, to: int, stream_ids: Collection[str]
 
 def walk_second_half(job: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
     """The second process's work (``store.two_process``): the second half of a SQLite file."""
-    path, after, to, stream_ids, stream_type, keep = job
+    path, after, to, stream_ids, stream_type, keep, with_leaves = job
     with open_store(path, read_only=True) as store:
-        yield _second_half(store, after, to, stream_ids, stream_type, keep)
+        yield _second_half(store, after, to, stream_ids, stream_type, keep, with_leaves)
 
 
 _SECOND_HALF = "esaudit.application.verify:walk_second_half"

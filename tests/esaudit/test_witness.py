@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+import esaudit.application.verify as verify_module
 import esaudit.application.witness.walk as walk_module
+from esaudit.application.verify_leaves import LeafColumns
 from esaudit.application.witness import proof_check, seal_file
 from esaudit.application.witness.against import check_against_seal, verify_against_seal
 from esaudit.application.witness.merkle import leaf_hash, root_of, verify_consistency
@@ -335,3 +337,33 @@ def test_the_checks_a_third_party_runs_import_no_database_code() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2]).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("split", [None, 1, 8, 17, 29])
+def test_verify_against_a_seal_reads_the_store_once_and_finds_what_a_fresh_walk_finds(
+        path: Path, split: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verify's walk gathers every leaf (its second process too, wherever it takes over):
+    exactly the leaves a walk of its own reads, so the seal check finds the same."""
+    with open_store(path, read_only=True) as st:
+        seal = sealed(st)
+    sql(path, "UPDATE events SET payload = '{\"v\":99}' WHERE position = 12",
+        "DELETE FROM events WHERE position = 20")
+    _append_more(path)
+    monkeypatch.setattr(verify_module, "_split_point", lambda total: split)
+    with open_store(path, read_only=True) as st:
+        gathered = LeafColumns()
+        report = verify_module.verify(st, leaves=gathered)
+        assert [(f.kind, f.position) for f in report.findings][:1] == [("hash_mismatch", 12)]
+        walked = list(walk_module.leaf_runs(st, to_position=st.head_position(), size=4))
+        assert list(gathered.runs(4)) == walked
+        fresh = check_against_seal(st, seal)
+        both = verify_against_seal(st, seal)
+    assert both.seal == fresh
+    assert [(f.kind, f.stream_id, f.version) for f in fresh.findings] == [
+        ("changed_since_seal", "s-1", 3), ("removed_since_seal", "s-4", 4)]
+    assert fresh.appended == 5
+
+
+def _append_more(path: Path) -> None:
+    with open_store(path, synchronous="NORMAL") as st:
+        _append(st, VERSIONS + 1, VERSIONS + 1)

@@ -1,6 +1,8 @@
 """Verify against a seal: is every sealed event still there, unchanged and in its place?
 
-One walk recomputes today's leaves in position order. Each run of 1024 leaves is compared with
+One walk recomputes today's leaves in position order: on esaudit's own store it is verify's
+walk of the hash chain, which builds each event's envelope anyway and hands its leaf on
+(``verify_leaves``), so the store is read once for both. Each run of 1024 leaves is compared with
 the seal's hash of that run as soon as it is complete: while they agree nothing is kept but
 the run hashes. If the first ``size`` leaves all agree, the sealed tree is today's first
 ``size`` leaves (their root is the sealed root), the events after them are ``appended``, and
@@ -30,6 +32,7 @@ from store.gcpause import collector_paused
 
 from ..jobs import CancelCheck, Cancelled, Progress
 from ..verify import VerificationFinding, VerificationReport, verify
+from ..verify_leaves import LeafColumns
 from ..verify_unchained import NO_CHAIN
 from .merkle import ChunkedTree, root_of, verify_consistency
 from .seal_file import TAG_SIZE, Seal, SealRefused
@@ -105,8 +108,11 @@ def verify_against_seal(source: Source, seal: Seal, *, progress: Progress | None
             return None
         return lambda done, total: progress(offset * total + done, 2 * total)
 
-    own = verify(source, progress=half(0), cancelled=cancelled, code=code)
-    check = check_against_seal(source, seal, progress=half(1), cancelled=cancelled)
+    # A chained store's verify walk hands on every leaf: the store is read once, not twice.
+    leaves = LeafColumns() if source.capabilities.hash_chain else None
+    own = verify(source, progress=half(0), cancelled=cancelled, code=code, leaves=leaves)
+    check = check_against_seal(source, seal, progress=half(1), cancelled=cancelled,
+                               gathered=leaves)
     since = (f"event contents before the seal of {seal.sealed_at}: the source keeps no hash "
              "chain, so only changes made since the seal can be seen")
     not_checked = tuple(since if line == NO_CHAIN else line for line in own.not_checked)
@@ -116,19 +122,24 @@ def verify_against_seal(source: Source, seal: Seal, *, progress: Progress | None
 
 
 def check_against_seal(source: Source, seal: Seal, *, progress: Progress | None = None,
-                       cancelled: CancelCheck | None = None) -> SealCheck:
-    """Compare today's events with the sealed ones (see the module docstring)."""
+                       cancelled: CancelCheck | None = None,
+                       gathered: LeafColumns | None = None) -> SealCheck:
+    """Compare today's events with the sealed ones (see the module docstring): as
+    ``gathered`` holds them, when a walk already gathered every event's leaf, else read
+    afresh."""
     refuse_other_source(source, seal)
     seal.heads  # noqa: B018  (checked against the seal's record: SealRefused if they disagree)
     n, c = seal.size, seal.chunk_size
-    total = source.head_position()
+    total = source.head_position() if gathered is None else gathered.last_position
+    runs = leaf_runs(source, to_position=total, size=c) if gathered is None \
+        else gathered.runs(c)
     today_runs: list[bytes] = []  # today's hash of each run (the last one may be shorter)
     boundary: list[bytes] = []  # today's leaves of the run that holds leaf n
     window: list[_Seen] | None = None  # every event from the first run that differs on
     first_bad = 0
     count = 0
     with collector_paused():
-        for run in leaf_runs(source, to_position=total, size=c):
+        for run in runs:
             leaves = [e[3] for e in run]
             lo, count = count, count + len(run)
             today_runs.append(root_of(leaves))
