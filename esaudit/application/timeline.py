@@ -16,6 +16,7 @@ from esaudit.domain.events import ORDER, ORDER_EVENT_TYPES, PRODUCT, PRODUCT_EVE
 from store import Source
 from store.gcpause import collector_paused
 
+from .investigate.tail import LATE_WINDOW
 from .jobs import Cancelled
 
 STREAM_TYPES = (ORDER, PRODUCT)
@@ -54,6 +55,16 @@ class TimelineData:
             self.positions, self.times, self.stream_type_codes, self.event_type_codes,
             self.by_time, list(self.stream_types), list(self.event_types), self.stream_count,
             {k: dict(v) for k, v in self._codes.items()})
+
+    def keep_through(self, position: int) -> None:
+        """Drop the events after ``position`` (to read them again)."""
+        end = int(np.searchsorted(self.positions, position, side="right"))
+        if end == len(self.positions):
+            return
+        self.positions, self.times = self.positions[:end], self.times[:end]
+        self.stream_type_codes = self.stream_type_codes[:end]
+        self.event_type_codes = self.event_type_codes[:end]
+        self.by_time = np.argsort(self.times, kind="stable")
 
     def index_of(self, position: int) -> int | None:
         i = int(np.searchsorted(self.positions, position))
@@ -109,10 +120,18 @@ def load_timeline(store: Source, progress: Callable[[int, int], None] | None = N
     """Every event's timeline columns; with ``base``, only the events after it are read and
     appended (a command adds a few events to a million: the rest is not read again).
 
+    Where positions may become visible out of order (``Capabilities.ordered`` false), the
+    last ``LATE_WINDOW`` positions of ``base`` are read again, and if the events then number
+    fewer than the source holds, one committed later still, further back, and everything is
+    read again: the timeline never leaves out an event the source shows.
+
     Stream ids are not loaded: a selected stream's events are found by position
     (``Source.positions_of``), which keeps a million-event store's open under a second.
     """
     data = TimelineData() if base is None else base.copy()
+    unordered = base is not None and not store.capabilities.ordered
+    if unordered:
+        data.keep_through(max(0, data.last_position - LATE_WINDOW))
     total = store.head_position()
     kinds = (_Names(data.stream_types, data._codes["stream_type"], STREAM_TYPES),
              _Names(data.event_types, data._codes["event_type"], EVENT_TYPES))
@@ -142,7 +161,9 @@ def load_timeline(store: Source, progress: Callable[[int, int], None] | None = N
         for k, name in enumerate(columns):
             setattr(data, name, np.concatenate([getattr(data, name), *(p[k] for p in parts)]))
         data.by_time = np.argsort(data.times, kind="stable")
-    data.stream_count = store.counts()[1]
+    events, data.stream_count = store.counts()
+    if unordered and len(data) != events:
+        return load_timeline(store, progress, cancelled, None, page_size)
     return data
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from esaudit.application.investigate.tail import LATE_WINDOW, Follower, follow
+from esaudit.application.timeline import load_timeline
 from store import ANY, NewEvent, RecordedEvent, open_store
 from store.protocol import Capabilities
 
@@ -77,6 +78,14 @@ class LateCommits:
                for e in self.iter_events(after_position, to_position=to_position)]
 
 
+    def iter_event_codes(self, stream_types: Any, event_types: Any, after_position: int = 0,
+                         page_size: int = 50_000) -> Iterator[list[tuple[int, int, int, int]]]:
+        page = [(e.position, e.position * 1_000_000, 0, 0)
+                for e in self.iter_events(after_position)]
+        if page:
+            yield page
+
+
 def test_a_position_that_commits_late_is_still_handed_out_once() -> None:
     source = LateCommits([1, 2, 4])
     follower = Follower(source)  # type: ignore[arg-type]
@@ -96,3 +105,21 @@ def test_late_commits_beyond_the_window_are_not_read_again() -> None:
     assert len(follower.poll()) == LATE_WINDOW + 8
     source.visible.append(LATE_WINDOW + 10)
     assert [e.position for e in follower.poll()] == [LATE_WINDOW + 10]
+
+
+def test_the_timeline_shows_a_position_that_commits_late() -> None:
+    source = LateCommits([1, 2, 4])
+    first = load_timeline(source)  # type: ignore[arg-type]
+    source.visible += [5, 3]
+    again = load_timeline(source, base=first)  # type: ignore[arg-type]
+    assert again.positions.tolist() == [1, 2, 3, 4, 5]
+    assert sorted(again.times[again.by_time].tolist()) == again.times[again.by_time].tolist()
+
+
+def test_the_timeline_reads_everything_again_for_a_commit_beyond_the_window() -> None:
+    source = LateCommits([p for p in range(1, LATE_WINDOW + 20) if p != 7])
+    first = load_timeline(source)  # type: ignore[arg-type]
+    source.visible.append(7)
+    again = load_timeline(source, base=first)  # type: ignore[arg-type]
+    assert again.positions.tolist() == list(range(1, LATE_WINDOW + 20))
+    assert {again.stream_types[c] for c in again.stream_type_codes.tolist()} == {"T"}
