@@ -15,6 +15,12 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from esaudit.application.jobs import Cancelled
+from esaudit.application.records import StoreError
+from esaudit.domain.errors import DomainError
+
+EXPECTED = (DomainError, StoreError, ValueError, OSError)
+"""Failures that are answers (a refusal, a store that is gone or was closed meanwhile, a file
+that cannot be read): their one-line message is all there is to say."""
 
 
 class WorkerSignals(QObject):
@@ -46,7 +52,8 @@ class Worker(QRunnable):
         except Cancelled:
             self.signals.cancelled.emit()
         except Exception as e:  # reported to the user by the one error handler
-            traceback.print_exc()
+            if not isinstance(e, EXPECTED):  # a fault of esaudit's own: keep its trace
+                traceback.print_exc()
             self.signals.failed.emit(str(e) or type(e).__name__)
         else:
             self.signals.finished.emit(result)
