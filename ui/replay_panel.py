@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from esaudit.application.investigate.blame import Blame, blame, timestamp_of_version
+from esaudit.application.records import StoreError
 from esaudit.application.replay import QUICK_FOLD, Replayed
 from esaudit.application.values import shown
 from esaudit.domain.errors import DomainError
@@ -233,9 +234,26 @@ class ReplayPanel(QWidget):
         flagged = self.session.flags.replay_note(result.stream_id, result.version)
         caveat += f"\n✖ {flagged}" if flagged else ""
         self.info.setText(f"{result.stream_type} {result.stream_id} at version "
-                          f"{result.version} of {head}{origin}  ·  model "
-                          f"{model_label(result.model)}  ·  {self.last_ms:.1f} ms{caveat}")
+                          f"{result.version} of {head}{self._stopped_at(result)}{origin}  ·  "
+                          f"model {model_label(result.model)}  ·  {self.last_ms:.1f} ms"
+                          f"{caveat}")
         self.info.setToolTip(f"Folded by {result.model}")
+
+    def _stopped_at(self, result: Replayed) -> str:
+        """`` (LinePaid, 2026-05-01 10:00:00 UTC)``: the event the replay stopped after (one
+        indexed row)."""
+        services = self.session.services
+        if services is None:
+            return ""
+        try:
+            events = services.store.read_stream(result.stream_id, result.version,
+                                                result.version)
+        except (DomainError, StoreError):
+            return ""
+        if not events:
+            return ""
+        e = events[0]
+        return f" ({e.type}, {e.recorded_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
 
     # -- which event changed each field -------------------------------------------------------
     def _request_blame(self, stream_id: str, version: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import (
     QDialogButtonBox,
@@ -132,6 +134,10 @@ def test_slider_replays_and_compare_shows_changed_paths(qtbot, opened: MainWindo
     slider.setValue(2)
     values = tree_values(state)
     assert values["status"] == "draft" and values["total_cents"] == "500"
+    added = svc.store.read_stream("ord-ui-slide", 2, 2)[0]
+    assert (f"at version 2 of 4 (LineAdded, "
+            f"{added.recorded_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)") in \
+        find(opened, QLabel, "replayInfo").text()
     assert "lines.SKU-1003.qty" not in values
     slider.setValue(0)
     assert tree_values(state) == {}
