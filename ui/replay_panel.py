@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt, QTimeZone, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from esaudit.application.investigate.blame import Blame, blame, timestamp_of_version
+from esaudit.application.paths import join, parse_path
 from esaudit.application.records import StoreError
 from esaudit.application.replay import QUICK_FOLD, Replayed
 from esaudit.application.values import shown
@@ -302,8 +304,33 @@ class ReplayPanel(QWidget):
                                                  e.actor or "no actor recorded",
                                                  f"{when} UTC"])
                             + f" (position {e.position:,}): double-click to go to that event")
+        self._mark_branches(origins)
         self._fit_columns()
         self._on_current_field_changed(self.state_view.currentItem())
+
+    def _mark_branches(self, origins: dict[str, Any]) -> None:
+        """An object or a list says the newest change among the fields inside it."""
+        newest: dict[str, Any] = {}
+        for path, field in origins.items():
+            e = field.event
+            if e is None:
+                continue
+            branch = ""
+            for key in parse_path(path)[:-1]:
+                branch = join(branch, key)
+                if branch not in newest or newest[branch].version < e.version:
+                    newest[branch] = e
+        for item in tree_items(self.state_view):
+            e = newest.get(item_path(item)) if item.childCount() else None
+            if e is None:
+                continue
+            when = e.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            item.setText(CHANGED, f"v{e.version} · {e.type} (newest inside)")
+            item.setForeground(CHANGED, MUTED)
+            item.setData(CHANGED, OriginRole, (e.stream_id, e.position, e.version))
+            item.setToolTip(CHANGED, f"the newest change to a field inside it: v{e.version} · "
+                            f"{e.type} · {when} UTC (position {e.position:,}): double-click "
+                            "to go to that event")
 
     def _blame_failed(self, message: str) -> None:
         self._mark_changed("unknown", f"cannot tell which event changed it: {message}")

@@ -18,7 +18,7 @@ from store import ANY, NewEvent, open_store
 from ui import replay_panel
 from ui.json_tree import item_path, tree_items, tree_values
 from ui.main_window import MainWindow
-from ui.replay_panel import BEFORE_FIRST, CHANGED
+from ui.replay_panel import BEFORE_FIRST, CHANGED, OriginRole
 
 from .test_main_window import select
 
@@ -80,6 +80,25 @@ def test_the_changed_column_names_the_event_that_set_each_field_at_the_head_and_
     line = opened.replay.origin_line.text()
     assert line.startswith(f"status: changed at v{placed.version} · OrderPlaced")
     assert f"(position {placed.position:,})" in line
+
+
+def test_an_object_row_names_the_newest_change_inside_it(
+        qtbot, opened: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    order, events = a_delivered_order(opened)
+    select(qtbot, opened, order)
+    state = opened.replay.state_view
+    lines = item_at(state, "lines")
+    assert lines.childCount()
+    inside = [i.data(CHANGED, OriginRole)[2] for i in tree_items(state)
+              if item_path(i).startswith("lines.") and not i.childCount()]
+    newest = events[max(inside) - 1]
+    assert newest.type == "LineAdded"
+    assert lines.text(CHANGED) == f"v{newest.version} · {newest.type} (newest inside)"
+    state.scrollToItem(lines)
+    where = state.visualItemRect(lines).center()
+    qtbot.mouseClick(state.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    qtbot.mouseDClick(state.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    assert selected_version(opened) == newest.version
 
 
 def test_double_clicking_a_field_selects_the_event_that_changed_it(
