@@ -10,6 +10,7 @@ reported again (they would only repeat the consequence).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -20,11 +21,8 @@ from typing import TYPE_CHECKING, Any
 from store import EventRow, Source, open_store
 from store.gcpause import collector_paused
 from store.hashing import ChainHasher
-from store.two_process import SecondProcess
 
-from ..domain.folds import ReplayError
 from .jobs import CancelCheck, Cancelled
-from .replay import Replayer
 
 if TYPE_CHECKING:
     from .code_models import ApplicationCode
@@ -239,9 +237,12 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
     split = _split_point(total) if path is not None else None
     mid = total if split is None else split
     # The later positions go to a second process that opens the file read-only itself.
-    half = None if split is None else SecondProcess.start(_SECOND_HALF, (
-        str(path), mid, total, None if stream_ids is None else sorted(stream_ids), stream_type,
-        keep))
+    half = None
+    if split is not None:
+        from store.two_process import SecondProcess
+        half = SecondProcess.start(_SECOND_HALF, (
+            str(path), mid, total, None if stream_ids is None else sorted(stream_ids),
+            stream_type, keep))
 
     def report(pos: int) -> None:
         if progress:  # both halves advance together: the first half's share stands for both
@@ -304,11 +305,17 @@ def _listed_heads(store: Source, stream_ids: Collection[str] | None,
 
 
 def _check_snapshots(store: Source, only: set[str] | None) -> list[VerificationFinding]:
+    wanted = (s for s in store.iter_snapshots() if only is None or s.stream_id in only)
+    first = next(wanted, None)
+    if first is None:
+        return []
+    # Replaying needs the folds and the models: a store without snapshots never loads them.
+    from ..domain.folds import ReplayError
+    from .replay import Replayer
+
     replayer = Replayer(store)
     out = []
-    for snap in store.iter_snapshots():
-        if only is not None and snap.stream_id not in only:
-            continue
+    for snap in itertools.chain([first], wanted):
         try:
             replayed = replayer.replay(snap.stream_id, snap.version, use_snapshots=False)
         except (ReplayError, ValueError, LookupError) as e:

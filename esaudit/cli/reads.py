@@ -20,7 +20,7 @@ from .common import command
 from .exits import EXIT_OK, UsageError
 
 
-@command("streams")
+@command("streams", read_models=False)
 def cmd_streams(svc: Services, args: argparse.Namespace) -> int:
     if args.json:
         print_json([{"stream_id": r.stream_id, "stream_type": r.stream_type,
@@ -36,7 +36,7 @@ def cmd_streams(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("events")
+@command("events", read_models=False)
 def cmd_events(svc: Services, args: argparse.Namespace) -> int:
     info = svc.store.stream(args.stream)
     if info is None:
@@ -67,7 +67,7 @@ def cmd_events(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("info")
+@command("info", read_models=False)
 def cmd_info(svc: Services, args: argparse.Namespace) -> int:
     events, streams = svc.store.counts()
     caps = svc.store.capabilities
@@ -90,7 +90,7 @@ def cmd_info(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("replay")
+@command("replay", read_models=False)
 def cmd_replay(svc: Services, args: argparse.Namespace) -> int:
     result = svc.replayer.replay(args.stream, args.version, at=args.at,
                                  use_snapshots=not args.no_snapshots)
@@ -109,7 +109,7 @@ def cmd_replay(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("diff")
+@command("diff", read_models=False)
 def cmd_diff(svc: Services, args: argparse.Namespace) -> int:
     changes = svc.comparer.versions(args.stream, args.a, args.b)
     if args.json:
