@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from ..application.diff import count_by_kind
-from ..bootstrap import Services
 from ..domain.errors import InvalidCommand
 from ..output import (
     event_json,
@@ -18,6 +17,9 @@ from ..output import (
 )
 from .common import command
 from .exits import EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from ..bootstrap import Services
 
 
 @command("streams", read_models=False)
@@ -111,6 +113,7 @@ def cmd_replay(svc: Services, args: argparse.Namespace) -> int:
 
 @command("diff", read_models=False)
 def cmd_diff(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.diff import count_by_kind
     changes = svc.comparer.versions(args.stream, args.a, args.b)
     if args.json:
         print_json([ch.as_json() for ch in changes])
