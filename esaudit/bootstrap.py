@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from store import EventStore, Source, StoreReadOnly
+from store import EventStore, Source, StoreError, StoreReadOnly
 from store.sources import open_source
 
 from .application.queries import Queries
@@ -64,6 +64,11 @@ class WriteSide:
 
     @property
     def commands(self) -> CommandHandler:
+        """The command handler; refused on a store opened without its read models, whose
+        commands would look products up in read models nobody caught up."""
+        if not self._queries.has_read_models and not self._store.read_only:
+            raise StoreError(f"{self._store.label} was opened without its read models "
+                             "(bootstrap(read_models=False)): commands need them")
         projector = self.projector
         with self._making:
             if self._commands is None:

@@ -52,8 +52,8 @@ class Reads:
 
 
 class Connections:
-    """The engine, the writer and the open batch, shared by a store's appender, reader and
-    snapshots so that a read inside a batch sees the batch's writes."""
+    """The backend's connections, the writer and the open batch, shared by a store's appender,
+    reader and snapshots so that a read inside a batch sees the batch's writes."""
 
     def __init__(self, backend: Backend, *, read_only: bool) -> None:
         self.backend = backend

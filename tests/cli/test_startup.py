@@ -16,7 +16,7 @@ import pytest
 
 from esaudit.bootstrap import bootstrap
 from esaudit.cli import main
-from store import NewEvent, open_store
+from store import NewEvent, StoreError, open_store
 
 HEAVY = ("sqlalchemy", "psycopg", "PySide6", "numpy")
 
@@ -118,3 +118,14 @@ def test_a_read_of_a_file_that_is_no_store_is_one_line(tmp_path: Path, content: 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("esaudit: "), err
     assert bad.read_bytes() == content
+
+
+def test_services_opened_without_read_models_refuse_commands(shop: tuple[Path, str]) -> None:
+    svc = bootstrap(shop[0], create=False, read_models=False)
+    try:
+        assert not svc.queries.has_read_models
+        assert svc.replayer.replay(shop[1]).state is not None
+        with pytest.raises(StoreError, match="without its read models"):
+            svc.writing("order place")
+    finally:
+        svc.close()
