@@ -329,7 +329,7 @@ def bench_seed(orders: int, folder: Path) -> float:
 
 
 FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed", "app", "foreign",
-           "classes", "witness", "investigate", "report")
+           "classes", "witness", "investigate", "report", "startup")
 
 
 def main() -> None:
@@ -416,6 +416,9 @@ def main() -> None:
         if "investigate" in only:
             from .investigate import print_investigate
             print_investigate(1_000_000 // scale, args.runs, folder)
+        if "startup" in only:
+            from .startup import print_startup
+            print_startup(max(args.runs, 7), folder)
         if "seed" in only:
             orders = args.seed_orders or 100_000 // scale
             seconds = bench_seed(orders, folder)

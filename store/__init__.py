@@ -1,10 +1,10 @@
 """The esaudit event store: append-only streams with a hash chain, on SQLite or PostgreSQL,
 and the read protocol every source (esaudit's own store, another program's) implements.
 
-The errors and records are plain Python and load at once; everything that needs SQLAlchemy
-(the store, the protocol with its browser types) loads when first used, so a program that only
-needs an error type or a record (the command line's ``--help``, its error handling) starts
-without the database layer.
+The errors and records are plain Python and load at once; the store and the protocol load when
+first used, so a program that only needs an error type or a record (the command line's
+``--help``, its error handling) starts without them. The store itself reads SQLite through the
+driver and loads SQLAlchemy only when something needs it (``store.connections``).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ _LATER = {"EventStore": ".eventstore", "open_store": ".eventstore",
 
 
 def __getattr__(name: str) -> Any:
-    """Load a name that needs the database layer on first use (PEP 562)."""
+    """Load the store or the protocol on first use (PEP 562)."""
     module = _LATER.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

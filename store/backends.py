@@ -19,34 +19,113 @@ strictly in order. The cost is that appends are serialized, which an audit store
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.pool import QueuePool
 
 from .errors import StoreBusy, StoreError, StoreOpenError, StoreReadOnly
 from .search_sql import register_functions
 
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
 SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 APPEND_LOCK_KEY = 0x65_73_61_75_64  # "esaud": any constant shared by every writer
 
+RawConnections = Callable[[], AbstractContextManager[Any]]
+"""Lends a bare driver connection for a block, and takes it back after."""
 
-@dataclass(frozen=True)
+
+@dataclass(eq=False)
 class Backend:
-    """An engine plus the few behaviours that differ per database."""
+    """A database: the driver connections reads and appends take, the SQLAlchemy engine made
+    on first use, and the few behaviours that differ per database.
+
+    On SQLite the reads and appends run on driver connections this backend keeps, so a
+    command that only reads never loads SQLAlchemy; the engine is made when something needs
+    it (a write transaction of its own, a read-model table, a schema change). PostgreSQL
+    makes its engine at once and lends its pool's connections.
+    """
 
     name: str
-    engine: Engine
     label: str
     lock: Callable[[Connection, int], None]
+    make_engine: Callable[[], Engine]
+    raw: RawConnections
     adopt: Callable[[], None] = lambda: None
     """Run once the target is known to be an esaudit store (SQLite: switch to WAL)."""
     busy_timeout_s: float = 30.0
     """How long a writer waits for another one before giving up (StoreBusy)."""
+    close_raw: Callable[[], None] = lambda: None
+    """Close the driver connections kept for reuse."""
+    _engine: Engine | None = field(default=None, init=False, repr=False)
+    _making: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, made on first use (once, whichever thread asks first)."""
+        engine = self._engine
+        if engine is None:
+            with self._making:
+                engine = self._engine
+                if engine is None:
+                    engine = self._engine = self.make_engine()
+        return engine
+
+    def close(self) -> None:
+        self.close_raw()
+        with self._making:
+            if self._engine is not None:
+                self._engine.dispose()
+
+
+class DriverPool:
+    """Driver connections kept open between uses: opening a SQLite connection and setting
+    its pragmas costs more than the small read it serves. At most ``keep`` idle connections
+    are kept; a block that finds none idle opens one."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], keep: int = 4) -> None:
+        self._connect = connect
+        self._keep = keep
+        self._idle: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            self._give_back(conn)
+
+    def _give_back(self, conn: sqlite3.Connection) -> None:
+        try:
+            if conn.in_transaction:  # a block that failed mid-transaction
+                conn.rollback()
+        except sqlite3.Error:
+            conn.close()
+            return
+        with self._lock:
+            if not self._closed and len(self._idle) < self._keep:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
 
 def _no_lock(_conn: Connection, _key: int) -> None:
@@ -54,13 +133,14 @@ def _no_lock(_conn: Connection, _key: int) -> None:
 
 
 def _pg_lock(conn: Connection, key: int) -> None:
-    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
 
 
 def sqlite_backend(
     path: Path, *, read_only: bool, synchronous: str = "FULL", busy_timeout_s: float = 30.0
 ) -> Backend:
-    """An engine over one SQLite file; read-only opens use a ``mode=ro`` URI."""
+    """Driver connections (and, on first use, an engine) over one SQLite file; read-only opens
+    use a ``mode=ro`` URI."""
     if synchronous not in SYNCHRONOUS_MODES:
         raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, not {synchronous!r}")
     path = path.expanduser().resolve()
@@ -74,51 +154,57 @@ def sqlite_backend(
         raise StoreOpenError(f"{path} is read-only on disk: open it read-only (--read-only, "
                              "File > Open read-only…) or make the file writable")
     uri = f"file:{quote(str(path))}?mode={'ro' if read_only else 'rwc'}"
+    pragmas = [f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}",
+               "PRAGMA query_only=ON" if read_only else f"PRAGMA synchronous={synchronous}"]
 
     def connect() -> sqlite3.Connection:
-        return sqlite3.connect(
+        conn = sqlite3.connect(
             uri, uri=True, timeout=busy_timeout_s, check_same_thread=False, isolation_level=None
         )
+        try:
+            register_functions(conn)
+            for pragma in pragmas:
+                conn.execute(pragma)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
-    # No rollback on return to the pool: every use ends its own transaction (the connection
-    # is in autocommit mode outside an explicit BEGIN), and the reset would cost ~10% of an append.
-    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4,
-                           max_overflow=16, pool_reset_on_return=None)
+    def make_engine() -> Engine:
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.pool import QueuePool
 
-    @event.listens_for(engine, "connect")
-    def _configure(dbapi_conn: sqlite3.Connection, _record: object) -> None:
-        register_functions(dbapi_conn)
-        cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
-        if read_only:
-            cur.execute("PRAGMA query_only=ON")
-        else:
-            cur.execute(f"PRAGMA synchronous={synchronous}")
-        cur.close()
+        # No rollback on return to the pool: every use ends its own transaction (the
+        # connection is in autocommit mode outside an explicit BEGIN).
+        engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4,
+                               max_overflow=16, pool_reset_on_return=None)
 
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get("esaudit_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("esaudit_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    pool = DriverPool(connect)
 
     def adopt() -> None:
         # Persistent in the file, so it is set only after the file proved to be ours: a foreign
         # database opened by mistake must stay byte for byte as it was.
         if read_only:
             return
-        raw = engine.raw_connection()
-        try:
-            cur = raw.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.close()
-        finally:
-            raw.close()
+        with pool.connection() as conn:
+            conn.execute("PRAGMA journal_mode=WAL").close()
 
-    return Backend("sqlite", engine, str(path), _no_lock, adopt, busy_timeout_s)
+    return Backend("sqlite", str(path), _no_lock, make_engine, pool.connection, adopt,
+                   busy_timeout_s, pool.close)
 
 
 def postgres_backend(url: str, *, read_only: bool) -> Backend:
     """An engine over PostgreSQL; read-only sessions are refused writes by the server itself."""
+    from sqlalchemy import create_engine
+    from sqlalchemy import exc as sa_exc
+
     try:
         engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=16)
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as e:
@@ -126,12 +212,24 @@ def postgres_backend(url: str, *, read_only: bool) -> Backend:
 
     if read_only:
         read_only_sessions(engine)
-    return Backend("postgresql", engine, engine.url.render_as_string(hide_password=True), _pg_lock)
+
+    @contextmanager
+    def raw() -> Iterator[Any]:
+        pooled = engine.raw_connection()
+        try:
+            yield pooled.dbapi_connection
+        finally:
+            pooled.close()
+
+    return Backend("postgresql", engine.url.render_as_string(hide_password=True), _pg_lock,
+                   lambda: engine, raw)
 
 
 def read_only_sessions(engine: Engine) -> None:
     """Make every PostgreSQL session of ``engine`` read-only: the server itself refuses a
     write, whatever the code above it does."""
+    from sqlalchemy import event
+
     @event.listens_for(engine, "connect")
     def _read_only(dbapi_conn: object, _record: object) -> None:
         cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
@@ -189,7 +287,8 @@ def postgres_url(target: str) -> str:
 
 @dataclass(frozen=True)
 class AppendSql:
-    """The append path's statements in the driver's own parameter style."""
+    """The statements the store runs on the driver, in its own parameter style: the append
+    path's, and the reads whose text differs between the databases."""
 
     mark: str
     head: str
@@ -207,6 +306,17 @@ class AppendSql:
     delete_snapshot: str
     stream: str
     insert_snapshot: str
+    begin_read: str
+    """What starts a read transaction ("" where the driver starts one itself: PostgreSQL;
+    SQLite's connections are in autocommit mode, each statement its own snapshot)."""
+    like: str
+    """A match of a pattern in any case: SQLite's LIKE already ignores ASCII case, and its
+    lower() folds nothing more (wrapping every column in lower() triples the cost of a
+    100k-stream scan); PostgreSQL's ILIKE."""
+    no_limit: str
+    """The LIMIT clause of a query that skips rows (OFFSET) but takes all the rest."""
+    table_names: str
+    """The names of the tables of the store's schema (SQLite: not its own ``sqlite_`` ones)."""
 
     @classmethod
     def for_backend(cls, name: str) -> AppendSql:
@@ -238,13 +348,29 @@ class AppendSql:
             delete_snapshot=f"DELETE FROM snapshots WHERE stream_id = {m} AND version = {m}",
             insert_snapshot=f"INSERT INTO snapshots (stream_id, version, state) VALUES "
                             f"({m}, {m}, {m})",
+            begin_read="BEGIN" if name == "sqlite" else "",
+            like="LIKE" if name == "sqlite" else "ILIKE",
+            no_limit="LIMIT -1" if name == "sqlite" else "LIMIT ALL",
+            table_names="SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                        "'sqlite~_%' ESCAPE '~'" if name == "sqlite" else
+                        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
         )
 
 
 def is_integrity_error(e: BaseException) -> bool:
-    """A unique-key violation, from SQLAlchemy or straight from the driver."""
-    return isinstance(e, sa_exc.IntegrityError | sqlite3.IntegrityError) or any(
-        cls.__name__ == "IntegrityError" for cls in type(e).__mro__)
+    """A unique-key violation, from the driver or from SQLAlchemy (by its class's name, so
+    that telling needs no import of either)."""
+    return _named(e, "IntegrityError")
+
+
+def is_database_error(e: BaseException) -> bool:
+    """An error the database reported, through SQLAlchemy or straight from the driver."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")  # none can be raised before it is loaded
+    return (sa_exc is not None and isinstance(e, sa_exc.DBAPIError)) or is_driver_error(e)
+
+
+def _named(e: BaseException, *names: str) -> bool:
+    return any(cls.__name__ in names for cls in type(e).__mro__)
 
 
 def is_driver_error(e: BaseException) -> bool:
@@ -269,6 +395,6 @@ def translate(e: BaseException, label: str) -> StoreError:
         return StoreOpenError(f"{label} is not a readable SQLite database ({message})")
     if "unable to open" in lowered:
         return StoreOpenError(f"cannot open {label} ({message})")
-    if isinstance(e, sa_exc.OperationalError | sa_exc.InterfaceError):
+    if _named(e, "OperationalError", "InterfaceError"):
         return StoreOpenError(f"{label}: {message}")
     return StoreError(f"{label}: {message}")

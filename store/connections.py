@@ -1,39 +1,66 @@
 """How a store reaches its database: reads, write transactions, the batch a thread holds open,
-and the translation of driver errors into store errors at that boundary."""
+and the translation of driver errors into store errors at that boundary.
+
+Reads of events, streams and snapshots are driver SQL on the backend's driver connections; only
+what works through SQLAlchemy (a write transaction of its own, the read models' queries, a
+schema change) makes the engine, on first use.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from typing import Any
-
-from sqlalchemy import Connection
-from sqlalchemy import exc as sa_exc
+from typing import TYPE_CHECKING, Any
 
 from .backends import (
     APPEND_LOCK_KEY,
     AppendSql,
     Backend,
-    is_driver_error,
+    is_database_error,
     is_integrity_error,
     translate,
 )
 from .errors import StoreError, StoreReadOnly
 from .writer import Writer
 
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+Params = Sequence[Any] | Mapping[str, Any]
+"""A driver query's parameters: positional (``AppendSql.mark``) or named (``:name`` on SQLite,
+``%(name)s`` on PostgreSQL)."""
+
+
+class Reads:
+    """Driver queries inside one read transaction: every query sees the same snapshot of the
+    database."""
+
+    __slots__ = ("_dbapi", "mark")
+
+    def __init__(self, dbapi: Any, mark: str) -> None:
+        self._dbapi = dbapi
+        self.mark = mark
+
+    def rows(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        return _rows(self._dbapi, sql, params)
+
+    def value(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row (None for no row)."""
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
 
 class Connections:
-    """The engine, the writer and the open batch, shared by a store's appender, reader and
-    snapshots so that a read inside a batch sees the batch's writes."""
+    """The backend's connections, the writer and the open batch, shared by a store's appender,
+    reader and snapshots so that a read inside a batch sees the batch's writes."""
 
     def __init__(self, backend: Backend, *, read_only: bool) -> None:
         self.backend = backend
-        self.engine = backend.engine
         self.label = backend.label
         self.read_only = read_only
         self.sql = AppendSql.for_backend(backend.name)
-        self.writer = Writer(self.engine, backend.name, self.sql.lock, APPEND_LOCK_KEY,
+        self.writer = Writer(backend.raw, backend.name, self.sql.lock, APPEND_LOCK_KEY,
                              backend.busy_timeout_s)
         self._batch = threading.local()  # .conn: the open batch's connection on this thread
         self.batch_thread: int | None = None
@@ -41,9 +68,14 @@ class Connections:
         for a batch of its own thread (a threading.local lookup costs as much as the rest of
         a remembered append)."""
 
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (made on first use)."""
+        return self.backend.engine
+
     def close(self) -> None:
         self.writer.close()
-        self.engine.dispose()
+        self.backend.close()
 
     @contextmanager
     def guard(self) -> Iterator[None]:
@@ -61,7 +93,7 @@ class Connections:
         unique-key violations, which callers turn into refusals, and programming errors)."""
         if isinstance(e, StoreError) or is_integrity_error(e):
             return None
-        if isinstance(e, sa_exc.DBAPIError | sa_exc.OperationalError) or is_driver_error(e):
+        if is_database_error(e):
             return translate(e, self.label)
         return None
 
@@ -105,32 +137,44 @@ class Connections:
         with self.guard(), self.engine.connect() as conn, conn.begin():
             yield conn
 
-    def read(self, sql: str, params: Sequence[Any] | Mapping[str, Any]
-             ) -> list[tuple[Any, ...]]:
-        """Rows of one driver query: the hot read paths skip SQLAlchemy's statement building.
-        ``params`` are positional (``self.sql.mark``) or named (``:name`` on SQLite,
-        ``%(name)s`` on PostgreSQL).
+    def read(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
+        """Rows of one driver query (one statement: one snapshot of the database). The reads
+        skip SQLAlchemy's statement building, and a command that only reads never loads it.
 
         Inside a batch on this thread the query runs in the batch, so it sees the batch's
         writes.
         """
         batch = self.batch_conn()
-        with self.guard(), (nullcontext(batch) if batch is not None else self._raw()) as dbapi:
-            cur = dbapi.cursor()
-            try:
-                cur.execute(sql, params)
-                rows: list[tuple[Any, ...]] = cur.fetchall()
-            finally:
-                cur.close()
+        with self.guard(), (nullcontext(batch) if batch is not None else self.backend.raw()
+                            ) as dbapi:
+            rows = _rows(dbapi, sql, params)
             if batch is None:
                 dbapi.rollback()  # PostgreSQL opened a transaction for the read; end it
         return rows
 
     @contextmanager
-    def _raw(self) -> Iterator[Any]:
-        """The bare driver connection of a pooled connection, returned to the pool after."""
-        pooled = self.engine.raw_connection()
-        try:
-            yield pooled.dbapi_connection
-        finally:
-            pooled.close()
+    def reads(self) -> Iterator[Reads]:
+        """Several driver queries in one read transaction (inside a batch on this thread: in
+        the batch)."""
+        batch = self.batch_conn()
+        if batch is not None:
+            with self.guard():
+                yield Reads(batch, self.sql.mark)
+            return
+        with self.guard(), self.backend.raw() as dbapi:
+            if self.sql.begin_read:
+                _rows(dbapi, self.sql.begin_read, ())
+            try:
+                yield Reads(dbapi, self.sql.mark)
+            finally:
+                dbapi.rollback()
+
+
+def _rows(dbapi: Any, sql: str, params: Params) -> list[tuple[Any, ...]]:
+    cur = dbapi.cursor()
+    try:
+        cur.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cur.fetchall()
+    finally:
+        cur.close()
+    return rows

@@ -15,14 +15,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, MetaData, insert, inspect, select, update
-
-from . import schema as s
 from .appending import Appender
 from .backends import APPEND_LOCK_KEY, Backend, backend_for, sqlite_path, translate
-from .bulk import ImportRow, ImportSummary, ImportTuple, import_rows
 from .connections import Connections
 from .errors import SchemaTooNew, StoreOpenError, StoreReadOnly
 from .fold_snapshots import FoldSnapshots
@@ -49,12 +45,18 @@ from .records import (
     StoreStats,
     StreamInfo,
 )
+from .schema_meta import SCHEMA_VERSION, SCHEMA_VERSION_KEY
 from .search import EventSearch
 from .searching import Searcher
 from .snapshots import Snapshots
 from .sqlite_look import look
 from .stream_browser import Annotation, SortKey, StreamBrowser, StreamPageRow
 from .tracing import create_correlation_index, upgrade_to_v3
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, MetaData
+
+    from .bulk import ImportRow, ImportSummary, ImportTuple
 
 
 def open_store(
@@ -65,7 +67,9 @@ def open_store(
     missing or empty target becomes a new store, without it that is refused (``no store at``).
 
     A SQLite file is looked at without any write first (store.sqlite_look), so a file that is
-    not an esaudit store is refused and left exactly as it was, side files included.
+    not an esaudit store is refused and left exactly as it was, side files included. Opening
+    an existing store reads its schema version with driver SQL: SQLAlchemy loads only when
+    something needs it (store.connections).
     """
     path = sqlite_path(target)
     if path is not None:
@@ -92,10 +96,10 @@ def _recognise(path: Path, *, read_only: bool, create: bool) -> None:
         found = look(path)
     except sqlite3.Error as e:
         raise translate(e, str(path)) from e
-    version = found.meta.get("schema_version")
+    version = found.meta.get(SCHEMA_VERSION_KEY)
     if version is not None:
-        if int(version) > s.SCHEMA_VERSION:
-            raise SchemaTooNew(int(version), s.SCHEMA_VERSION)
+        if int(version) > SCHEMA_VERSION:
+            raise SchemaTooNew(int(version), SCHEMA_VERSION)
         return
     _refuse_unless_creatable(str(path), found.tables, read_only=read_only, create=create)
 
@@ -104,6 +108,8 @@ def _refuse_unless_creatable(label: str, tables: Iterable[str], *, read_only: bo
                              create: bool) -> None:
     """A database without esaudit's schema may become a store only if it is empty and this
     open is one that creates."""
+    from . import schema as s
+
     foreign = set(tables) - set(s.metadata.tables)
     if foreign:
         raise StoreOpenError(f"{label} is a database but not an esaudit store "
@@ -133,7 +139,7 @@ class EventStore:
         self._browser = StreamBrowser(self._c)
         self._searcher = Searcher(self._c)
         self.identity = SourceIdentity("esaudit", backend.label)
-        self.schema_version = s.SCHEMA_VERSION
+        self.schema_version = SCHEMA_VERSION
         self.capabilities = Capabilities(hash_chain=True, snapshots=True,
                                          writable=not read_only, live=True)
 
@@ -166,51 +172,59 @@ class EventStore:
         self.close()
 
     def _prepare_schema(self, *, create: bool = True) -> None:
-        with self._c.guard():
-            with self._c.engine.connect() as conn:
-                tables = set(inspect(conn).get_table_names())
-                found = None
-                if s.meta.name in tables:
-                    found = conn.execute(
-                        select(s.meta.c.value).where(s.meta.c.key == "schema_version")
-                    ).scalar()
-            if found is not None:
-                version = int(found)
-                if version > s.SCHEMA_VERSION:
-                    raise SchemaTooNew(version, s.SCHEMA_VERSION)
-                if version < s.SCHEMA_VERSION and not self.read_only:
-                    version = self._upgrade()
-                self.schema_version = version
-                self._backend.adopt()
-                return
-            _refuse_unless_creatable(self.label, tables, read_only=self.read_only,
-                                     create=create)
-            with self.write_transaction(lock=True) as conn:
-                s.metadata.create_all(conn)
-                create_correlation_index(conn)
-                exists = conn.execute(
-                    select(s.meta.c.value).where(s.meta.c.key == "schema_version")
-                ).scalar()
-                if exists is None:
-                    conn.execute(insert(s.meta).values(key="schema_version",
-                                                       value=str(s.SCHEMA_VERSION)))
+        with self._c.reads() as q:
+            tables = {row[0] for row in q.rows(self._c.sql.table_names)}
+            found = q.value(f"SELECT value FROM es_meta WHERE key = {q.mark}",
+                            [SCHEMA_VERSION_KEY]) if "es_meta" in tables else None
+        if found is not None:
+            version = int(found)
+            if version > SCHEMA_VERSION:
+                raise SchemaTooNew(version, SCHEMA_VERSION)
+            if version < SCHEMA_VERSION and not self.read_only:
+                version = self._upgrade()
+            self.schema_version = version
             self._backend.adopt()
+            return
+        _refuse_unless_creatable(self.label, tables, read_only=self.read_only, create=create)
+        self._create_schema()
+        self._backend.adopt()
+
+    def _create_schema(self) -> None:
+        """Make the tables of a new store, in one locked transaction (a second process
+        creating the same store at the same time finds them made)."""
+        from sqlalchemy import insert, select
+
+        from . import schema as s
+
+        with self.write_transaction(lock=True) as conn:
+            s.metadata.create_all(conn)
+            create_correlation_index(conn)
+            exists = conn.execute(
+                select(s.meta.c.value).where(s.meta.c.key == SCHEMA_VERSION_KEY)
+            ).scalar()
+            if exists is None:
+                conn.execute(insert(s.meta).values(key=SCHEMA_VERSION_KEY,
+                                                   value=str(SCHEMA_VERSION)))
 
     def _upgrade(self) -> int:
         """Bring an older schema up to this one, in one locked transaction (a second
         process opening the store at the same time finds it done)."""
+        from sqlalchemy import select, update
+
+        from . import schema as s
+
         with self.write_transaction(lock=True) as conn:
             version = int(conn.execute(select(s.meta.c.value)
-                                       .where(s.meta.c.key == "schema_version")).scalar_one())
+                                       .where(s.meta.c.key == SCHEMA_VERSION_KEY)).scalar_one())
             if version < 2:
                 upgrade_to_v2(conn)
             if version < 3:
                 upgrade_to_v3(conn)
             if version < 4:
                 s.fold_snapshots.create(conn, checkfirst=True)
-            conn.execute(update(s.meta).where(s.meta.c.key == "schema_version")
-                         .values(value=str(s.SCHEMA_VERSION)))
-        return s.SCHEMA_VERSION
+            conn.execute(update(s.meta).where(s.meta.c.key == SCHEMA_VERSION_KEY)
+                         .values(value=str(SCHEMA_VERSION)))
+        return SCHEMA_VERSION
 
     # -- transactions ----------------------------------------------------------------------
     def write_transaction(self, *, lock: bool = False, lock_key: int = APPEND_LOCK_KEY
@@ -236,8 +250,7 @@ class EventStore:
         return self._c.batch()
 
     def has_tables(self, names: list[str]) -> bool:
-        with self.read_connection() as conn:
-            return set(names) <= set(inspect(conn).get_table_names())
+        return set(names) <= {row[0] for row in self._c.read(self._c.sql.table_names, [])}
 
     def create_tables(self, tables: MetaData) -> None:
         """Create read-model tables owned by the application layer (idempotent), and any index
@@ -265,22 +278,24 @@ class EventStore:
         positions it wrote are recorded as imported from ``source`` (see ``origins``)."""
         if self.read_only:
             raise StoreReadOnly("import")
+        from .bulk import import_rows
+
         with collector_paused(), self._c.write_transaction(lock=True) as conn:
             summary = import_rows(conn, self._backend.name, rows, progress, cancelled)
             record_import(conn, summary.first_position, summary.last_position, source)
             return summary
 
     def origins(self) -> Origins:
-        with self.read_connection() as conn:
-            return read_origins(conn, self.schema_version)
+        with self._c.reads() as q:
+            return read_origins(q, self.schema_version)
 
     def origin_of(self, stream_id: str) -> str:
-        with self.read_connection() as conn:
-            return origin_of(conn, self.schema_version, stream_id)
+        with self._c.reads() as q:
+            return origin_of(q, self.schema_version, stream_id)
 
     def stream_origins(self, stream_type: str | None = None) -> dict[str, str]:
-        with self.read_connection() as conn:
-            return stream_origins(conn, self.schema_version, stream_type)
+        with self._c.reads() as q:
+            return stream_origins(q, self.schema_version, stream_type)
 
     # -- reads (store.reading) -------------------------------------------------------------
     def read_stream(self, stream_id: str, from_version: int = 1,
@@ -419,16 +434,19 @@ class EventStore:
 
     # -- checkpoints -----------------------------------------------------------------------
     def checkpoint(self, name: str, conn: Connection | None = None) -> int:
-        """The position a projection has processed up to (0 if it never ran)."""
-        query = select(s.checkpoints.c.position).where(s.checkpoints.c.name == name)
+        """The position a projection has processed up to (0 if it never ran); with ``conn``,
+        as the caller's transaction sees it."""
+        sql, params = f"SELECT position FROM checkpoints WHERE name = {self._c.sql.mark}", (name,)
         if conn is not None:
-            return int(conn.execute(query).scalar() or 0)
-        with self._c.read_connection() as c:
-            return int(c.execute(query).scalar() or 0)
+            return int(conn.exec_driver_sql(sql, params).scalar() or 0)
+        rows = self._c.read(sql, params)
+        return int(rows[0][0] or 0) if rows else 0
 
     def set_checkpoint(self, conn: Connection, name: str, position: int) -> None:
         """Move a checkpoint inside the caller's transaction (with the read-model rows)."""
-        done = conn.execute(update(s.checkpoints).where(s.checkpoints.c.name == name)
-                            .values(position=position)).rowcount
+        m = self._c.sql.mark
+        done = conn.exec_driver_sql(f"UPDATE checkpoints SET position = {m} WHERE name = {m}",
+                                    (position, name)).rowcount
         if not done:
-            conn.execute(insert(s.checkpoints).values(name=name, position=position))
+            conn.exec_driver_sql(f"INSERT INTO checkpoints (name, position) VALUES ({m}, {m})",
+                                 (name, position))

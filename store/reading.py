@@ -1,8 +1,10 @@
 """Reads: a stream's events, the global log in position order, the stream list and totals.
 
-The long walks (verify, export, the timeline, projections) page by position with driver SQL
-(keyset, not OFFSET), so a store of any size is walked with one page in memory and the time
-goes to the rows, not to building statements.
+Every read is driver SQL (``Connections.read``, or ``Connections.reads`` for several queries
+that must see one snapshot), so a command that only reads starts without SQLAlchemy. The long
+walks (verify, export, the timeline, projections) page by position (keyset, not OFFSET), so a
+store of any size is walked with one page in memory and the time goes to the rows, not to
+building statements.
 """
 
 from __future__ import annotations
@@ -11,9 +13,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
-from . import schema as s
 from .connections import Connections
 from .hashing import decode_json, instant_from_us, us_from_instant
 from .records import (
@@ -27,11 +26,12 @@ from .records import (
 
 _HEAD_COLUMNS = EVENT_ROW_COLUMNS[:6]
 _PAYLOAD_COLUMNS = EVENT_ROW_COLUMNS[:7]
-_EVENT_COLUMNS = (
-    s.events.c.position, s.events.c.stream_id, s.events.c.stream_type, s.events.c.version,
-    s.events.c.type, s.events.c.recorded_at, s.events.c.payload, s.events.c.metadata,
-    s.events.c.hash,
-)
+_EVENT_SELECT = f"SELECT {', '.join(EVENT_ROW_COLUMNS)} FROM events"
+_STREAM_SELECT = ("SELECT stream_id, stream_type, version, head_hash, first_at, last_at "
+                  "FROM streams")
+
+_HEAD_POSITION = "SELECT coalesce(max(position), 0) FROM events"
+
 
 def _filters(
     mark: str, to_position: int | None, stream_ids: Iterable[str] | None,
@@ -90,15 +90,16 @@ class Reader:
         *, until: datetime | None = None,
     ) -> list[RecordedEvent]:
         """A stream's events in version order, optionally up to a version or an instant."""
-        query = select(*_EVENT_COLUMNS).where(
-            s.events.c.stream_id == stream_id, s.events.c.version >= from_version)
+        mark = self._c.sql.mark
+        sql = f"{_EVENT_SELECT} WHERE stream_id = {mark} AND version >= {mark}"
+        params: list[Any] = [stream_id, from_version]
         if to_version is not None:
-            query = query.where(s.events.c.version <= to_version)
+            sql += f" AND version <= {mark}"
+            params.append(to_version)
         if until is not None:
-            query = query.where(s.events.c.recorded_at <= us_from_instant(until))
-        with self._c.read_connection() as conn:
-            rows = conn.execute(query.order_by(s.events.c.version)).all()
-        return [row_to_event(r) for r in rows]
+            sql += f" AND recorded_at <= {mark}"
+            params.append(us_from_instant(until))
+        return [row_to_event(r) for r in self._c.read(f"{sql} ORDER BY version", params)]
 
     def read_payloads(
         self, stream_id: str, from_version: int = 1, to_version: int | None = None,
@@ -237,17 +238,20 @@ class Reader:
         limit: int | None = None,
     ) -> list[StreamInfo]:
         """The stream list in id order; page with ``after_id`` and ``limit``."""
-        query = select(*s.streams.c)
+        mark = self._c.sql.mark
+        clauses: list[str] = []
+        params: list[Any] = []
         if stream_type is not None:
-            query = query.where(s.streams.c.stream_type == stream_type)
+            clauses.append(f"stream_type = {mark}")
+            params.append(stream_type)
         if after_id is not None:
-            query = query.where(s.streams.c.stream_id > after_id)
-        query = query.order_by(s.streams.c.stream_id)
+            clauses.append(f"stream_id > {mark}")
+            params.append(after_id)
+        sql = _STREAM_SELECT + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
+        sql += " ORDER BY stream_id"
         if limit is not None:
-            query = query.limit(limit)
-        with self._c.read_connection() as conn:
-            rows = conn.execute(query).all()
-        return [_row_to_stream(r) for r in rows]
+            sql += f" LIMIT {int(limit)}"
+        return [_row_to_stream(r) for r in self._c.read(sql, params)]
 
     def stream_heads(self, stream_type: str | None = None) -> list[tuple[str, int, str]]:
         """(stream id, version, head hash) of every stream (of a type): what verify compares
@@ -280,24 +284,22 @@ class Reader:
 
     def stream_types(self) -> list[str]:
         """The distinct stream types, sorted."""
-        with self._c.read_connection() as conn:
-            return list(conn.execute(select(s.streams.c.stream_type).distinct()
-                                     .order_by(s.streams.c.stream_type)).scalars())
+        return [row[0] for row in self._c.read(
+            "SELECT DISTINCT stream_type FROM streams ORDER BY stream_type", [])]
 
     def head_position(self) -> int:
-        with self._c.read_connection() as conn:
-            return int(conn.execute(
-                select(func.coalesce(func.max(s.events.c.position), 0))).scalar() or 0)
+        return int(self._c.read(_HEAD_POSITION, [])[0][0] or 0)
 
     def stats(self) -> StoreStats:
-        with self._c.read_connection() as conn:
-            events = conn.execute(select(func.count()).select_from(s.events)).scalar() or 0
-            head = conn.execute(select(func.coalesce(func.max(s.events.c.position), 0))).scalar()
-            by_stream_type = {str(k): int(n) for k, n in conn.execute(
-                select(s.streams.c.stream_type, func.count()).group_by(s.streams.c.stream_type))}
-            by_event_type = {str(k): int(n) for k, n in conn.execute(
-                select(s.events.c.type, func.count()).group_by(s.events.c.type))}
-            n_snapshots = conn.execute(select(func.count()).select_from(s.snapshots)).scalar()
+        """The totals, in one read transaction (they agree with each other)."""
+        with self._c.reads() as q:
+            events = q.value("SELECT count(*) FROM events") or 0
+            head = q.value(_HEAD_POSITION)
+            by_stream_type = {str(k): int(n) for k, n in q.rows(
+                "SELECT stream_type, count(*) FROM streams GROUP BY stream_type")}
+            by_event_type = {str(k): int(n) for k, n in q.rows(
+                "SELECT type, count(*) FROM events GROUP BY type")}
+            n_snapshots = q.value("SELECT count(*) FROM snapshots")
         return StoreStats(events=int(events), streams=sum(by_stream_type.values()),
                           head_position=int(head or 0), snapshots=int(n_snapshots or 0),
                           streams_by_type=by_stream_type, events_by_type=by_event_type)

@@ -1,4 +1,5 @@
-"""The store's tables. Bump SCHEMA_VERSION with every change and add a migration step."""
+"""The store's tables. Bump SCHEMA_VERSION (store.schema_meta) with every change and add a
+migration step."""
 
 from __future__ import annotations
 
@@ -14,11 +15,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 4
-"""2 adds ``imports``: which positions an import copied in (see ``store.origins``); 3 the index
-on each event's correlation id (``store.tracing``), an expression index the dialects write
-differently, so it is created there and not declared here; 4 ``fold_snapshots``, the states
-folds other than esaudit's domain reached (``store.fold_snapshots``)."""
+from .schema_meta import ORIGINS_KNOWN_AFTER as ORIGINS_KNOWN_AFTER
+from .schema_meta import SCHEMA_VERSION as SCHEMA_VERSION
 
 metadata = MetaData()
 
@@ -93,6 +91,3 @@ imports = Table(
     Column("source", Text, nullable=False),  # what was imported: its format and file or URL
     Column("imported_at", BigInteger, nullable=False),  # microseconds since the epoch, UTC
 )
-ORIGINS_KNOWN_AFTER = "origins_known_after"
-"""es_meta key: a store made before ``imports`` existed knows nothing of the origin of the
-events up to this position."""

@@ -11,9 +11,6 @@ from collections.abc import Iterator
 from contextlib import nullcontext
 from typing import Any
 
-from sqlalchemy import and_, select
-
-from . import schema as s
 from .connections import Connections
 from .encoding import json_object_text
 from .errors import InvalidEvent, StoreReadOnly
@@ -49,23 +46,23 @@ class Snapshots:
 
     def load_snapshot(self, stream_id: str, at_or_below: int | None = None) -> Snapshot | None:
         """The latest snapshot at or below a version (or the latest of all)."""
-        query = select(s.snapshots.c.version, s.snapshots.c.state).where(
-            s.snapshots.c.stream_id == stream_id)
+        mark = self._c.sql.mark
+        sql = f"SELECT version, state FROM snapshots WHERE stream_id = {mark}"
+        params: list[Any] = [stream_id]
         if at_or_below is not None:
-            query = query.where(s.snapshots.c.version <= at_or_below)
-        with self._c.read_connection() as conn:
-            row = conn.execute(query.order_by(s.snapshots.c.version.desc()).limit(1)).first()
-        return Snapshot(stream_id, row[0], json.loads(row[1])) if row else None
+            sql += f" AND version <= {mark}"
+            params.append(at_or_below)
+        rows = self._c.read(f"{sql} ORDER BY version DESC LIMIT 1", params)
+        return Snapshot(stream_id, rows[0][0], json.loads(rows[0][1])) if rows else None
 
     def iter_snapshots(self) -> Iterator[Snapshot]:
+        mark = self._c.sql.mark
+        sql = (f"SELECT stream_id, version, state FROM snapshots WHERE stream_id > {mark} "
+               f"OR (stream_id = {mark} AND version > {mark}) "
+               "ORDER BY stream_id, version LIMIT 500")
         last: tuple[str, int] = ("", 0)
         while True:
-            query = (select(s.snapshots.c.stream_id, s.snapshots.c.version, s.snapshots.c.state)
-                     .where((s.snapshots.c.stream_id > last[0]) | and_(
-                         s.snapshots.c.stream_id == last[0], s.snapshots.c.version > last[1]))
-                     .order_by(s.snapshots.c.stream_id, s.snapshots.c.version).limit(500))
-            with self._c.read_connection() as conn:
-                rows = conn.execute(query).all()
+            rows = self._c.read(sql, [last[0], last[0], last[1]])
             for row in rows:
                 yield Snapshot(row[0], row[1], json.loads(row[2]))
             if len(rows) < 500:

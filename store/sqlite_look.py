@@ -18,9 +18,7 @@ on disk:
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,7 +73,9 @@ def untouched_connection(path: Path) -> Iterator[sqlite3.Connection]:
         uri = _uri(path, "mode=ro&readonly_shm=1")
     elif not has_log:
         uri = _uri(path, "immutable=1")
-    else:
+    else:  # a log without its index: looked at in a copy (rare, so loaded only here)
+        import shutil
+        import tempfile
         folder = tempfile.TemporaryDirectory(prefix="esaudit-look-")
         copy = Path(folder.name) / "db"
         shutil.copyfile(path, copy)

@@ -5,7 +5,7 @@ reading up to it, and searches words in id and type. A word holding ``*`` or ``?
 over the whole stream id instead (``ord-0*``; any case, as the words are). A store with read
 models may join one of them (``Annotation``, the application's order summary) so its status
 and label columns are shown, sorted and searched too; the read model is the application's
-table, the SQL is here.
+table, the SQL is here: driver SQL, so a command that lists streams starts without SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Column, Select, and_, func, null, or_, select
-
-from . import schema as s
 from .connections import Connections
 from .search_sql import like_pattern
 
@@ -24,11 +21,16 @@ SortKey = Literal["stream_id", "stream_type", "version", "status", "last_at"]
 
 @dataclass(frozen=True)
 class Annotation:
-    """A read-model table joined to the stream list on ``key`` (its stream id column)."""
+    """A read-model table joined to the stream list on ``key`` (its stream id column), by the
+    names of the table and its columns."""
 
-    key: Column[Any]
-    status: Column[Any]
-    label: Column[Any]
+    table: str
+    key: str
+    status: str
+    label: str
+
+    def column(self, name: str) -> str:
+        return f"{self.table}.{name}"
 
 
 class StreamPageRow(NamedTuple):
@@ -49,103 +51,108 @@ def is_glob(word: str) -> bool:
     return "*" in word or "?" in word
 
 
-_SORT_COLUMNS = {"stream_id": s.streams.c.stream_id, "stream_type": s.streams.c.stream_type,
-                 "version": s.streams.c.version, "last_at": s.streams.c.last_at}
+_SORT_COLUMNS = {"stream_id": "streams.stream_id", "stream_type": "streams.stream_type",
+                 "version": "streams.version", "last_at": "streams.last_at"}
+
+Where = tuple[list[str], list[Any]]
+"""WHERE clauses (driver SQL) and their parameters, in order."""
 
 
 class StreamBrowser:
     def __init__(self, connections: Connections) -> None:
         self._c = connections
 
-    def _select(self, text: str | None, stream_type: str | None,
-                annotation: Annotation | None) -> Select[Any]:
-        st = s.streams.c
-        if annotation is not None:
-            query = select(st.stream_id, st.stream_type, st.version, annotation.status,
-                           annotation.label, st.first_at, st.last_at, st.head_hash
-                           ).select_from(s.streams.outerjoin(annotation.key.table,
-                                                             annotation.key == st.stream_id))
-        else:
-            query = select(st.stream_id, st.stream_type, st.version, null().label("status"),
-                           null().label("label"), st.first_at, st.last_at, st.head_hash)
-        return query.where(*self._filter(text, stream_type, annotation))
+    @staticmethod
+    def _source(annotation: Annotation | None) -> str:
+        """The stream list, joined with the annotation's table."""
+        if annotation is None:
+            return "streams"
+        return (f"streams LEFT OUTER JOIN {annotation.table} "
+                f"ON {annotation.column(annotation.key)} = streams.stream_id")
 
     def _filter(self, text: str | None, stream_type: str | None,
-                annotation: Annotation | None) -> list[Any]:
+                annotation: Annotation | None) -> Where:
         """The WHERE clauses, on the streams table alone (a count needs no join)."""
-        st = s.streams.c
-        clauses = [st.stream_type == stream_type] if stream_type else []
-        sqlite = self._c.backend.name == "sqlite"
-
-        def like(column: Any, pattern: str, escape: str | None = None) -> Any:
-            # SQLite's LIKE already ignores ASCII case, and its lower() folds nothing more:
-            # wrapping every column in lower() triples the cost of a 100k-stream scan.
-            return column.like(pattern, escape=escape) if sqlite else \
-                column.ilike(pattern, escape=escape)
-
+        mark, like = self._c.sql.mark, self._c.sql.like
+        clauses: list[str] = []
+        params: list[Any] = []
+        if stream_type:
+            clauses.append(f"streams.stream_type = {mark}")
+            params.append(stream_type)
         for word in (text or "").split():
             if is_glob(word):
-                clauses.append(like(st.stream_id, like_pattern(word), "\\"))
+                clauses.append(f"streams.stream_id {like} {mark} ESCAPE '\\'")
+                params.append(like_pattern(word))
                 continue
             pattern = f"%{word}%"
-            found = [like(st.stream_id, pattern), like(st.stream_type, pattern)]
+            found = [f"streams.stream_id {like} {mark}", f"streams.stream_type {like} {mark}"]
+            params += [pattern, pattern]
             if annotation is not None:
                 # A subquery, not the outer join: it scans a covering index of the read
                 # model once instead of looking up every stream's row.
-                found.append(st.stream_id.in_(select(annotation.key).where(
-                    or_(like(annotation.label, pattern), like(annotation.status, pattern)))))
-            clauses.append(or_(*found))
-        return clauses
+                a = annotation
+                found.append(f"streams.stream_id IN (SELECT {a.column(a.key)} FROM {a.table} "
+                             f"WHERE {a.column(a.label)} {like} {mark} "
+                             f"OR {a.column(a.status)} {like} {mark})")
+                params += [pattern, pattern]
+            clauses.append(f"({' OR '.join(found)})")
+        return clauses, params
 
     @staticmethod
-    def _sort_key(sort: SortKey, annotation: Annotation | None) -> Any:
+    def _sort_key(sort: SortKey, annotation: Annotation | None) -> str:
         """The sort expression; never NULL (status is '' for streams without a row), so both
         backends order it alike and a row's place can be counted with plain < and =."""
         if sort == "status":
             if annotation is None:
-                return s.streams.c.stream_id
-            return func.coalesce(annotation.status, "")
+                return "streams.stream_id"
+            return f"coalesce({annotation.column(annotation.status)}, '')"
         return _SORT_COLUMNS[sort]
 
     def rows(self, text: str | None = None, stream_type: str | None = None, *,
              sort: SortKey = "stream_id", descending: bool = False, offset: int = 0,
              limit: int | None = None, annotation: Annotation | None = None,
              ) -> list[StreamPageRow]:
+        a = annotation
+        labels = (f"{a.column(a.status)}, {a.column(a.label)}" if a is not None
+                  else "NULL, NULL")
+        clauses, params = self._filter(text, stream_type, annotation)
         key = self._sort_key(sort, annotation)
-        query = self._select(text, stream_type, annotation).order_by(
-            key.desc() if descending else key.asc(), s.streams.c.stream_id.asc()
-        ).offset(offset)
-        if limit is not None:
-            query = query.limit(limit)
-        with self._c.read_connection() as conn:
-            return [StreamPageRow(*r) for r in conn.execute(query).all()]
+        sql = (f"SELECT streams.stream_id, streams.stream_type, streams.version, {labels}, "
+               f"streams.first_at, streams.last_at, streams.head_hash "
+               f"FROM {self._source(annotation)}{_where(clauses)} "
+               f"ORDER BY {key} {'DESC' if descending else 'ASC'}, streams.stream_id ASC "
+               f"{self._c.sql.no_limit if limit is None else f'LIMIT {int(limit)}'} "
+               f"OFFSET {int(offset)}")
+        return [StreamPageRow(*r) for r in self._c.read(sql, params)]
 
     def count(self, text: str | None = None, stream_type: str | None = None,
               annotation: Annotation | None = None) -> int:
-        query = select(func.count()).select_from(s.streams).where(
-            *self._filter(text, stream_type, annotation))
-        with self._c.read_connection() as conn:
-            return int(conn.execute(query).scalar() or 0)
+        clauses, params = self._filter(text, stream_type, annotation)
+        return int(self._c.read(f"SELECT count(*) FROM streams{_where(clauses)}",
+                                params)[0][0] or 0)
 
     def row_number(self, stream_id: str, text: str | None = None,
                    stream_type: str | None = None, *, sort: SortKey = "stream_id",
                    descending: bool = False, annotation: Annotation | None = None,
                    ) -> int | None:
         """Where a stream sits (0-based) in ``rows``' order under this filter, or None if the
-        filter hides it: it counts the rows that sort before the stream."""
+        filter hides it: it counts the rows that sort before the stream, in the same read
+        transaction that found it."""
         key = self._sort_key(sort, annotation)
-        where = self._filter(text, stream_type, annotation)
-        source: Any = s.streams
-        if sort == "status" and annotation is not None:
-            source = s.streams.outerjoin(annotation.key.table,
-                                         annotation.key == s.streams.c.stream_id)
-        with self._c.read_connection() as conn:
-            found = conn.execute(select(key).select_from(source).where(
-                s.streams.c.stream_id == stream_id, *where)).first()
-            if found is None:
+        clauses, params = self._filter(text, stream_type, annotation)
+        source = self._source(annotation if sort == "status" else None)
+        with self._c.reads() as q:
+            found = q.rows(f"SELECT {key} FROM {source}"
+                           f"{_where([f'streams.stream_id = {q.mark}', *clauses])}",
+                           [stream_id, *params])
+            if not found:
                 return None
-            value = found[0]
-            ahead = key > value if descending else key < value
-            before = or_(ahead, and_(key == value, s.streams.c.stream_id < stream_id))
-            return int(conn.execute(select(func.count()).select_from(source).where(
-                *where, before)).scalar() or 0)
+            value = found[0][0]
+            ahead = f"{key} {'>' if descending else '<'} {q.mark}"
+            before = f"({ahead} OR ({key} = {q.mark} AND streams.stream_id < {q.mark}))"
+            return int(q.value(f"SELECT count(*) FROM {source}{_where([*clauses, before])}",
+                               [*params, value, value, stream_id]) or 0)
+
+
+def _where(clauses: list[str]) -> str:
+    return f" WHERE {' AND '.join(clauses)}" if clauses else ""

@@ -14,9 +14,10 @@ older schema has no such index: the same query then scans, and still answers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 CORRELATION_KEYS = ("correlation_id", "correlationId")
 CAUSATION_KEYS = ("causation_id", "causationId")

@@ -13,30 +13,29 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from contextlib import suppress
-from typing import Any
+from contextlib import AbstractContextManager, ExitStack, suppress
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.pool import PoolProxiedConnection
+from .errors import StoreBusy
 
-from .errors import StoreBusy, StoreError
+if TYPE_CHECKING:
+    from .backends import RawConnections
 
 
 class Writer:
     """Opens write transactions: ``with writer.transaction() as dbapi: ...`` commits at the end,
     rolls back on any error."""
 
-    def __init__(self, engine: Engine, backend_name: str, lock_sql: str, lock_key: int,
+    def __init__(self, raw: RawConnections, backend_name: str, lock_sql: str, lock_key: int,
                  busy_timeout_s: float) -> None:
-        self._engine = engine
+        self._raw = raw
         self._sqlite = backend_name == "sqlite"
         self._lock_sql = lock_sql
         self._lock_key = lock_key
         self._timeout = busy_timeout_s
         self._thread_lock = threading.Lock()
-        self._kept: Any = None  # SQLite: the pooled connection taken out for good
-        self._dbapi: Any = None  # ...and its driver connection
+        self._kept: ExitStack | None = None  # SQLite: the connection taken out for good
+        self._dbapi: Any = None  # ...the driver connection itself
 
     def transaction(self) -> Writer | _PooledTransaction:
         """SQLite: the writer itself, whose thread lock makes its one transaction exclusive
@@ -62,8 +61,8 @@ class Writer:
         try:
             dbapi = self._dbapi
             if dbapi is None:
-                self._kept = self._engine.raw_connection()
-                dbapi = self._dbapi = self._kept.dbapi_connection
+                self._kept = ExitStack()
+                dbapi = self._dbapi = self._kept.enter_context(self._raw())
             dbapi.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._thread_lock.release()
@@ -78,37 +77,35 @@ class Writer:
 
 
 class _PooledTransaction:
-    __slots__ = ("_dbapi", "_pooled", "_writer")
-    _dbapi: DBAPIConnection
-    _pooled: PoolProxiedConnection
+    __slots__ = ("_dbapi", "_lent", "_writer")
+    _dbapi: Any
+    _lent: AbstractContextManager[Any]
 
     def __init__(self, writer: Writer) -> None:
         self._writer = writer
 
     def __enter__(self) -> Any:
         writer = self._writer
-        pooled = writer._engine.raw_connection()
-        dbapi = pooled.dbapi_connection
+        lent = writer._raw()
+        dbapi = lent.__enter__()
         try:
-            if dbapi is None:  # a connection just checked out of the pool always has one
-                raise StoreError("the connection pool handed out a closed connection")
             cur = dbapi.cursor()
             try:
                 cur.execute(writer._lock_sql, (writer._lock_key,))
             finally:
                 cur.close()
-        except BaseException:
+        except BaseException as e:
             _rollback(dbapi)
-            pooled.close()
+            lent.__exit__(type(e), e, e.__traceback__)
             raise
-        self._dbapi, self._pooled = dbapi, pooled
+        self._dbapi, self._lent = dbapi, lent
         return dbapi
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         try:
             _finish(self._dbapi, kind is None, type(self._dbapi).commit)
         finally:
-            self._pooled.close()
+            self._lent.__exit__(None, None, None)
 
 
 def _sqlite_commit(dbapi: Any) -> None:

@@ -1,20 +1,23 @@
-"""Queries over read models and the stream list; they never replay."""
+"""Queries over read models and the stream list; they never replay.
+
+The read models are SQLAlchemy tables (``readmodels``), loaded when a query first reads one:
+a command that lists or replays streams starts without the database layer.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import select
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from store import Source
 from store.hashing import instant_from_us
 from store.stream_browser import Annotation, SortKey
-from store.writable import WritableStore
 
-from .readmodels import order_summary, product_catalogue, unprojectable
+if TYPE_CHECKING:
+    from store.writable import WritableStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +70,14 @@ class UnprojectableStream:
     reason: str
 
 
-ORDER_ANNOTATION = Annotation(key=order_summary.c.order_id, status=order_summary.c.status,
-                              label=order_summary.c.customer)
-"""The order read model as the stream browser shows it: status and customer per stream."""
+@cache
+def order_annotation() -> Annotation:
+    """The order read model as the stream browser shows it: status and customer per stream."""
+    from .readmodels import order_summary
+
+    c = order_summary.c
+    return Annotation(order_summary.name, key=c.order_id.name, status=c.status.name,
+                      label=c.customer.name)
 
 
 class Queries:
@@ -88,7 +96,7 @@ class Queries:
 
     @property
     def _annotation(self) -> Annotation | None:
-        return ORDER_ANNOTATION if self.has_read_models else None
+        return order_annotation() if self.has_read_models else None
 
     def stream_rows(self, text: str | None = None, stream_type: str | None = None, *,
                     sort: SortKey = "stream_id", descending: bool = False, offset: int = 0,
@@ -117,6 +125,10 @@ class Queries:
     def order(self, order_id: str) -> OrderSummary | None:
         if not self.has_read_models:
             return None
+        from sqlalchemy import select
+
+        from .readmodels import order_summary
+
         with self._read_models().read_connection() as conn:
             row = conn.execute(select(order_summary)
                                .where(order_summary.c.order_id == order_id)).first()
@@ -125,6 +137,10 @@ class Queries:
     def orders(self, status: str | None = None, limit: int | None = None) -> list[OrderSummary]:
         if not self.has_read_models:
             return []
+        from sqlalchemy import select
+
+        from .readmodels import order_summary
+
         query = select(order_summary).order_by(order_summary.c.order_id)
         if status:
             query = query.where(order_summary.c.status == status)
@@ -136,6 +152,10 @@ class Queries:
     def product(self, sku: str) -> Product | None:
         if not self.has_read_models:
             return None
+        from sqlalchemy import select
+
+        from .readmodels import product_catalogue
+
         with self._read_models().read_connection() as conn:
             row = conn.execute(select(product_catalogue)
                                .where(product_catalogue.c.sku == sku)).first()
@@ -144,6 +164,10 @@ class Queries:
     def products(self) -> list[Product]:
         if not self.has_read_models:
             return []
+        from sqlalchemy import select
+
+        from .readmodels import product_catalogue
+
         with self._read_models().read_connection() as conn:
             rows = conn.execute(select(product_catalogue).order_by(product_catalogue.c.sku))
             return [Product(r.sku, r.name, r.price_cents, r.version) for r in rows]
@@ -151,6 +175,10 @@ class Queries:
     def unprojectable(self, projection: str | None = None) -> list[UnprojectableStream]:
         """The streams read models cannot hold, in id order (none in a store whose read
         models predate the record of them)."""
+        from sqlalchemy import select
+
+        from .readmodels import unprojectable
+
         if not self.has_read_models or not self._read_models().has_tables([unprojectable.name]):
             return []
         query = select(unprojectable).order_by(unprojectable.c.stream_id,

@@ -10,6 +10,7 @@ reported again (they would only repeat the consequence).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -20,15 +21,12 @@ from typing import TYPE_CHECKING, Any
 from store import EventRow, Source, open_store
 from store.gcpause import collector_paused
 from store.hashing import ChainHasher
-from store.two_process import SecondProcess
 
-from ..domain.folds import ReplayError
-from ..domain.rules import StreamModel
 from .jobs import CancelCheck, Cancelled
-from .replay import Replayer
 from .verify_leaves import LeafColumns, leaf_of
 
 if TYPE_CHECKING:
+    from ..domain.rules import StreamModel
     from .code_models import ApplicationCode
 
 
@@ -260,9 +258,12 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
     split = _split_point(total) if path is not None else None
     mid = total if split is None else split
     # The later positions go to a second process that opens the file read-only itself.
-    half = None if split is None else SecondProcess.start(_SECOND_HALF, (
-        str(path), mid, total, None if stream_ids is None else sorted(stream_ids), stream_type,
-        keep, leaves is not None))
+    half = None
+    if split is not None:
+        from store.two_process import SecondProcess
+        half = SecondProcess.start(_SECOND_HALF, (
+            str(path), mid, total, None if stream_ids is None else sorted(stream_ids),
+            stream_type, keep, leaves is not None))
 
     def report(pos: int) -> None:
         if progress:  # both halves advance together: the first half's share stands for both
@@ -305,9 +306,14 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
 
     only = None if stream_ids is None and stream_type is None else set(listed) | set(chains)
     findings.extend(_check_snapshots(store, only))
-    from .verify_folds import check_fold_snapshots
-    fold_findings, not_checked = check_fold_snapshots(store, model_files, only)
-    findings.extend(fold_findings)
+    kept = iter(store.iter_fold_snapshots())
+    first_kept = next(kept, None)
+    not_checked: list[str] = []
+    if first_kept is not None:  # the fold checks load only for a store that keeps states
+        from .verify_folds import check_fold_snapshots
+        fold_findings, not_checked = check_fold_snapshots(
+            store, model_files, only, itertools.chain([first_kept], kept))
+        findings.extend(fold_findings)
     if against:
         findings.extend(_check_against(against, chains))
     if progress:
@@ -330,11 +336,17 @@ def _listed_heads(store: Source, stream_ids: Collection[str] | None,
 
 
 def _check_snapshots(store: Source, only: set[str] | None) -> list[VerificationFinding]:
+    wanted = (s for s in store.iter_snapshots() if only is None or s.stream_id in only)
+    first = next(wanted, None)
+    if first is None:
+        return []
+    # Replaying needs the folds and the models: a store without snapshots never loads them.
+    from ..domain.folds import ReplayError
+    from .replay import Replayer
+
     replayer = Replayer(store)
     out = []
-    for snap in store.iter_snapshots():
-        if only is not None and snap.stream_id not in only:
-            continue
+    for snap in itertools.chain([first], wanted):
         try:
             replayed = replayer.replay(snap.stream_id, snap.version, use_snapshots=False)
         except (ReplayError, ValueError, LookupError) as e:

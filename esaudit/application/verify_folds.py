@@ -25,16 +25,18 @@ from .verify import VerificationFinding
 
 def check_fold_snapshots(store: Source, model_files: Sequence[StreamModel],
                          only: Collection[str] | None,
+                         snapshots: Iterable[FoldSnapshot] | None = None,
                          ) -> tuple[list[VerificationFinding], list[str]]:
     """(findings, what was not checked) over every fold snapshot of the store (or of the
-    streams in ``only``)."""
+    streams in ``only``; ``snapshots``: the store's, already being read)."""
     folds: dict[str, StreamModel] = {}
     for model in [MERGED, *model_files]:
         if model.fold_key is not None:
             folds.setdefault(model.fold_key, model)
     findings: list[VerificationFinding] = []
     unchecked: set[str] = set()
-    kept = (s for s in store.iter_fold_snapshots() if only is None or s.stream_id in only)
+    every = store.iter_fold_snapshots() if snapshots is None else snapshots
+    kept = (s for s in every if only is None or s.stream_id in only)
     for (stream_id, key), group in groupby(kept, key=lambda s: (s.stream_id, s.fold)):
         fold = folds.get(key)
         if fold is None:

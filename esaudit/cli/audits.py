@@ -1,4 +1,9 @@
-"""Audit jobs and the files they hand on: verify, audit-projections, report, export, import."""
+"""Audit jobs and the files they hand on: verify, audit-projections, report, export, import.
+
+Each job loads its application module when it runs: every command imports this module to
+find its own, and none pays for the others' (the read models' tables, the importers, the
+witness's cryptography).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..application.audit import audit_projections
-from ..application.rule_check import check_rules
-from ..application.transfer import export_selection, import_history
-from ..application.verify import VerificationReport, verify
-from ..bootstrap import Services
 from ..domain.errors import InvalidCommand
 from ..output import print_json, print_table
 from ..wording import counted
@@ -20,17 +20,21 @@ from .common import command, end_progress, file_digest, selection, stderr_progre
 from .exits import EXIT_FINDING, EXIT_OK
 
 if TYPE_CHECKING:
+    from ..application.verify import VerificationReport
     from ..application.witness.seal_file import Seal
+    from ..bootstrap import Services
 
 
-@command("verify")
+@command("verify", read_models=False)
 def cmd_verify(svc: Services, args: argparse.Namespace) -> int:
-    from ..application.witness.against_file import load_against
-    heads, seal = load_against(args.against) if args.against else (None, None)
+    from ..application.verify import verify
+    heads, seal = None, None
+    if args.against:
+        from ..application.witness.against_file import load_against
+        heads, seal = load_against(args.against)
     if seal is not None:
         return _verify_sealed(svc, args, seal)
-    report = verify(svc.store, against=heads, code=svc.models.code,
-                    model_files=svc.models.files)
+    report = verify(svc.store, against=heads, code=svc.code, model_files=svc.model_files)
     if args.json:
         print_json(report.as_json())
     else:
@@ -51,8 +55,9 @@ def _print_findings(report: VerificationReport) -> None:
                      for f in report.findings])
 
 
-@command("check-rules")
+@command("check-rules", read_models=False)
 def cmd_check_rules(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.rule_check import check_rules
     result = check_rules(svc.models, args.streams or None)
     if args.json:
         print_json(result.as_json())
@@ -75,7 +80,7 @@ def cmd_check_rules(svc: Services, args: argparse.Namespace) -> int:
 def _verify_sealed(svc: Services, args: argparse.Namespace, seal: Seal) -> int:
     from ..application.witness.against import verify_against_seal
     result = verify_against_seal(svc.store, seal, progress=stderr_progress("verify"),
-                                 code=svc.models.code)
+                                 code=svc.code)
     end_progress()
     report, check = result.report, result.seal
     if args.json:
@@ -92,6 +97,7 @@ def _verify_sealed(svc: Services, args: argparse.Namespace, seal: Seal) -> int:
 
 @command("audit-projections")
 def cmd_audit_projections(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.audit import audit_projections
     if svc.projector is None:
         raise InvalidCommand(f"nothing to audit: {svc.read_only_reason}, so it has none of "
                              "esaudit's read models")
@@ -118,7 +124,7 @@ def cmd_audit_projections(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK if audit.ok else EXIT_FINDING
 
 
-@command("report")
+@command("report", read_models=False)
 def cmd_report(svc: Services, args: argparse.Namespace) -> int:
     from ..application.report import build_report, parse_versions
     from ..reporting.writers import check_report_path, write_report
@@ -150,8 +156,9 @@ def cmd_report(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("export")
+@command("export", read_models=False)
 def cmd_export(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.transfer import export_selection
     summary = export_selection(svc.store, Path(args.file), selection(args),
                                progress=stderr_progress("export"))
     end_progress()
@@ -165,6 +172,7 @@ def cmd_export(svc: Services, args: argparse.Namespace) -> int:
 
 @command("import")
 def cmd_import(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.transfer import import_history
     w = writable(svc, "import")
     summary = import_history(w.store, args.file, args.format,
                              progress=stderr_progress("import"),

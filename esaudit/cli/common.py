@@ -23,12 +23,19 @@ Command = Callable[["Services", argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
 """Every command by the name it is typed as; filled by the ``@command`` functions."""
 
+WITHOUT_READ_MODELS: set[str] = set()
+"""The commands whose output depends on no read model: their open neither creates nor catches
+up the read models (so it writes nothing, and starts without SQLAlchemy)."""
 
-def command(name: str) -> Callable[[Command], Command]:
-    """Register a function as the command ``name`` (its arguments are in ``arguments.py``)."""
+
+def command(name: str, *, read_models: bool = True) -> Callable[[Command], Command]:
+    """Register a function as the command ``name`` (its arguments are in ``arguments.py``);
+    ``read_models=False`` for a command that reads none of them."""
     def register(fn: Command) -> Command:
         _check_unique(name)
         COMMANDS[name] = fn
+        if not read_models:
+            WITHOUT_READ_MODELS.add(name)
         return fn
     return register
 

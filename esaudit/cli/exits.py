@@ -7,7 +7,6 @@ Exit codes are a public contract for scripts: 0 ok, 1 audit finding, 2 usage or 
 from __future__ import annotations
 
 import sys
-import traceback
 
 EXIT_OK, EXIT_FINDING, EXIT_USAGE, EXIT_CONFLICT, EXIT_REFUSED = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -20,6 +19,7 @@ class UsageError(Exception):
 def fail(message: str, code: int, debug: bool) -> int:
     """Print the error's first line to stderr (the traceback too under ``--debug``)."""
     if debug:
+        import traceback
         traceback.print_exc()
     print(message.splitlines()[0] if message else "esaudit: error", file=sys.stderr)
     return code

@@ -1,25 +1,29 @@
-"""Commands that investigate a history: blame, history, trace, search, tail."""
+"""Commands that investigate a history: blame, history, trace, search, tail.
+
+Each command loads its application module when it runs: every command imports this module
+to find its own, and none pays for the others'.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from ..application.investigate.blame import blame, history
-from ..application.investigate.events import EventRef, actor_of
-from ..application.investigate.search import event_search, search
-from ..application.investigate.tail import follow
-from ..application.investigate.trace import find_event, trace
-from ..bootstrap import Services
 from ..output import event_json, json_default, print_json, print_table, shown_payload
 from ..wording import counted
 from .common import command
 from .exits import EXIT_OK
 
+if TYPE_CHECKING:
+    from ..application.investigate.events import EventRef
+    from ..bootstrap import Services
 
-@command("blame")
+
+@command("blame", read_models=False)
 def cmd_blame(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.investigate.blame import blame
     found = blame(svc.replayer, args.stream, args.version)
     if args.json:
         print_json(found.as_json())
@@ -36,8 +40,9 @@ def cmd_blame(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("history")
+@command("history", read_models=False)
 def cmd_history(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.investigate.blame import history
     found = history(svc.replayer, args.stream, args.field)
     if args.json:
         print_json(found.as_json())
@@ -54,8 +59,9 @@ def cmd_history(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("trace")
+@command("trace", read_models=False)
 def cmd_trace(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.investigate.trace import find_event, trace
     found = trace(svc.store, find_event(svc.store, args.event))
     if found.note:
         print(f"esaudit: note: {found.note}", file=sys.stderr)
@@ -83,8 +89,9 @@ def cmd_trace(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("search")
+@command("search", read_models=False)
 def cmd_search(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.investigate.search import event_search, search
     query = event_search(args.where, event_types=args.event_types,
                          stream_glob=args.stream_glob, since=args.since, until=args.until)
     page = search(svc.store, query, limit=args.limit)
@@ -100,8 +107,10 @@ def cmd_search(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("tail")
+@command("tail", read_models=False)
 def cmd_tail(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.investigate.events import actor_of
+    from ..application.investigate.tail import follow
     start = svc.store.head_position()
     print(f"esaudit: following {svc.store.label} from position {start} (Ctrl-C to stop)",
           file=sys.stderr, flush=True)

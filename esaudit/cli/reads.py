@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from ..application.diff import count_by_kind
-from ..bootstrap import Services
 from ..domain.errors import InvalidCommand
 from ..output import (
     event_json,
@@ -19,8 +18,11 @@ from ..output import (
 from .common import command
 from .exits import EXIT_OK, UsageError
 
+if TYPE_CHECKING:
+    from ..bootstrap import Services
 
-@command("streams")
+
+@command("streams", read_models=False)
 def cmd_streams(svc: Services, args: argparse.Namespace) -> int:
     if args.json:
         print_json([{"stream_id": r.stream_id, "stream_type": r.stream_type,
@@ -36,7 +38,7 @@ def cmd_streams(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("events")
+@command("events", read_models=False)
 def cmd_events(svc: Services, args: argparse.Namespace) -> int:
     info = svc.store.stream(args.stream)
     if info is None:
@@ -67,7 +69,7 @@ def cmd_events(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("info")
+@command("info", read_models=False)
 def cmd_info(svc: Services, args: argparse.Namespace) -> int:
     events, streams = svc.store.counts()
     caps = svc.store.capabilities
@@ -90,7 +92,7 @@ def cmd_info(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("replay")
+@command("replay", read_models=False)
 def cmd_replay(svc: Services, args: argparse.Namespace) -> int:
     result = svc.replayer.replay(args.stream, args.version, at=args.at,
                                  use_snapshots=not args.no_snapshots)
@@ -109,8 +111,9 @@ def cmd_replay(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("diff")
+@command("diff", read_models=False)
 def cmd_diff(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.diff import count_by_kind
     changes = svc.comparer.versions(args.stream, args.a, args.b)
     if args.json:
         print_json([ch.as_json() for ch in changes])

@@ -13,7 +13,7 @@ from store.errors import ConcurrencyError, StoreError
 
 from ..domain.errors import DomainError, InvalidTransition
 from .arguments import NOTES, build_parser
-from .common import COMMANDS, SOURCE_COMMANDS, STANDALONE_COMMANDS
+from .common import COMMANDS, SOURCE_COMMANDS, STANDALONE_COMMANDS, WITHOUT_READ_MODELS
 from .exits import (
     EXIT_CONFLICT,
     EXIT_INTERRUPTED,
@@ -44,7 +44,8 @@ def commands() -> dict[str, Callable[..., int]]:
     """Every command by name (those run on the services, on the source alone, or on no
     store). Each command module registers its commands as it is imported, which happens
     here, once a command is to run: ``--help`` and a usage error pay for neither the
-    application nor the database layer."""
+    application nor the database layer, and each module loads what a command needs inside
+    the command, so a read loads no write side."""
     from . import audits, investigate, reads, witness, writes  # noqa: F401
     return {**COMMANDS, **SOURCE_COMMANDS, **STANDALONE_COMMANDS}
 
@@ -100,6 +101,7 @@ def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> in
             target = args.db or default_target(creates)
             models = [Path(m) for m in args.models + getattr(args, "check_models", [])]
             svc = bootstrap(target, read_only=args.read_only, create=creates,
+                            read_models=args.command not in WITHOUT_READ_MODELS,
                             source_kind=args.source, model_files=models,
                             code_path=Path(args.code_path) if args.code_path else None)
             try:

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..application.seed import seed as run_seed
-from ..bootstrap import Services
-from ..domain import commands as c
 from ..domain.errors import InvalidCommand
 from ..domain.money import format_money
 from ..output import print_json, print_table
 from .common import command, end_progress, stderr_progress, writable
 from .exits import EXIT_OK
 
+if TYPE_CHECKING:
+    from ..bootstrap import Services
+
 
 @command("seed")
 def cmd_seed(svc: Services, args: argparse.Namespace) -> int:
+    from ..application.seed import seed as run_seed
     w = writable(svc, "seed")
     result = run_seed(w.commands, orders=args.orders, seed=args.seed, days=args.days,
                       until=args.until, progress=stderr_progress("seeding"))
@@ -34,29 +35,33 @@ def cmd_seed(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-ORDER_COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
-    "add-line": lambda a: c.AddLine(a.id, a.sku, a.qty, a.price),
-    "remove-line": lambda a: c.RemoveLine(a.id, a.sku),
-    "place": lambda a: c.PlaceOrder(a.id),
-    "pay": lambda a: c.ReceivePayment(a.id, a.amount, a.method),
-    "ship": lambda a: c.ShipOrder(a.id, a.carrier, a.tracking),
-    "deliver": lambda a: c.DeliverOrder(a.id),
-    "cancel": lambda a: c.CancelOrder(a.id, a.reason),
-    "refund": lambda a: c.IssueRefund(a.id, a.amount, a.reason),
-}
-"""Each ``order ACTION`` on an existing order, as the domain command it runs."""
+def order_command(a: argparse.Namespace) -> Any:
+    """The domain command an ``order ACTION`` runs (the domain's commands load only when one
+    runs)."""
+    from ..domain import commands as c
+
+    if a.action == "create":
+        from ..application.handlers import new_order_id
+        return c.CreateOrder(new_order_id(), a.customer, a.currency)
+    on_order: dict[str, Callable[[], Any]] = {
+        "add-line": lambda: c.AddLine(a.id, a.sku, a.qty, a.price),
+        "remove-line": lambda: c.RemoveLine(a.id, a.sku),
+        "place": lambda: c.PlaceOrder(a.id),
+        "pay": lambda: c.ReceivePayment(a.id, a.amount, a.method),
+        "ship": lambda: c.ShipOrder(a.id, a.carrier, a.tracking),
+        "deliver": lambda: c.DeliverOrder(a.id),
+        "cancel": lambda: c.CancelOrder(a.id, a.reason),
+        "refund": lambda: c.IssueRefund(a.id, a.amount, a.reason),
+    }
+    return on_order[a.action]()
 
 
 @command("order")
 def cmd_order(svc: Services, args: argparse.Namespace) -> int:
-    from ..application.handlers import new_order_id
     w = writable(svc, f"order {args.action}")
-    if args.action == "create":
-        cmd: Any = c.CreateOrder(new_order_id(), args.customer, args.currency)
-    else:
-        if svc.store.stream(args.id) is None:
-            raise InvalidCommand(f"no order {args.id!r} in the store")
-        cmd = ORDER_COMMANDS[args.action](args)
+    if args.action != "create" and svc.store.stream(args.id) is None:
+        raise InvalidCommand(f"no order {args.id!r} in the store")
+    cmd = order_command(args)
     result = w.commands.execute(cmd, expected_version=args.expected_version)
     if args.json:
         print_json(result.as_json())

@@ -4,7 +4,8 @@
 ``store.sqlite_look``) and names the kind; ``open_source`` opens it. esaudit's own store opens
 as ``store.EventStore`` (writable unless asked otherwise); every other kind opens as a read-only
 adapter (``store.sources.base.ForeignSource``), whatever the caller asked, because a store
-esaudit did not write is someone's evidence.
+esaudit did not write is someone's evidence. The adapters (and SQLAlchemy, which they read
+through) load only when a store is not esaudit's own SQLite file.
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ from ..errors import StoreOpenError
 from ..eventstore import EventStore, open_store
 from ..protocol import Source
 from ..sqlite_look import look
-from .database import ReadOnlyDatabase
-from .emmett import open_emmett
-from .eventsourcing import all_layouts, find_layouts, open_eventsourcing
 
 KINDS = ("esaudit", "eventsourcing", "emmett")
 EMMETT_TABLES = frozenset(("emt_messages", "emt_streams"))
@@ -34,6 +32,8 @@ def kind_of(tables: Mapping[str, frozenset[str]], dialect: str) -> str | None:
         return "esaudit"
     if names >= EMMETT_TABLES:
         return "emmett"
+    from .eventsourcing import find_layouts
+
     if find_layouts(tables, dialect):
         return "eventsourcing"
     return None
@@ -61,6 +61,9 @@ def detect_kind(target: str | Path, *, other_schemas: bool = True) -> str | None
         quick = _sqlite_tables(path)
         if not quick or kind_of(quick, "sqlite") == "esaudit":
             return kind_of(quick, "sqlite")
+    from .database import ReadOnlyDatabase
+    from .eventsourcing import all_layouts
+
     db = ReadOnlyDatabase(target)
     try:
         kind = kind_of(db.tables(), db.dialect)
@@ -91,6 +94,10 @@ def open_source(target: str | Path, *, kind: str | None = None, read_only: bool 
         store: EventStore = open_store(target, read_only=read_only, create=create,
                                        synchronous=synchronous)
         return store
+    from .database import ReadOnlyDatabase
+    from .emmett import open_emmett
+    from .eventsourcing import open_eventsourcing
+
     db = ReadOnlyDatabase(target)
     try:
         if found == "eventsourcing":

@@ -3,7 +3,6 @@ checked by verify."""
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 import sqlite3
@@ -12,14 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from esaudit.application import fold_snapshots
 from esaudit.application.transfer import import_history
 from esaudit.application.verify import verify
 from esaudit.bootstrap import Services, bootstrap
-from esaudit.domain.folds import deep_merge, merge_all
 from tests.histories import imported_store
 
 LONG = 60
@@ -169,21 +165,3 @@ def test_states_of_a_model_file_not_loaded_are_named_not_checked(tmp_path: Path)
         svc.load_model(model)
         seen = verify(svc.store, model_files=svc.models.files)
         assert [(f.kind, f.version) for f in seen.findings] == [("snapshot_mismatch", 20)]
-
-_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=3)
-    | st.lists(st.integers(), max_size=2),
-    lambda inner: st.dictionaries(st.sampled_from("abc"), inner, max_size=3), max_leaves=8)
-_payloads = st.dictionaries(st.sampled_from("abcd"), _values, max_size=4)
-
-
-@given(start=st.none() | _payloads, payloads=st.lists(_payloads, max_size=6))
-def test_merging_many_events_at_once_is_merging_them_one_by_one(
-        start: dict | None, payloads: list[dict]) -> None:
-    events = [(v, "T", p) for v, p in enumerate(payloads, 1)]
-    before = copy.deepcopy((start, payloads))
-    one_by_one = start
-    for _v, type_, payload in events:
-        one_by_one = deep_merge(one_by_one, type_, payload)
-    assert merge_all(events, start) == one_by_one
-    assert (start, payloads) == before, "neither the state nor a payload is changed"
