@@ -19,9 +19,10 @@ strictly in order. The cost is that appends are serialized, which an audit store
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -239,6 +240,30 @@ class AppendSql:
             insert_snapshot=f"INSERT INTO snapshots (stream_id, version, state) VALUES "
                             f"({m}, {m}, {m})",
         )
+
+
+EVENT_COLUMNS = ("position", "stream_id", "stream_type", "version", "type", "recorded_at",
+                 "payload", "metadata", "hash")
+"""The events table's columns in the order ``insert_event`` and ``write_event_rows`` take them."""
+
+
+def write_event_rows(cur: Any, backend_name: str, insert_sql: str,
+                     rows: Sequence[Sequence[Any]]) -> None:
+    """Insert many event rows through a driver cursor, inside the caller's transaction.
+
+    PostgreSQL takes them as one ``COPY ... FROM STDIN``: psycopg's ``executemany`` sends and
+    the server executes one INSERT per row, which makes a 100-event append transaction about
+    twice as slow as the same rows copied.
+    COPY keeps every constraint and index of the table, so a clash with the unique (stream,
+    version) key still fails the transaction as an integrity error. SQLite's ``executemany``
+    runs the prepared INSERT in the library itself and stays.
+    """
+    if backend_name == "sqlite":
+        cur.executemany(insert_sql, rows)
+        return
+    with cur.copy(f"COPY events ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def is_integrity_error(e: BaseException) -> bool:
