@@ -253,14 +253,32 @@ def write_event_rows(cur: Any, backend_name: str, insert_sql: str,
 
     PostgreSQL takes them as one ``COPY ... FROM STDIN``: psycopg's ``executemany`` sends and
     the server executes one INSERT per row, which makes a 100-event append transaction about
-    twice as slow as the same rows copied.
+    twice as slow as the same rows copied, and an import of 5,000-row chunks 1.6-1.9 times.
     COPY keeps every constraint and index of the table, so a clash with the unique (stream,
     version) key still fails the transaction as an integrity error. SQLite's ``executemany``
     runs the prepared INSERT in the library itself and stays.
     """
     if backend_name == "sqlite":
         cur.executemany(insert_sql, rows)
+    else:
+        copy_event_rows(cur, rows)
+
+
+def import_event_rows(conn: Connection, backend_name: str, insert_sql: str,
+                      rows: Sequence[Sequence[Any]]) -> None:
+    """``write_event_rows`` for a SQLAlchemy connection's transaction (an import's chunk)."""
+    if backend_name == "sqlite":
+        conn.exec_driver_sql(insert_sql, rows)
         return
+    cur = conn.connection.cursor()
+    try:
+        copy_event_rows(cur, rows)
+    finally:
+        cur.close()
+
+
+def copy_event_rows(cur: Any, rows: Sequence[Sequence[Any]]) -> None:
+    """PostgreSQL: the rows as one ``COPY events FROM STDIN`` on a psycopg cursor."""
     with cur.copy(f"COPY events ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)

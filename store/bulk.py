@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, func, select
 
 from . import schema as s
+from .backends import import_event_rows
 from .errors import StoreError
 from .hashing import ChainHasher
 from .records import name_problem
@@ -158,7 +159,7 @@ def import_rows(
                                  "recomputed hash: the file was altered after export")
             position += 1
             append((position, sid, stype, version, etype, at, payload, meta, digest))
-        conn.exec_driver_sql(insert_event, params)
+        import_event_rows(conn, backend, insert_event, params)
         if progress is not None:
             progress(position - start)
     if heads:
