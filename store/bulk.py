@@ -5,7 +5,7 @@ An import is all or nothing. Every row is checked before the transaction commits
 hash equal to the recomputed one); the first bad row raises ``ImportRejected`` naming its file
 and line, the transaction rolls back and the store is exactly as it was.
 
-Rows are inserted with the driver's ``executemany`` in chunks: the per-row cost is parsing,
+Rows are inserted in chunks (``executemany``; COPY on PostgreSQL): the per-row cost is parsing,
 canonical JSON and one sha256, not a SQL round trip.
 """
 
