@@ -22,7 +22,7 @@ from sqlalchemy import Connection, MetaData, insert, inspect, select, update
 from . import schema as s
 from .appending import Appender
 from .backends import APPEND_LOCK_KEY, Backend, backend_for, sqlite_path, translate
-from .bulk import ImportRow, ImportSummary, ImportTuple, import_rows
+from .bulk import ImportRow, ImportSummary, ImportTuple, import_page_cache, import_rows
 from .connections import Connections
 from .errors import SchemaTooNew, StoreOpenError, StoreReadOnly
 from .gcpause import collector_paused
@@ -260,7 +260,8 @@ class EventStore:
         positions it wrote are recorded as imported from ``source`` (see ``origins``)."""
         if self.read_only:
             raise StoreReadOnly("import")
-        with collector_paused(), self._c.write_transaction(lock=True) as conn:
+        with (collector_paused(), self._c.write_transaction(lock=True) as conn,
+              import_page_cache(conn, self._backend.name)):
             summary = import_rows(conn, self._backend.name, rows, progress, cancelled)
             record_import(conn, summary.first_position, summary.last_position, source)
             return summary
