@@ -264,7 +264,8 @@ class EventStore:
               import_page_cache(conn, self._backend.name)):
             summary = import_rows(conn, self._backend.name, rows, progress, cancelled)
             record_import(conn, summary.first_position, summary.last_position, source)
-            return summary
+        self._backend.settle(summary.events)
+        return summary
 
     def origins(self) -> Origins:
         with self.read_connection() as conn:

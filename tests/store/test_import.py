@@ -176,3 +176,30 @@ def test_the_import_cache_gives_the_connection_its_own_size_back(tmp_path: Path)
             raise ImportRejected("f", 1, "bad")
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -3000
     engine.dispose()
+
+
+def test_a_large_import_on_postgresql_is_vacuumed_once_it_has_committed(
+        store_target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: the rows of an import are marked all-visible before the first reader meets
+    them (``vacuum_events``); SQLite has nothing to settle."""
+    import store.backends as backends
+
+    monkeypatch.setattr(backends, "SETTLE_FROM", 20)
+    lines = [{"stream_id": f"s-{i}", "stream_type": "Thing", "version": 1, "type": "Touched",
+              "recorded_at": "2026-01-01T00:00:00.000000Z", "payload": {"i": i},
+              "metadata": {}} for i in range(30)]
+    history = tmp_path / "h.jsonl"
+    history.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    vacuumed: list[object] = []
+    real = backends.vacuum_events
+    monkeypatch.setattr(backends, "vacuum_events",
+                        lambda engine: (vacuumed.append(engine), real(engine)))
+    with open_store(store_target) as st:
+        assert import_history(st, history).events == 30
+        assert len(vacuumed) == (0 if st.backend_name == "sqlite" else 1)
+        if st.backend_name == "sqlite":
+            return
+        with st.read_connection() as conn:
+            visible = conn.exec_driver_sql(
+                "SELECT relallvisible FROM pg_class WHERE oid = 'events'::regclass").scalar()
+    assert visible and visible > 0
