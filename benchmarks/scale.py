@@ -92,6 +92,7 @@ def measure_size(n: int, runs: int, folder: Path, progress: bool = True) -> dict
         say(f"  {n:,}: app ...", flush=True)
         app = app_figures(str(path), 1.0)
         out.update({f.key: float(app[f.key]) for f in FIGURES if f.key in app})
+        say(f"  {n:,}: " + ", ".join(f"{f.key} {out[f.key]:.2f}" for f in FIGURES), flush=True)
         return out
     finally:
         shutil.rmtree(work, ignore_errors=True)
