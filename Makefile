@@ -24,8 +24,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/mypy
 
+# make bench ARGS="--scale 10m", ARGS="--pg postgresql+psycopg://USER@HOST/DB": see the README.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

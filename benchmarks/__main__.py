@@ -312,8 +312,13 @@ def bench_app(source: Path, folder: Path, idle_s: float = 30.0) -> dict[str, flo
     path = folder / "app.db"
     with open_store(path, synchronous="NORMAL") as st:
         import_history(st, source)
-    bootstrap(path).close()  # read models caught up, as in a store that is in use
-    out = subprocess.run([sys.executable, "-m", "benchmarks.app", str(path), str(idle_s)],
+    return app_figures(str(path), idle_s)
+
+
+def app_figures(target: str, idle_s: float) -> dict[str, float]:
+    """benchmarks/app.py's figures on a store (a path or URL) already holding the history."""
+    bootstrap(target).close()  # read models caught up, as in a store that is in use
+    out = subprocess.run([sys.executable, "-m", "benchmarks.app", target, str(idle_s)],
                          check=True,
                          capture_output=True, text=True, cwd=ROOT).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -340,7 +345,21 @@ def main() -> None:
                         help="orders for the seed figure (default 100,000, or 10,000 --quick)")
     parser.add_argument("--only", action="append", choices=FIGURES, default=None,
                         help="run only this figure (repeatable)")
+    parser.add_argument("--scale", metavar="SIZE", default=None,
+                        help="import, verify, seal and the app at 1M and at SIZE (e.g. 10m), "
+                             "with each cost's growth (benchmarks/scale.py)")
+    parser.add_argument("--pg", metavar="URL", nargs="?", const="", default=None,
+                        help="the 1M-event PostgreSQL figures (default URL: "
+                             "$ESAUDIT_BENCH_PG_URL; benchmarks/postgres.py)")
     args = parser.parse_args()
+    if args.scale is not None:
+        from .scale import main_scale
+        main_scale(args.scale, args.runs)
+        return
+    if args.pg is not None:
+        from .postgres import main_pg
+        main_pg(args.pg, args.runs, args.quick)
+        return
     only = set(args.only or FIGURES)
     scale = 10 if args.quick else 1
     print(f"machine: {platform.machine()} {platform.processor() or ''}, "

@@ -38,16 +38,23 @@ def _paired(runs: int, ours: list[str], baseline: list[str]) -> tuple[float, flo
     return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
-def bench_witness(store: Path, runs: int, folder: Path) -> dict[str, float]:
-    """Medians of ``runs`` (each figure and its baseline in turns)."""
+def bench_seal(store: Path, runs: int, folder: Path) -> tuple[float, float]:
+    """Seconds for ``esaudit seal --key`` (a process) and for plain ``verify`` beside it; the
+    seal is left at ``folder / "seal.json"``."""
     db = ["--db", str(store), "--read-only"]
     key = folder / "witness.key"
     if not key.exists():
         _esaudit("keygen", "--out", str(key))
+    seal = folder / "seal.json"
+    return _paired(runs, [*db, "seal", "--out", str(seal), "--key", str(key)], [*db, "verify"])
+
+
+def bench_witness(store: Path, runs: int, folder: Path) -> dict[str, float]:
+    """Medians of ``runs`` (each figure and its baseline in turns)."""
+    db = ["--db", str(store), "--read-only"]
     seal, proof = folder / "seal.json", folder / "proof.json"
     out: dict[str, float] = {}
-    out["seal"], out["seal_base"] = _paired(
-        runs, [*db, "seal", "--out", str(seal), "--key", str(key)], [*db, "verify"])
+    out["seal"], out["seal_base"] = bench_seal(store, runs, folder)
     out["seal_mb"] = seal.stat().st_size / 1e6
     out["against"], out["against_base"] = _paired(
         runs, [*db, "verify", "--against", str(seal)], [*db, "verify"])

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .backends import is_integrity_error
+from .backends import is_integrity_error, write_event_rows
 from .connections import Connections
 from .encoding import checked_name, json_text
 from .errors import ConcurrencyError, InvalidEvent, StoreError, StoreReadOnly, StreamTypeMismatch
@@ -218,7 +218,7 @@ class Appender:
             if len(rows) == 1:
                 cur.execute(sql.insert_event, rows[0])
             else:
-                cur.executemany(sql.insert_event, rows)
+                write_event_rows(cur, self._c.backend.name, sql.insert_event, rows)
             single = len(rows) == 1
             last_at = rows[0][5] if single else max(r[5] for r in rows)
             if head:

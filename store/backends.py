@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +63,8 @@ class Backend:
     """How long a writer waits for another one before giving up (StoreBusy)."""
     close_raw: Callable[[], None] = lambda: None
     """Close the driver connections kept for reuse."""
+    settle: Callable[[int], None] = lambda _rows: None
+    """Run after a bulk write of that many rows has committed (PostgreSQL: vacuum)."""
     _engine: Engine | None = field(default=None, init=False, repr=False)
     _making: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -221,8 +223,39 @@ def postgres_backend(url: str, *, read_only: bool) -> Backend:
         finally:
             pooled.close()
 
+    def settle(rows: int) -> None:
+        if rows >= SETTLE_FROM:
+            vacuum_events(engine)
+
     return Backend("postgresql", engine.url.render_as_string(hide_password=True), _pg_lock,
-                   lambda: engine, raw)
+                   lambda: engine, raw, settle=settle)
+
+
+SETTLE_FROM = 10_000
+"""PostgreSQL: an import of at least this many events is followed by ``vacuum_events``."""
+
+
+def vacuum_events(engine: Engine) -> None:
+    """``VACUUM (ANALYZE)`` the events and streams tables once an import has committed.
+
+    Rows a transaction has just written carry no hint that it committed, and no page of them is
+    marked all-visible: the first reads after the import (the app's timeline, verify) check
+    every row's transaction in the commit log and dirty every page to remember the answer. On
+    1M freshly imported events the app's first two opens took 11-13 s and the third, once
+    autovacuum had been through, 4.4 s. The vacuum does that work once, at the end of the
+    import, and leaves the planner statistics of the new size. It is an optimisation of what
+    autovacuum does anyway: the import has committed whatever happens here, so a server that
+    refuses it (a role that does not own the tables gets a warning, not an error) or a
+    connection lost meanwhile leaves the import as it is and the work to autovacuum.
+    """
+    from sqlalchemy import exc as sa_exc
+
+    try:
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("VACUUM (ANALYZE) events, streams")
+    except sa_exc.DBAPIError:
+        return
 
 
 def read_only_sessions(engine: Engine) -> None:
@@ -355,6 +388,48 @@ class AppendSql:
                         "'sqlite~_%' ESCAPE '~'" if name == "sqlite" else
                         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
         )
+
+
+EVENT_COLUMNS = ("position", "stream_id", "stream_type", "version", "type", "recorded_at",
+                 "payload", "metadata", "hash")
+"""The events table's columns in the order ``insert_event`` and ``write_event_rows`` take them."""
+
+
+def write_event_rows(cur: Any, backend_name: str, insert_sql: str,
+                     rows: Sequence[Sequence[Any]]) -> None:
+    """Insert many event rows through a driver cursor, inside the caller's transaction.
+
+    PostgreSQL takes them as one ``COPY ... FROM STDIN``: psycopg's ``executemany`` sends and
+    the server executes one INSERT per row, which makes a 100-event append transaction about
+    twice as slow as the same rows copied, and an import of 5,000-row chunks 1.6-1.9 times.
+    COPY keeps every constraint and index of the table, so a clash with the unique (stream,
+    version) key still fails the transaction as an integrity error. SQLite's ``executemany``
+    runs the prepared INSERT in the library itself and stays.
+    """
+    if backend_name == "sqlite":
+        cur.executemany(insert_sql, rows)
+    else:
+        copy_event_rows(cur, rows)
+
+
+def import_event_rows(conn: Connection, backend_name: str, insert_sql: str,
+                      rows: Sequence[Sequence[Any]]) -> None:
+    """``write_event_rows`` for a SQLAlchemy connection's transaction (an import's chunk)."""
+    if backend_name == "sqlite":
+        conn.exec_driver_sql(insert_sql, rows)
+        return
+    cur = conn.connection.cursor()
+    try:
+        copy_event_rows(cur, rows)
+    finally:
+        cur.close()
+
+
+def copy_event_rows(cur: Any, rows: Sequence[Sequence[Any]]) -> None:
+    """PostgreSQL: the rows as one ``COPY events FROM STDIN`` on a psycopg cursor."""
+    with cur.copy(f"COPY events ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def is_integrity_error(e: BaseException) -> bool:

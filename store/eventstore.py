@@ -278,12 +278,14 @@ class EventStore:
         positions it wrote are recorded as imported from ``source`` (see ``origins``)."""
         if self.read_only:
             raise StoreReadOnly("import")
-        from .bulk import import_rows
+        from .bulk import import_page_cache, import_rows
 
-        with collector_paused(), self._c.write_transaction(lock=True) as conn:
+        with (collector_paused(), self._c.write_transaction(lock=True) as conn,
+              import_page_cache(conn, self._backend.name)):
             summary = import_rows(conn, self._backend.name, rows, progress, cancelled)
             record_import(conn, summary.first_position, summary.last_position, source)
-            return summary
+        self._backend.settle(summary.events)
+        return summary
 
     def origins(self) -> Origins:
         with self._c.reads() as q:

@@ -182,6 +182,41 @@ def test_failed_multi_event_append_is_atomic(store_target: str) -> None:
         assert [e.position for e in st.iter_events()] == [1, 2]
 
 
+def test_a_multi_event_append_stores_every_text_exactly(store_target: str) -> None:
+    """Many events of one append are written in one go (COPY on PostgreSQL): text a bulk
+    format escapes comes back byte for byte, and the chain holds."""
+    awkward = ["tab\there", "line\nbreak\r\n", "back\\slash \\N \\.", "", "quote \" '",
+               "ünï ✓ 𝄞", "\\t", "\\\\"]
+    events = [NewEvent("Noted", {"text": t, "i": i}, {"actor": "a\tb", "note": t})
+              for i, t in enumerate(awkward)]
+    with open_store(store_target) as st:
+        written = st.append("o-1", "Order", events, 0)
+        read = st.read_stream("o-1")
+        assert read == written
+        assert [e.payload["text"] for e in read] == awkward
+        assert [e.metadata["note"] for e in read] == awkward
+        assert [e.hash for e in read] == chain_of(read)
+        assert st.stream("o-1").head_hash == read[-1].hash
+
+
+def test_a_multi_event_append_that_meets_a_stored_version_writes_nothing(
+        store_target: str) -> None:
+    """An event row written behind the store's back at a version the append also takes: the
+    unique (stream, version) key refuses the whole append, whichever way its rows are sent."""
+    with open_store(store_target) as st:
+        st.append("o-1", "Order", [ev()], 0)
+        with st.write_transaction(lock=True) as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO events (position, stream_id, stream_type, version, type, "
+                "recorded_at, payload, metadata, hash) VALUES (50, 'o-1', 'Order', 3, 'X', 0, "
+                "'{}', '{}', 'f00d')")
+        with pytest.raises(ConcurrencyError):
+            st.append("o-1", "Order", [ev(n=1), ev(n=2), ev(n=3)], 1)
+        assert [e.version for e in st.read_stream("o-1")] == [1, 3]
+        assert st.stream("o-1").version == 1
+        assert st.head_position() == 50
+
+
 def test_hash_chain_matches_independent_recomputation(store_target: str) -> None:
     with open_store(store_target) as st:
         st.append("o-1", "Order", [ev("A", z=1, a=[1, 2.5, None], s="ünï"), ev("B")], 0)

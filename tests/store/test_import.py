@@ -133,3 +133,73 @@ def test_lone_surrogates_and_huge_numbers_are_refused_by_line(tmp_path: Path) ->
     with open_store(str(tmp_path / "s.db")) as st:
         import_history(st, file)
         assert st.read_stream("good")[0].payload == {"x": 123456789012345678901234567890}
+
+
+def test_an_import_runs_with_a_large_page_cache(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite: every import's transaction sees the wide cache, a refused one too."""
+    import store.eventstore as eventstore
+    from store.bulk import IMPORT_CACHE_KIB, import_rows
+
+    seen: list[int] = []
+
+    def spying(conn, backend, rows, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(conn.exec_driver_sql("PRAGMA cache_size").scalar())
+        return import_rows(conn, backend, rows, *args, **kwargs)
+
+    monkeypatch.setattr(eventstore, "import_rows", spying)
+    good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
+    line = {"stream_id": "s-1", "stream_type": "Thing", "version": 1, "type": "Touched",
+            "recorded_at": "2026-01-01T00:00:00.000000Z", "payload": {}, "metadata": {}}
+    good.write_text(json.dumps(line) + "\n")
+    bad.write_text(json.dumps({**line, "stream_id": "s-2", "version": 2}) + "\n")
+    with open_store(tmp_path / "store.db") as st:
+        assert import_history(st, good).events == 1
+        with pytest.raises(ImportRejected):
+            import_history(st, bad)
+    assert seen == [-IMPORT_CACHE_KIB, -IMPORT_CACHE_KIB]
+
+
+def test_the_import_cache_gives_the_connection_its_own_size_back(tmp_path: Path) -> None:
+    """After the import, or its failure, the pooled connection keeps no 1 GiB cache."""
+    import sqlalchemy as sa
+
+    from store.bulk import IMPORT_CACHE_KIB, import_page_cache
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA cache_size=-3000")
+        with import_page_cache(conn, "sqlite"):
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -IMPORT_CACHE_KIB
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -3000
+        with pytest.raises(ImportRejected), import_page_cache(conn, "sqlite"):
+            raise ImportRejected("f", 1, "bad")
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -3000
+    engine.dispose()
+
+
+def test_a_large_import_on_postgresql_is_vacuumed_once_it_has_committed(
+        store_target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: the rows of an import are marked all-visible before the first reader meets
+    them (``vacuum_events``); SQLite has nothing to settle."""
+    import store.backends as backends
+
+    monkeypatch.setattr(backends, "SETTLE_FROM", 20)
+    lines = [{"stream_id": f"s-{i}", "stream_type": "Thing", "version": 1, "type": "Touched",
+              "recorded_at": "2026-01-01T00:00:00.000000Z", "payload": {"i": i},
+              "metadata": {}} for i in range(30)]
+    history = tmp_path / "h.jsonl"
+    history.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    vacuumed: list[object] = []
+    real = backends.vacuum_events
+    monkeypatch.setattr(backends, "vacuum_events",
+                        lambda engine: (vacuumed.append(engine), real(engine)))
+    with open_store(store_target) as st:
+        assert import_history(st, history).events == 30
+        assert len(vacuumed) == (0 if st.backend_name == "sqlite" else 1)
+        if st.backend_name == "sqlite":
+            return
+        with st.read_connection() as conn:
+            visible = conn.exec_driver_sql(
+                "SELECT relallvisible FROM pg_class WHERE oid = 'events'::regclass").scalar()
+    assert visible and visible > 0
