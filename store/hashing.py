@@ -89,9 +89,8 @@ def canonical_json_fast(value: Any) -> str | None:
     """The canonical JSON by orjson, or None where orjson's text could differ from the recipe.
 
     orjson writes exactly the recipe's bytes for dicts with string keys, lists, strings, 64-bit
-    integers, booleans and None; it differs on floats (exponent form) and other types. Importers
-    also rely on the None for floats: orjson decodes integers beyond 64 bits as floats, so a
-    value it decoded that holds a float must be decoded again exactly. Property-tested.
+    integers, booleans and None; it differs on floats (exponent form) and other types.
+    Property-tested.
     """
     if not _orjson_exact(value):
         return None
@@ -102,26 +101,46 @@ def canonical_json_fast(value: Any) -> str | None:
 
 
 def canonical_json_parsed(value: dict[str, Any] | list[Any]) -> str | None:
-    """``canonical_json_fast`` for an object or array orjson has just parsed from JSON text.
+    """The canonical JSON of an object or array orjson has just parsed from JSON text, or None
+    where orjson may have misread that text.
 
     Such a value holds only dicts with string keys, lists, strings, integers of at most 64
-    bits, booleans and None, which orjson writes exactly as the recipe does, and floats (orjson
-    also reads integers beyond 64 bits as floats), where it may not. So the only question is
-    whether it holds a float: a cheaper walk than ``_orjson_exact``'s, and the importer walks a
-    million payloads. Property-tested against the recipe.
+    bits, booleans and None, which orjson writes exactly as the recipe does, and floats, which
+    it may not. A float orjson read is the double the standard library reads (both round
+    correctly), except that orjson also reads an integer beyond 64 bits as a float: such a
+    float is at least 2**63 in magnitude. So a value with no float is written by orjson, one
+    whose floats are all smaller by the standard library (the recipe itself: the values are
+    those it would have parsed), and one with a larger float is declined, to be decoded again
+    exactly. A walk cheaper than ``_orjson_exact``'s, and the importer walks a million
+    payloads. Property-tested against the recipe on the standard library's own parse.
     """
-    if _holds_float(value):
-        return None
-    return _orjson_dumps(value, option=OPT_SORT_KEYS).decode()
+    floats = _floats_in(value)
+    if floats == _NO_FLOAT:
+        return _orjson_dumps(value, option=OPT_SORT_KEYS).decode()
+    return _dumps(value) if floats == _SMALL_FLOATS else None
 
 
-def _holds_float(value: dict[str, Any] | list[Any]) -> bool:
+_NO_FLOAT, _SMALL_FLOATS, _LARGE_FLOAT = 0, 1, 2
+_FLOAT_LIMIT = float(2**63)
+
+
+def _floats_in(value: dict[str, Any] | list[Any]) -> int:
+    """``_NO_FLOAT``, ``_SMALL_FLOATS`` (all below 2**63 in magnitude) or ``_LARGE_FLOAT``
+    (one at least that large, or not a number)."""
+    found = _NO_FLOAT
     items: Iterable[Any] = value.values() if type(value) is dict else value
     for item in items:
         kind = type(item)
-        if kind is float or ((kind is dict or kind is list) and _holds_float(item)):
-            return True
-    return False
+        if kind is float:
+            if not -_FLOAT_LIMIT < item < _FLOAT_LIMIT:  # NaN fails this too
+                return _LARGE_FLOAT
+            found = _SMALL_FLOATS
+        elif kind is dict or kind is list:
+            inner = _floats_in(item)
+            if inner == _LARGE_FLOAT:
+                return _LARGE_FLOAT
+            found |= inner
+    return found
 
 
 _INT_MIN, _INT_END = -(2**63), 2**64

@@ -35,9 +35,10 @@ def _plain_line(source: str, line: int, raw: bytes) -> ImportTuple | None:
     """The row of an ordinary line by the fast path, or None to let the exact path judge it.
 
     Ordinary: exactly the required keys, names and instant as strings, a whole version, objects
-    whose canonical JSON orjson can vouch for. Anything else (including every error) goes through
-    ``_row``, which holds the rules and the messages; this path only skips work, never a check
-    that ``import_rows`` does not repeat (names are checked there).
+    whose canonical JSON is certain from orjson's parse (``canonical_json_parsed``). Anything
+    else (including every error) goes through ``_row``, which holds the rules and the messages;
+    this path only skips work, never a check that ``import_rows`` does not repeat (names are
+    checked there).
     """
     try:
         record = fast_loads(raw)
