@@ -241,6 +241,23 @@ class EventsourcingSource(ForeignSource):
         return ForeignEvent(nid, self._shown.get(origin) or shown_id(origin), version,
                             self._event_type(topic), at_us, attrs, {}, provenance)
 
+    def decoded_page(self, after_position: int, to_position: int, limit: int,
+                     ) -> tuple[int, list[ForeignEvent]]:
+        """(the last position read, up to ``limit`` events after a position): ``_log_page``
+        for the import, which walks every event once. On SQLite the rows come through the
+        driver without SQLAlchemy's statement layer; each is decoded by ``_decode`` itself."""
+        statement = f"{self._sql_log} ORDER BY {self.layout.notification} LIMIT {int(limit)}"
+        decode = self._decode
+        params = {"after": after_position, "end": to_position}
+        with self._db.read() as conn:
+            rows = (conn.exec_driver_sql(statement, params).fetchall()
+                    if self._db.dialect == "sqlite" else conn.execute(text(statement),
+                                                                     params).all())
+        if not rows:
+            return after_position, []
+        return int(rows[-1][0]), [decode(int(nid), oid, int(v), topic, state)
+                                  for nid, oid, v, topic, state in rows]
+
     def _take_cut(self, conn: Connection) -> int | None:
         """On SQLite the last notification id is one look at the rowid index, so the stream
         list waits until something needs it (PostgreSQL ids need their column's type to be
