@@ -9,10 +9,13 @@ the same.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import store.sources.importing as importing
 from store import open_store
@@ -21,7 +24,8 @@ from store.errors import StoreError
 from store.hashing import canonical_json, decode_json, iso_from_us
 from store.records import PROVENANCE_KEY
 from store.sources import open_source
-from store.sources.importing import SourceReader
+from store.sources.cut import ForeignEvent
+from store.sources.importing import SourceReader, import_metadata
 from tests.peers.eventsourcing_apps import Expected
 
 
@@ -107,3 +111,50 @@ def test_an_unreadable_state_is_the_same_error_on_every_path_and_stores_nothing(
             assert store.head_position() == 0
     # the plain walk's page holds the damaged state: nothing was delivered before it
     assert errors == [(target, 0, str(plain.value))] * 2
+
+
+_any_text = st.text(max_size=12)  # lone surrogates and control characters included
+_ints = st.integers(-(2**70), 2**70)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_any_text, _ints, _ints, _any_text, _any_text | st.integers(), _ints,
+       st.sampled_from(["eventsourcing", "emmett"]), st.booleans())
+def test_the_metadata_written_from_its_shape_is_the_recipes(
+        topic: str, nid: int, stored: int, state: str, stamp: str | int, version: int,
+        kind: str, own: bool) -> None:
+    event = ForeignEvent(nid, "s", version, "E", 0, {}, {"actor": "ada"} if own else {},
+                         {"topic": topic, "notification_id": nid, "originator_version": stored,
+                          "state": state, "timestamp": stamp})
+    try:
+        expected: str | type[Exception] = import_metadata(kind, event)
+    except (TypeError, ValueError) as e:
+        expected = type(e)
+    try:
+        got: str | type[Exception] = importing._Texts().metadata(kind, event)
+    except (TypeError, ValueError) as e:
+        got = type(e)
+    assert got == expected
+
+
+_json_leaves = (st.none() | st.booleans() | _ints | st.floats() | _any_text)
+_json_trees = st.recursive(_json_leaves, lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(_any_text, inner, max_size=3), max_leaves=10)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_any_text, _json_trees, max_size=5))
+def test_a_decoded_payload_is_written_as_the_recipe_writes_it(value: dict) -> None:
+    """Whatever a state's JSON decode gives (orjson's, or the standard library's for big
+    integers, NaN or lone surrogates), the payload's text is the recipe's, or the same error."""
+    text = json.dumps(value)
+    for decoded in (decode_json(text), json.loads(text)):
+        try:
+            expected: str | type[Exception] = canonical_json(decoded)
+        except (TypeError, ValueError) as e:
+            expected = type(e)
+        try:
+            got: str | type[Exception] = importing._Texts().payload(decoded)
+        except (TypeError, ValueError) as e:
+            got = type(e)
+        assert got == expected
