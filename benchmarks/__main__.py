@@ -329,7 +329,7 @@ def bench_seed(orders: int, folder: Path) -> float:
 
 
 FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed", "app", "foreign",
-           "classes", "witness", "investigate", "report")
+           "classes", "witness", "investigate", "report", "realdata")
 
 
 def main() -> None:
@@ -412,6 +412,9 @@ def main() -> None:
         if "classes" in only:
             from .classes import print_classes
             print_classes(10_000, args.runs, folder)
+        if "realdata" in only:
+            from .realdata import print_realdata
+            print_realdata(scale, args.runs, folder)
         if "investigate" in only:
             from .investigate import print_investigate
             print_investigate(1_000_000 // scale, args.runs, folder)
