@@ -6,7 +6,8 @@ hash equal to the recomputed one); the first bad row raises ``ImportRejected`` n
 and line, the transaction rolls back and the store is exactly as it was.
 
 Rows are inserted with the driver's ``executemany`` in chunks: the per-row cost is parsing,
-canonical JSON and one sha256, not a SQL round trip.
+canonical JSON and one sha256, not a SQL round trip. An import into an empty SQLite store
+builds the correlation index once at the end instead of row by row.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from . import schema as s
 from .errors import StoreError
 from .hashing import ChainHasher
 from .records import name_problem
+from .tracing import CORRELATION_INDEX, create_correlation_index
 
 CHUNK = 5000
 
@@ -114,6 +116,7 @@ def import_rows(
                 or 0)
     position = start
     store_has_streams = conn.execute(select(s.streams.c.stream_id).limit(1)).first() is not None
+    index_after = start == 0 and backend == "sqlite" and _drop_correlation_index(conn)
     hasher = ChainHasher()
     checked: set[str] = set()
     # stream id -> [stream type, version, head hash, first at, last at]
@@ -167,9 +170,28 @@ def import_rows(
         items = [(sid, *h) for sid, h in heads.items()]
         for i in range(0, len(items), CHUNK):
             conn.exec_driver_sql(insert_stream, items[i:i + CHUNK])
+    if index_after:
+        create_correlation_index(conn)
     return ImportSummary(events=position - start, streams=len(heads),
                          first_position=start + 1 if position > start else 0,
                          last_position=position if position > start else 0)
+
+
+def _drop_correlation_index(conn: Connection) -> bool:
+    """Drop the correlation index of an empty SQLite store for the import's inserts, and
+    say whether it was there (the import builds it again before it commits).
+
+    The index is over ``json_extract`` of each row's metadata: kept up row by row it costs
+    about a quarter of the inserts, and built once over the finished table a third of that.
+    The drop is part of the import's transaction, so a rejected or cancelled import rolls
+    it back with everything else.
+    """
+    found = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'index' AND "
+                                 f"name = '{CORRELATION_INDEX}'").first()
+    if found is None:
+        return False
+    conn.exec_driver_sql(f"DROP INDEX {CORRELATION_INDEX}")
+    return True
 
 
 def _check_names(row: ImportTuple, checked: set[str]) -> None:
