@@ -105,40 +105,46 @@ def canonical_json_parsed(value: dict[str, Any] | list[Any]) -> str | None:
     where orjson may have misread that text.
 
     Such a value holds only dicts with string keys, lists, strings, integers of at most 64
-    bits, booleans and None, which orjson writes exactly as the recipe does, and floats, which
-    it may not. A float orjson read is the double the standard library reads (both round
-    correctly), except that orjson also reads an integer beyond 64 bits as a float: such a
-    float is at least 2**63 in magnitude. So a value with no float is written by orjson, one
-    whose floats are all smaller by the standard library (the recipe itself: the values are
-    those it would have parsed), and one with a larger float is declined, to be decoded again
-    exactly. A walk cheaper than ``_orjson_exact``'s, and the importer walks a million
+    bits, booleans and None, which orjson writes exactly as the recipe does, and floats. A
+    float orjson read is the double the standard library reads (both round correctly), except
+    that orjson also reads an integer beyond 64 bits as a float: such a float is at least
+    2**63 in magnitude. orjson writes a float as the recipe does (the shortest text that reads
+    back, in fixed notation) for zero and magnitudes from 1e-4 up to 1e16, where the recipe
+    does not switch to an exponent. So orjson writes a value whose floats all lie there, the
+    standard library (the recipe itself: the values are those it would have parsed) one with
+    other floats below 2**63, and a value with a larger float is declined, to be decoded
+    again exactly. A walk cheaper than ``_orjson_exact``'s, and the importer walks a million
     payloads. Property-tested against the recipe on the standard library's own parse.
     """
     floats = _floats_in(value)
-    if floats == _NO_FLOAT:
+    if floats == _ORJSON_WRITES:
         return _orjson_dumps(value, option=OPT_SORT_KEYS).decode()
-    return _dumps(value) if floats == _SMALL_FLOATS else None
+    return _dumps(value) if floats == _RECIPE_WRITES else None
 
 
-_NO_FLOAT, _SMALL_FLOATS, _LARGE_FLOAT = 0, 1, 2
+_ORJSON_WRITES, _RECIPE_WRITES, _UNSURE = 0, 1, 2
 _FLOAT_LIMIT = float(2**63)
 
 
 def _floats_in(value: dict[str, Any] | list[Any]) -> int:
-    """``_NO_FLOAT``, ``_SMALL_FLOATS`` (all below 2**63 in magnitude) or ``_LARGE_FLOAT``
-    (one at least that large, or not a number)."""
-    found = _NO_FLOAT
+    """``_ORJSON_WRITES`` (no float, or only floats orjson writes as the recipe does),
+    ``_RECIPE_WRITES`` (other floats, all below 2**63 in magnitude) or ``_UNSURE`` (a float
+    at least that large, or not a number)."""
+    found = _ORJSON_WRITES
     items: Iterable[Any] = value.values() if type(value) is dict else value
     for item in items:
         kind = type(item)
         if kind is float:
-            if not -_FLOAT_LIMIT < item < _FLOAT_LIMIT:  # NaN fails this too
-                return _LARGE_FLOAT
-            found = _SMALL_FLOATS
+            size = item if item >= 0 else -item  # NaN stays NaN and fails every test below
+            if size < 1e16 and (size >= 1e-4 or size == 0.0):
+                continue
+            if not size < _FLOAT_LIMIT:
+                return _UNSURE
+            found = _RECIPE_WRITES
         elif kind is dict or kind is list:
             inner = _floats_in(item)
-            if inner == _LARGE_FLOAT:
-                return _LARGE_FLOAT
+            if inner == _UNSURE:
+                return _UNSURE
             found |= inner
     return found
 

@@ -64,7 +64,7 @@ def _plain_line(source: str, line: int, raw: bytes) -> ImportTuple | None:
     except (ValueError, OverflowError):
         return None
     payload_json = canonical_json_parsed(payload)
-    metadata_json = canonical_json_parsed(metadata)
+    metadata_json = canonical_json_parsed(metadata) if metadata else "{}"
     if payload_json is None or metadata_json is None:
         return None
     iso = at if _is_envelope_instant(at) else iso_from_us(us)

@@ -262,3 +262,27 @@ def test_a_line_with_floats_takes_the_plain_path_with_the_exact_paths_row(
     if all(not isinstance(x, float) or abs(x) < 2.0**63 for x in flat) and not any(
             isinstance(x, int) and not -(2**63) <= x < 2**64 for x in flat):
         assert plain is not None
+
+
+_EDGES = [0.0, -0.0, 1e-4, math.nextafter(1e-4, 0), math.nextafter(1e-4, 1), 1e16,
+          math.nextafter(1e16, 0), 5e-324, 2.0**53, 2.0**53 + 2, 1e15 + 0.3, 0.1, 1 / 3,
+          123456789.123, 2.0**63, math.nextafter(2.0**63, 0)]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False)
+                | st.floats(min_value=1e-5, max_value=1e-3)
+                | st.floats(min_value=1e15, max_value=1e17)
+                | st.sampled_from(_EDGES).flatmap(lambda f: st.sampled_from([f, -f])),
+                min_size=1, max_size=5))
+def test_floats_orjson_writes_are_written_by_orjson_exactly_as_the_recipe(
+        numbers: list[float]) -> None:
+    """Where ``canonical_json_parsed`` lets orjson write floats (zero, and magnitudes from
+    1e-4 to 1e16), orjson's text is the recipe's, at both edges of that range."""
+    text = json.dumps({"kwh": numbers, "n": numbers[0]})
+    fast = canonical_json_parsed(orjson.loads(text))
+    assert fast == canonical_json(json.loads(text)) or (
+        fast is None and any(abs(f) >= 2.0**63 for f in numbers))
+    for f in numbers:
+        if f == 0.0 or 1e-4 <= abs(f) < 1e16:
+            assert orjson.dumps(f).decode() == json.dumps(f)
