@@ -15,15 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection, func, select
-
-from . import schema as s
 from .errors import StoreError
 from .hashing import ChainHasher
 from .records import name_problem
-from .tracing import CORRELATION_INDEX, create_correlation_index
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 CHUNK = 5000
 
@@ -107,7 +106,14 @@ def import_rows(
 
     The loop is the import's hot path (a million turns): names are checked once each, a
     stream's head is a small list, and the hash recipe comes from one ``ChainHasher``.
+    SQLAlchemy is imported here, not with the module: the JSONL parser process imports this
+    module's row types and needs no database layer.
     """
+    from sqlalchemy import func, select
+
+    from . import schema as s
+    from .tracing import create_correlation_index
+
     mark = "?" if backend == "sqlite" else "%s"
     insert_event = (f"INSERT INTO {s.events.name} (position, stream_id, stream_type, version, "
                     f"type, recorded_at, payload, metadata, hash) VALUES "
@@ -186,6 +192,8 @@ def _drop_correlation_index(conn: Connection) -> bool:
     The drop is part of the import's transaction, so a rejected or cancelled import rolls
     it back with everything else.
     """
+    from .tracing import CORRELATION_INDEX
+
     found = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'index' AND "
                                  f"name = '{CORRELATION_INDEX}'").first()
     if found is None:
@@ -205,6 +213,10 @@ def _check_names(row: ImportTuple, checked: set[str]) -> None:
 def _refuse_existing(conn: Connection, chunk: list[ImportTuple],
                      heads: dict[str, _Head]) -> None:
     """A stream already in the store is a clash: an import never extends or rewrites one."""
+    from sqlalchemy import select
+
+    from . import schema as s
+
     new_ids = sorted({r[2] for r in chunk} - heads.keys())
     for i in range(0, len(new_ids), 500):
         part = new_ids[i:i + 500]
