@@ -122,6 +122,34 @@ def canonical_json_parsed(value: dict[str, Any] | list[Any]) -> str | None:
     return _dumps(value) if floats == _RECIPE_WRITES else None
 
 
+def parse_json_object(data: bytes) -> tuple[dict[str, Any], bool] | None:
+    """orjson's parse of a JSON object, where it is exactly ``decode_json``'s, and whether
+    orjson also writes every float in it as the recipe does; None for anything else (text
+    that is not an object, that orjson refuses, or that holds a float orjson may have read
+    from an integer beyond 64 bits): decode it with ``decode_json``.
+
+    The same reading as ``decode_json`` without its scan for long runs of digits: the only
+    value orjson reads differently is such an integer (see ``canonical_json_parsed``). The
+    walk that finds it also says which writer the object's canonical JSON needs.
+    """
+    try:
+        value = _orjson_loads(data)
+    except ValueError:
+        return None
+    if type(value) is not dict:
+        return None
+    floats = _floats_in(value)
+    if floats == _UNSURE:
+        return None
+    return value, floats == _ORJSON_WRITES
+
+
+def canonical_json_orjson(value: dict[str, Any]) -> str:
+    """orjson's canonical JSON of a value ``parse_json_object`` vouched for (or a part of one:
+    an object it parsed, with keys taken out)."""
+    return _orjson_dumps(value, option=OPT_SORT_KEYS).decode()
+
+
 _ORJSON_WRITES, _RECIPE_WRITES, _UNSURE = 0, 1, 2
 _FLOAT_LIMIT = float(2**63)
 

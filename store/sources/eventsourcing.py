@@ -46,6 +46,8 @@ UNKNOWN_TYPE = "unknown"
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
 _HEX_DIGITS = "0123456789abcdef"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MISSING_TIMESTAMP = "missing: the state records no timestamp"
+"""The provenance's ``timestamp`` of an event whose state records none."""
 _ONE_US = timedelta(microseconds=1)
 
 
@@ -237,26 +239,34 @@ class EventsourcingSource(ForeignSource):
         if stamp_text is not None:
             provenance["timestamp"] = stamp_text
         else:
-            provenance["timestamp"] = "missing: the state records no timestamp"
+            provenance["timestamp"] = MISSING_TIMESTAMP
         return ForeignEvent(nid, self._shown.get(origin) or shown_id(origin), version,
                             self._event_type(topic), at_us, attrs, {}, provenance)
 
-    def decoded_page(self, after_position: int, to_position: int, limit: int,
-                     ) -> tuple[int, list[ForeignEvent]]:
-        """(the last position read, up to ``limit`` events after a position): ``_log_page``
-        for the import, which walks every event once. On SQLite the rows come through the
-        driver without SQLAlchemy's statement layer; each is decoded by ``_decode`` itself."""
+    def stored_page(self, after_position: int, to_position: int, limit: int,
+                    ) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` rows after a position, in position order, as stored: (notification
+        id, stored originator id, version, topic, state), for the import, which reads every
+        row once (on SQLite through the driver, without SQLAlchemy's statement layer)."""
         statement = f"{self._sql_log} ORDER BY {self.layout.notification} LIMIT {int(limit)}"
-        decode = self._decode
         params = {"after": after_position, "end": to_position}
         with self._db.read() as conn:
-            rows = (conn.exec_driver_sql(statement, params).fetchall()
-                    if self._db.dialect == "sqlite" else conn.execute(text(statement),
-                                                                     params).all())
-        if not rows:
-            return after_position, []
-        return int(rows[-1][0]), [decode(int(nid), oid, int(v), topic, state)
-                                  for nid, oid, v, topic, state in rows]
+            if self._db.dialect == "sqlite":
+                return [tuple(r) for r in conn.exec_driver_sql(statement, params).fetchall()]
+            return [tuple(r) for r in conn.execute(text(statement), params).all()]
+
+    def decode_stored(self, nid: int, origin: object, version: int, topic: str,
+                      state: bytes) -> ForeignEvent:
+        """A stored row as every read decodes it."""
+        return self._decode(nid, origin, version, topic, state)
+
+    def shown(self, origin: object) -> str:
+        """The stream id a stored originator id is shown as."""
+        return self._shown.get(origin) or shown_id(origin)
+
+    def type_of(self, topic: str) -> str:
+        """The event type a topic names."""
+        return self._event_type(topic)
 
     def _take_cut(self, conn: Connection) -> int | None:
         """On SQLite the last notification id is one look at the rowid index, so the stream

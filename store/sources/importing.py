@@ -29,12 +29,20 @@ from orjson import dumps as _orjson_dumps
 from .. import two_process
 from ..bulk import ImportRejected, ImportTuple
 from ..errors import StoreError
-from ..hashing import ChainHasher, canonical_json, canonical_json_parsed, iso_from_us
+from ..hashing import (
+    ChainHasher,
+    canonical_json,
+    canonical_json_orjson,
+    canonical_json_parsed,
+    iso_from_us,
+    parse_json_object,
+)
 from ..protocol import Source
 from ..records import PROVENANCE_KEY
 from .base import ForeignSource
 from .cut import ForeignEvent
-from .eventsourcing import EventsourcingSource
+from .eventsourcing import MISSING_TIMESTAMP, EventsourcingSource
+from .eventsourcing import _instant as eventsourcing_instant
 
 FOREIGN_FORMATS = ("eventsourcing", "emmett")
 PAGE = 5000
@@ -81,7 +89,7 @@ class _Texts:
             text = None
         return canonical_json(value) if text is None else text
 
-    def _name(self, name: object) -> str:
+    def name(self, name: object) -> str:
         text = self._names.get(name) if type(name) is str else None
         if text is None:
             if type(name) is not str:
@@ -95,9 +103,9 @@ class _Texts:
             try:
                 nid, stored = prov["notification_id"], prov["originator_version"]
                 if type(nid) is int and type(stored) is int and type(event.version) is int:
-                    return _ES_METADATA % (nid, stored, self._name(prov["state"]),
+                    return _ES_METADATA % (nid, stored, self.name(prov["state"]),
                                            _orjson_text(prov["timestamp"]),
-                                           self._name(prov["topic"]), event.version)
+                                           self.name(prov["topic"]), event.version)
             except (KeyError, TypeError):
                 pass
         return import_metadata(kind, event)
@@ -139,34 +147,52 @@ class _Pages:
         as the plain walk does (the position of the last event it delivered)."""
         streams = self._stream_map()
         chains: dict[str, str] = {}
-        name, kind, last = self._name, self._store.kind, after
+        name, kind, last, store = self._name, self._store.kind, after, self._store
         iso = (hasher or ChainHasher()).iso
         texts = _Texts()
         while last < end:
-            try:
-                last, page = self._store.decoded_page(last, end, PAGE)
-            except StoreError as error:
-                yield None, done, str(error), 0
-                return
             rows: list[ImportTuple] = []
-            for e in page:
-                sid = e.stream_id
-                entry = streams.get(sid)
-                if entry is None:
-                    continue  # appended after the cut was taken
-                number += 1
-                version = e.version + entry[1]
-                at = e.recorded_at_us
-                text = iso(at)
-                payload = texts.payload(e.payload)
-                metadata = texts.metadata(kind, e)
-                chained = None
-                if hasher is not None:
-                    chained = chains[sid] = hasher.hash_text(
-                        chains.get(sid, ""), sid, version, e.type, text, payload, metadata)
-                rows.append((name, number, sid, entry[0], version, e.type, at, text, payload,
-                             metadata, None, chained))
-                done = e.position
+            delivered = done
+            try:  # a page is converted whole before any of it is delivered, as it is read
+                page = store.stored_page(last, end, PAGE)
+                for nid, oid, v, topic, state in page:
+                    nid, v = int(nid), int(v)
+                    sid = store.shown(oid)
+                    entry = streams.get(sid)
+                    if entry is None:
+                        continue  # appended after the cut was taken
+                    number += 1
+                    data = state if type(state) is bytes else bytes(state)
+                    parsed = (parse_json_object(data) if data[:1] == b"{" and type(topic) is str
+                              else None)
+                    if parsed is not None:  # a plain JSON state: what ``_decode`` would find
+                        attrs, orjson_floats = parsed
+                        at, stamp = eventsourcing_instant(attrs.pop("timestamp", None))
+                        etype = store.type_of(topic)
+                        payload = (canonical_json_orjson(attrs) if orjson_floats
+                                   else canonical_json(attrs))
+                        metadata = _ES_METADATA % (
+                            nid, v, '"json"', _orjson_text(MISSING_TIMESTAMP if stamp is None
+                                                           else stamp), texts.name(topic), v)
+                    else:
+                        e = store.decode_stored(nid, oid, v, topic, state)
+                        at, etype = e.recorded_at_us, e.type
+                        payload, metadata = texts.payload(e.payload), texts.metadata(kind, e)
+                    version = v + entry[1]
+                    text = iso(at)
+                    chained = None
+                    if hasher is not None:
+                        chained = chains[sid] = hasher.hash_text(
+                            chains.get(sid, ""), sid, version, etype, text, payload, metadata)
+                    rows.append((name, number, sid, entry[0], version, etype, at, text,
+                                 payload, metadata, None, chained))
+                    done = nid
+            except StoreError as error:
+                yield None, delivered, str(error), 0
+                return
+            if not page:
+                return
+            last = int(page[-1][0])
             yield rows, last, number, done
             if len(page) < PAGE:
                 return

@@ -23,11 +23,13 @@ from store.hashing import (
     ChainHasher,
     canonical_json,
     canonical_json_fast,
+    canonical_json_orjson,
     canonical_json_parsed,
     chain_hash,
     decode_json,
     envelope_bytes,
     iso_from_us,
+    parse_json_object,
 )
 from store.importers import JsonlReader
 
@@ -286,3 +288,25 @@ def test_floats_orjson_writes_are_written_by_orjson_exactly_as_the_recipe(
     for f in numbers:
         if f == 0.0 or 1e-4 <= abs(f) < 1e16:
             assert orjson.dumps(f).decode() == json.dumps(f)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.dictionaries(_text, _json_values, max_size=6) | _json_values,
+       st.sampled_from(["", ' "n": 12345678901234567890123, ', ' "d": 1, "d": 2.5, ']))
+def test_an_object_orjson_parsed_is_decode_jsons_reading_or_declined(
+        value: object, extra: str) -> None:
+    """The eventsourcing import's reading of a plain state: the very values ``decode_json``
+    gives (integers stay integers, floats floats), and orjson's canonical text only where it
+    is the recipe's."""
+    text = json.dumps(value)
+    if extra and text.startswith("{"):
+        text = "{" + extra + text[1:] if text != "{}" else "{" + extra.rstrip(", ") + "}"
+    parsed = parse_json_object(text.encode())
+    exact = decode_json(text)
+    if parsed is None:
+        assert not isinstance(exact, dict) or _unsure(exact, floats_below=2.0**63)
+        return
+    found, orjson_writes = parsed
+    assert repr(found) == repr(exact)
+    if orjson_writes:
+        assert canonical_json_orjson(found) == canonical_json(exact)
