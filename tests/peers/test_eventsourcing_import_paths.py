@@ -54,7 +54,7 @@ def _imported(target: str, db: Path, **reader: object) -> list[tuple]:
 
 @pytest.mark.parametrize("fixture", ["eventsourcing_sqlite_styles", "eventsourcing_sqlite_paging",
                                      "eventsourcing_sqlite_bank_zlib_aes",
-                                     "eventsourcing_sqlite_text_ids"])
+                                     "eventsourcing_sqlite_text_ids", "eventsourcing_pg_styles"])
 def test_every_path_gives_the_plain_recipes_rows(fixture: str,
                                                  request: pytest.FixtureRequest) -> None:
     written: Expected = request.getfixturevalue(fixture)
@@ -65,7 +65,8 @@ def test_every_path_gives_the_plain_recipes_rows(fixture: str,
         rows = list(SourceReader(written.location, "eventsourcing", cipher_key=key,
                                  parallel=parallel))
         assert [r[:11] for r in rows] == expected
-        if parallel:  # the second process chained each stream's hashes
+        if parallel and "sqlite" in fixture:  # a second process chained the hashes (it
+            # reads SQLite files only: a PostgreSQL store is walked here)
             assert all(r[11] for r in rows)
 
 
