@@ -224,7 +224,7 @@ class EventsourcingSource(ForeignSource):
                 statement, {"after": after_position, "end": to_position}).all():
             at_us = _leading_instant(state)
             if at_us is None:
-                at_us = _instant(self._states.decode(state, self._where(oid, v))[0].get(
+                at_us = stamp_instant(self._states.decode(state, self._where(oid, v))[0].get(
                     "timestamp"))[0]
             out.append(EventHead(nid, shown.get(oid) or shown_id(oid), v, kind(topic), at_us))
         return out
@@ -233,7 +233,7 @@ class EventsourcingSource(ForeignSource):
                 state: bytes) -> ForeignEvent:
         attrs, encoding = self._states.decode(state, self._where(origin, version))
         stamp = attrs.pop("timestamp", None)
-        at_us, stamp_text = _instant(stamp)
+        at_us, stamp_text = stamp_instant(stamp)
         provenance: dict[str, Any] = {"topic": topic, "notification_id": nid,
                                       "originator_version": version, "state": encoding}
         if stamp_text is not None:
@@ -281,10 +281,10 @@ class EventsourcingSource(ForeignSource):
         """A stream from its first and last rows (the first says its aggregate class)."""
         decode = self._states.decode
         first_state, _ = decode(first, self._where(oid, lo))
-        first_at, _ = _instant(first_state.get("timestamp"))
+        first_at, _ = stamp_instant(first_state.get("timestamp"))
         last_at = first_at if hi == lo else _leading_instant(last)
         if last_at is None:
-            last_at = _instant(decode(last, self._where(oid, hi))[0].get("timestamp"))[0]
+            last_at = stamp_instant(decode(last, self._where(oid, hi))[0].get("timestamp"))[0]
         return StreamEntry(shown_id(oid), _stream_type(first_state, topic), int(lo), int(hi),
                            int(n), first_at, last_at)
 
@@ -532,7 +532,7 @@ def _leading_instant(raw: bytes | memoryview) -> int | None:
     return (instant - _EPOCH) // _ONE_US
 
 
-def _instant(stamp: object) -> tuple[int, str | None]:
+def stamp_instant(stamp: object) -> tuple[int, str | None]:
     """(microseconds since the epoch, the recorded text) of an eventsourcing timestamp; an
     event without a readable one sorts at the epoch and says so in its provenance."""
     if type(stamp) is dict and stamp.get("_type_") == "datetime_iso":

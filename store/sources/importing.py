@@ -41,8 +41,7 @@ from ..protocol import Source
 from ..records import PROVENANCE_KEY
 from .base import ForeignSource
 from .cut import ForeignEvent
-from .eventsourcing import MISSING_TIMESTAMP, EventsourcingSource
-from .eventsourcing import _instant as eventsourcing_instant
+from .eventsourcing import MISSING_TIMESTAMP, EventsourcingSource, stamp_instant
 
 FOREIGN_FORMATS = ("eventsourcing", "emmett")
 PAGE = 5000
@@ -62,8 +61,9 @@ def import_metadata(kind: str, event: ForeignEvent) -> str:
         "kind": kind, **event.provenance, "version": event.version}})
 
 
-_ES_METADATA = ('{"esaudit:provenance":{"kind":"eventsourcing","notification_id":%d,'
-                '"originator_version":%d,"state":%s,"timestamp":%s,"topic":%s,"version":%d}}')
+_ES_METADATA = ("{" + canonical_json(PROVENANCE_KEY).replace("%", "%%")
+                + ':{"kind":"eventsourcing","notification_id":%d,"originator_version":%d,'
+                  '"state":%s,"timestamp":%s,"topic":%s,"version":%d}}')
 """``import_metadata`` of an eventsourcing event, whose adapter records no metadata of the
 application's and exactly these provenance keys (in the recipe's order: sorted)."""
 
@@ -75,8 +75,8 @@ class _Texts:
     and the full recipe does); an eventsourcing event's metadata is its provenance in a fixed
     shape, its values spliced into ``_ES_METADATA`` (integers as ``%d`` writes them, as
     the recipe does; strings by orjson, exact for text; the few topics and encodings
-    remembered). Anything else goes to
-    ``import_metadata``. Property-tested against the recipe.
+    remembered). Anything else goes to ``import_metadata``. Property-tested against the
+    recipe.
     """
 
     def __init__(self) -> None:
@@ -98,17 +98,23 @@ class _Texts:
         return text
 
     def metadata(self, kind: str, event: ForeignEvent) -> str:
+        text = self._eventsourcing_metadata(event) if kind == "eventsourcing" else None
+        return import_metadata(kind, event) if text is None else text
+
+    def _eventsourcing_metadata(self, event: ForeignEvent) -> str | None:
+        """The metadata spliced from the provenance, or None for any other shape."""
         prov = event.provenance
-        if kind == "eventsourcing" and not event.metadata and len(prov) == 5:
-            try:
-                nid, stored = prov["notification_id"], prov["originator_version"]
-                if type(nid) is int and type(stored) is int and type(event.version) is int:
-                    return _ES_METADATA % (nid, stored, self.name(prov["state"]),
-                                           _orjson_text(prov["timestamp"]),
-                                           self.name(prov["topic"]), event.version)
-            except (KeyError, TypeError):
-                pass
-        return import_metadata(kind, event)
+        if event.metadata or len(prov) != 5:
+            return None
+        try:
+            nid, stored = prov["notification_id"], prov["originator_version"]
+            if type(nid) is not int or type(stored) is not int or type(event.version) is not int:
+                return None
+            return _ES_METADATA % (nid, stored, self.name(prov["state"]),
+                                   _orjson_text(prov["timestamp"]), self.name(prov["topic"]),
+                                   event.version)
+        except (KeyError, TypeError):
+            return None
 
 
 def _orjson_text(value: object) -> str:
@@ -167,7 +173,7 @@ class _Pages:
                               else None)
                     if parsed is not None:  # a plain JSON state: what ``_decode`` would find
                         attrs, orjson_floats = parsed
-                        at, stamp = eventsourcing_instant(attrs.pop("timestamp", None))
+                        at, stamp = stamp_instant(attrs.pop("timestamp", None))
                         etype = store.type_of(topic)
                         payload = (canonical_json_orjson(attrs) if orjson_floats
                                    else canonical_json(attrs))
