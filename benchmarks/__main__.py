@@ -334,7 +334,7 @@ def bench_seed(orders: int, folder: Path) -> float:
 
 
 FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed", "app", "foreign",
-           "classes", "witness", "investigate", "report", "startup")
+            "classes", "witness", "investigate", "report", "startup", "realdata")
 
 
 def main() -> None:
@@ -432,6 +432,9 @@ def main() -> None:
             from .classes import print_classes
             for events in (10_000, 100_000 // scale):
                 print_classes(events, args.runs, folder)
+        if "realdata" in only:
+            from .realdata import print_realdata
+            print_realdata(scale, args.runs, folder)
         if "investigate" in only:
             from .investigate import print_investigate
             print_investigate(1_000_000 // scale, args.runs, folder)

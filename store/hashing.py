@@ -89,9 +89,8 @@ def canonical_json_fast(value: Any) -> str | None:
     """The canonical JSON by orjson, or None where orjson's text could differ from the recipe.
 
     orjson writes exactly the recipe's bytes for dicts with string keys, lists, strings, 64-bit
-    integers, booleans and None; it differs on floats (exponent form) and other types. Importers
-    also rely on the None for floats: orjson decodes integers beyond 64 bits as floats, so a
-    value it decoded that holds a float must be decoded again exactly. Property-tested.
+    integers, booleans and None; it differs on floats (exponent form) and other types.
+    Property-tested.
     """
     if not _orjson_exact(value):
         return None
@@ -102,26 +101,80 @@ def canonical_json_fast(value: Any) -> str | None:
 
 
 def canonical_json_parsed(value: dict[str, Any] | list[Any]) -> str | None:
-    """``canonical_json_fast`` for an object or array orjson has just parsed from JSON text.
+    """The canonical JSON of an object or array orjson has just parsed from JSON text, or None
+    where orjson may have misread that text.
 
     Such a value holds only dicts with string keys, lists, strings, integers of at most 64
-    bits, booleans and None, which orjson writes exactly as the recipe does, and floats (orjson
-    also reads integers beyond 64 bits as floats), where it may not. So the only question is
-    whether it holds a float: a cheaper walk than ``_orjson_exact``'s, and the importer walks a
-    million payloads. Property-tested against the recipe.
+    bits, booleans and None, which orjson writes exactly as the recipe does, and floats. A
+    float orjson read is the double the standard library reads (both round correctly), except
+    that orjson also reads an integer beyond 64 bits as a float: such a float is at least
+    2**63 in magnitude. orjson writes a float as the recipe does (the shortest text that reads
+    back, in fixed notation) for zero and magnitudes from 1e-4 up to 1e16, where the recipe
+    does not switch to an exponent. So orjson writes a value whose floats all lie there, the
+    standard library (the recipe itself: the values are those it would have parsed) one with
+    other floats below 2**63, and a value with a larger float is declined, to be decoded
+    again exactly. A walk cheaper than ``_orjson_exact``'s, and the importer walks a million
+    payloads. Property-tested against the recipe on the standard library's own parse.
     """
-    if _holds_float(value):
+    floats = _floats_in(value)
+    if floats == _ORJSON_WRITES:
+        return _orjson_dumps(value, option=OPT_SORT_KEYS).decode()
+    return _dumps(value) if floats == _RECIPE_WRITES else None
+
+
+def parse_json_object(data: bytes) -> tuple[dict[str, Any], bool] | None:
+    """orjson's parse of a JSON object, where it is exactly ``decode_json``'s, and whether
+    orjson also writes every float in it as the recipe does; None for anything else (text
+    that is not an object, that orjson refuses, or that holds a float orjson may have read
+    from an integer beyond 64 bits): decode it with ``decode_json``.
+
+    The same reading as ``decode_json`` without its scan for long runs of digits: the only
+    value orjson reads differently is such an integer (see ``canonical_json_parsed``). The
+    walk that finds it also says which writer the object's canonical JSON needs.
+    """
+    try:
+        value = _orjson_loads(data)
+    except ValueError:
         return None
+    if type(value) is not dict:
+        return None
+    floats = _floats_in(value)
+    if floats == _UNSURE:
+        return None
+    return value, floats == _ORJSON_WRITES
+
+
+def canonical_json_orjson(value: dict[str, Any]) -> str:
+    """orjson's canonical JSON of a value ``parse_json_object`` vouched for (or a part of one:
+    an object it parsed, with keys taken out)."""
     return _orjson_dumps(value, option=OPT_SORT_KEYS).decode()
 
 
-def _holds_float(value: dict[str, Any] | list[Any]) -> bool:
+_ORJSON_WRITES, _RECIPE_WRITES, _UNSURE = 0, 1, 2
+_FLOAT_LIMIT = float(2**63)
+
+
+def _floats_in(value: dict[str, Any] | list[Any]) -> int:
+    """``_ORJSON_WRITES`` (no float, or only floats orjson writes as the recipe does),
+    ``_RECIPE_WRITES`` (other floats, all below 2**63 in magnitude) or ``_UNSURE`` (a float
+    at least that large, or not a number)."""
+    found = _ORJSON_WRITES
     items: Iterable[Any] = value.values() if type(value) is dict else value
     for item in items:
         kind = type(item)
-        if kind is float or ((kind is dict or kind is list) and _holds_float(item)):
-            return True
-    return False
+        if kind is float:
+            size = item if item >= 0 else -item  # NaN stays NaN and fails every test below
+            if size < 1e16 and (size >= 1e-4 or size == 0.0):
+                continue
+            if not size < _FLOAT_LIMIT:
+                return _UNSURE
+            found = _RECIPE_WRITES
+        elif kind is dict or kind is list:
+            inner = _floats_in(item)
+            if inner == _UNSURE:
+                return _UNSURE
+            found |= inner
+    return found
 
 
 _INT_MIN, _INT_END = -(2**63), 2**64

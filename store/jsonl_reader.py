@@ -35,9 +35,10 @@ def _plain_line(source: str, line: int, raw: bytes) -> ImportTuple | None:
     """The row of an ordinary line by the fast path, or None to let the exact path judge it.
 
     Ordinary: exactly the required keys, names and instant as strings, a whole version, objects
-    whose canonical JSON orjson can vouch for. Anything else (including every error) goes through
-    ``_row``, which holds the rules and the messages; this path only skips work, never a check
-    that ``import_rows`` does not repeat (names are checked there).
+    whose canonical JSON is certain from orjson's parse (``canonical_json_parsed``). Anything
+    else (including every error) goes through ``_row``, which holds the rules and the messages;
+    this path only skips work, never a check that ``import_rows`` does not repeat (names are
+    checked there).
     """
     try:
         record = fast_loads(raw)
@@ -63,7 +64,7 @@ def _plain_line(source: str, line: int, raw: bytes) -> ImportTuple | None:
     except (ValueError, OverflowError):
         return None
     payload_json = canonical_json_parsed(payload)
-    metadata_json = canonical_json_parsed(metadata)
+    metadata_json = canonical_json_parsed(metadata) if metadata else "{}"
     if payload_json is None or metadata_json is None:
         return None
     iso = at if _is_envelope_instant(at) else iso_from_us(us)

@@ -24,3 +24,15 @@ def two_blocks_then_dies(job: tuple[str, int]) -> Iterator[Any]:
             sys.stdout.flush()
             os._exit(1)
         yield block
+
+
+def eventsourcing_pages_then_dies(job: tuple[str, str | None, int]) -> Iterator[Any]:
+    """The eventsourcing converter in pages of 300 events, killed after delivering two."""
+    from store.sources import importing
+
+    importing.PAGE = 300
+    for i, block in enumerate(importing.convert_in_blocks(job)):
+        if i == 2:
+            sys.stdout.flush()
+            os._exit(1)
+        yield block

@@ -46,6 +46,8 @@ UNKNOWN_TYPE = "unknown"
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
 _HEX_DIGITS = "0123456789abcdef"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MISSING_TIMESTAMP = "missing: the state records no timestamp"
+"""The provenance's ``timestamp`` of an event whose state records none."""
 _ONE_US = timedelta(microseconds=1)
 
 
@@ -222,7 +224,7 @@ class EventsourcingSource(ForeignSource):
                 statement, {"after": after_position, "end": to_position}).all():
             at_us = _leading_instant(state)
             if at_us is None:
-                at_us = _instant(self._states.decode(state, self._where(oid, v))[0].get(
+                at_us = stamp_instant(self._states.decode(state, self._where(oid, v))[0].get(
                     "timestamp"))[0]
             out.append(EventHead(nid, shown.get(oid) or shown_id(oid), v, kind(topic), at_us))
         return out
@@ -231,15 +233,40 @@ class EventsourcingSource(ForeignSource):
                 state: bytes) -> ForeignEvent:
         attrs, encoding = self._states.decode(state, self._where(origin, version))
         stamp = attrs.pop("timestamp", None)
-        at_us, stamp_text = _instant(stamp)
+        at_us, stamp_text = stamp_instant(stamp)
         provenance: dict[str, Any] = {"topic": topic, "notification_id": nid,
                                       "originator_version": version, "state": encoding}
         if stamp_text is not None:
             provenance["timestamp"] = stamp_text
         else:
-            provenance["timestamp"] = "missing: the state records no timestamp"
+            provenance["timestamp"] = MISSING_TIMESTAMP
         return ForeignEvent(nid, self._shown.get(origin) or shown_id(origin), version,
                             self._event_type(topic), at_us, attrs, {}, provenance)
+
+    def stored_page(self, after_position: int, to_position: int, limit: int,
+                    ) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` rows after a position, in position order, as stored: (notification
+        id, stored originator id, version, topic, state), for the import, which reads every
+        row once (on SQLite through the driver, without SQLAlchemy's statement layer)."""
+        statement = f"{self._sql_log} ORDER BY {self.layout.notification} LIMIT {int(limit)}"
+        params = {"after": after_position, "end": to_position}
+        with self._db.read() as conn:
+            if self._db.dialect == "sqlite":
+                return [tuple(r) for r in conn.exec_driver_sql(statement, params).fetchall()]
+            return [tuple(r) for r in conn.execute(text(statement), params).all()]
+
+    def decode_stored(self, nid: int, origin: object, version: int, topic: str,
+                      state: bytes) -> ForeignEvent:
+        """A stored row as every read decodes it."""
+        return self._decode(nid, origin, version, topic, state)
+
+    def shown(self, origin: object) -> str:
+        """The stream id a stored originator id is shown as."""
+        return self._shown.get(origin) or shown_id(origin)
+
+    def type_of(self, topic: str) -> str:
+        """The event type a topic names."""
+        return self._event_type(topic)
 
     def _take_cut(self, conn: Connection) -> int | None:
         """On SQLite the last notification id is one look at the rowid index, so the stream
@@ -254,10 +281,10 @@ class EventsourcingSource(ForeignSource):
         """A stream from its first and last rows (the first says its aggregate class)."""
         decode = self._states.decode
         first_state, _ = decode(first, self._where(oid, lo))
-        first_at, _ = _instant(first_state.get("timestamp"))
+        first_at, _ = stamp_instant(first_state.get("timestamp"))
         last_at = first_at if hi == lo else _leading_instant(last)
         if last_at is None:
-            last_at = _instant(decode(last, self._where(oid, hi))[0].get("timestamp"))[0]
+            last_at = stamp_instant(decode(last, self._where(oid, hi))[0].get("timestamp"))[0]
         return StreamEntry(shown_id(oid), _stream_type(first_state, topic), int(lo), int(hi),
                            int(n), first_at, last_at)
 
@@ -505,7 +532,7 @@ def _leading_instant(raw: bytes | memoryview) -> int | None:
     return (instant - _EPOCH) // _ONE_US
 
 
-def _instant(stamp: object) -> tuple[int, str | None]:
+def stamp_instant(stamp: object) -> tuple[int, str | None]:
     """(microseconds since the epoch, the recorded text) of an eventsourcing timestamp; an
     event without a readable one sorts at the epoch and says so in its provenance."""
     if type(stamp) is dict and stamp.get("_type_") == "datetime_iso":

@@ -23,11 +23,13 @@ from store.hashing import (
     ChainHasher,
     canonical_json,
     canonical_json_fast,
+    canonical_json_orjson,
     canonical_json_parsed,
     chain_hash,
     decode_json,
     envelope_bytes,
     iso_from_us,
+    parse_json_object,
 )
 from store.importers import JsonlReader
 
@@ -55,25 +57,43 @@ def test_fast_canonical_json_equals_the_recipe_or_declines(value: dict) -> None:
 @given(st.dictionaries(_text, _json_values, max_size=6) | st.lists(_json_values, max_size=4))
 def test_canonical_json_of_parsed_text_equals_the_recipe_or_declines(value: dict | list) -> None:
     """What the importer uses on the objects orjson parsed from a line: it may only decline
-    where a float (or an integer orjson read as one) makes orjson's text uncertain."""
+    where a float could be an integer beyond 64 bits that orjson read as one."""
     text = json.dumps(value)
     parsed = orjson.loads(text)
     exact = canonical_json(json.loads(text))
     fast = canonical_json_parsed(parsed)
     assert fast is None or fast == exact
-    if not _unsure(value):
+    if not _unsure(value, floats_below=2.0**63):
         assert fast == exact
 
 
-def _unsure(value: object) -> bool:
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False)
+                | st.floats(min_value=-1e6, max_value=1e6).map(lambda f: round(f, 3))
+                | st.integers(min_value=-(2**70), max_value=2**70), max_size=6),
+       st.sampled_from(["{}", '{{"kwh":{0}}}', '{{"a":[{0},"x"],"b":{{"c":{0}}}}}']))
+def test_floats_in_parsed_text_are_written_as_the_recipe_writes_them(
+        numbers: list[float | int], shape: str) -> None:
+    """Floats as a file writes them (repr, exponents, few decimals) next to integers at and
+    beyond 64 bits: the canonical text is the standard library's parse, written by the recipe."""
+    text = shape.format(json.dumps(numbers)) if numbers else json.dumps(numbers)
+    for spelling in (text, text.replace("e+", "E"), text.replace(".0,", ".000,")):
+        exact = canonical_json(json.loads(spelling))
+        fast = canonical_json_parsed(orjson.loads(spelling))
+        assert fast is None or fast == exact
+        if all(type(n) is float and abs(n) < 2.0**63 for n in numbers):
+            assert fast == exact
+
+
+def _unsure(value: object, floats_below: float = 0.0) -> bool:
     if isinstance(value, float):
-        return True
+        return not abs(value) < floats_below
     if isinstance(value, int) and not isinstance(value, bool):
         return not -(2**63) <= value < 2**64
     if isinstance(value, dict):
-        return any(_unsure(v) for v in value.values())
+        return any(_unsure(v, floats_below) for v in value.values())
     if isinstance(value, list):
-        return any(_unsure(v) for v in value)
+        return any(_unsure(v, floats_below) for v in value)
     return False
 
 
@@ -221,3 +241,72 @@ def test_floats_keep_pythons_form_through_the_fast_path(tmp_path: Path) -> None:
                                       "third": 1 / 3})
     assert '"big":1e+16' in payload and '"small":1e-07' in payload
     assert not math.isnan(json.loads(payload)["third"])
+
+
+_readings = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**70), 2**70)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_text, _readings | st.lists(_readings, max_size=3), max_size=4),
+       st.dictionaries(_text, _readings | _text, max_size=3))
+def test_a_line_with_floats_takes_the_plain_path_with_the_exact_paths_row(
+        payload: dict, metadata: dict) -> None:
+    """A meter reading's float no longer sends its line down the exact path; the plain path's
+    row is the exact path's, field for field, or the plain path steps aside."""
+    line = json.dumps({"stream_id": "meter-1", "stream_type": "Meter", "version": 3,
+                       "type": "ReadingTaken", "recorded_at": "2026-01-01T00:00:01.000002Z",
+                       "payload": payload, "metadata": metadata}).encode()
+    plain = jsonl_reader._plain_line("f", 7, line)
+    exact = jsonl_reader._exact_row("f", 7, line)
+    assert plain is None or plain == exact
+    values = [*payload.values(), *metadata.values()]
+    flat = [x for v in values for x in (v if isinstance(v, list) else [v])]
+    if all(not isinstance(x, float) or abs(x) < 2.0**63 for x in flat) and not any(
+            isinstance(x, int) and not -(2**63) <= x < 2**64 for x in flat):
+        assert plain is not None
+
+
+_EDGES = [0.0, -0.0, 1e-4, math.nextafter(1e-4, 0), math.nextafter(1e-4, 1), 1e16,
+          math.nextafter(1e16, 0), 5e-324, 2.0**53, 2.0**53 + 2, 1e15 + 0.3, 0.1, 1 / 3,
+          123456789.123, 2.0**63, math.nextafter(2.0**63, 0)]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False)
+                | st.floats(min_value=1e-5, max_value=1e-3)
+                | st.floats(min_value=1e15, max_value=1e17)
+                | st.sampled_from(_EDGES).flatmap(lambda f: st.sampled_from([f, -f])),
+                min_size=1, max_size=5))
+def test_floats_orjson_writes_are_written_by_orjson_exactly_as_the_recipe(
+        numbers: list[float]) -> None:
+    """Where ``canonical_json_parsed`` lets orjson write floats (zero, and magnitudes from
+    1e-4 to 1e16), orjson's text is the recipe's, at both edges of that range."""
+    text = json.dumps({"kwh": numbers, "n": numbers[0]})
+    fast = canonical_json_parsed(orjson.loads(text))
+    assert fast == canonical_json(json.loads(text)) or (
+        fast is None and any(abs(f) >= 2.0**63 for f in numbers))
+    for f in numbers:
+        if f == 0.0 or 1e-4 <= abs(f) < 1e16:
+            assert orjson.dumps(f).decode() == json.dumps(f)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.dictionaries(_text, _json_values, max_size=6) | _json_values,
+       st.sampled_from(["", ' "n": 12345678901234567890123, ', ' "d": 1, "d": 2.5, ']))
+def test_an_object_orjson_parsed_is_decode_jsons_reading_or_declined(
+        value: object, extra: str) -> None:
+    """The eventsourcing import's reading of a plain state: the very values ``decode_json``
+    gives (integers stay integers, floats floats), and orjson's canonical text only where it
+    is the recipe's."""
+    text = json.dumps(value)
+    if extra and text.startswith("{"):
+        text = "{" + extra + text[1:] if text != "{}" else "{" + extra.rstrip(", ") + "}"
+    parsed = parse_json_object(text.encode())
+    exact = decode_json(text)
+    if parsed is None:
+        assert not isinstance(exact, dict) or _unsure(exact, floats_below=2.0**63)
+        return
+    found, orjson_writes = parsed
+    assert repr(found) == repr(exact)
+    if orjson_writes:
+        assert canonical_json_orjson(found) == canonical_json(exact)

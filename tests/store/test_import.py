@@ -138,7 +138,7 @@ def test_lone_surrogates_and_huge_numbers_are_refused_by_line(tmp_path: Path) ->
 def test_an_import_runs_with_a_large_page_cache(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite: every import's transaction sees the wide cache, a refused one too."""
-    import store.eventstore as eventstore
+    import store.bulk as bulk
     from store.bulk import IMPORT_CACHE_KIB, import_rows
 
     seen: list[int] = []
@@ -147,7 +147,7 @@ def test_an_import_runs_with_a_large_page_cache(tmp_path: Path,
         seen.append(conn.exec_driver_sql("PRAGMA cache_size").scalar())
         return import_rows(conn, backend, rows, *args, **kwargs)
 
-    monkeypatch.setattr(eventstore, "import_rows", spying)
+    monkeypatch.setattr(bulk, "import_rows", spying)
     good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
     line = {"stream_id": "s-1", "stream_type": "Thing", "version": 1, "type": "Touched",
             "recorded_at": "2026-01-01T00:00:00.000000Z", "payload": {}, "metadata": {}}
@@ -203,3 +203,56 @@ def test_a_large_import_on_postgresql_is_vacuumed_once_it_has_committed(
             visible = conn.exec_driver_sql(
                 "SELECT relallvisible FROM pg_class WHERE oid = 'events'::regclass").scalar()
     assert visible and visible > 0
+
+
+def _correlation_index(target: Path) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(target) as conn:
+        return conn.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE name = "
+                            "'ix_events_correlation'").fetchall()
+
+
+def _correlated_history(path: Path, *, bad_last_line: bool = False) -> None:
+    lines = [json.dumps({"stream_id": f"k-{i % 3}", "stream_type": "T", "version": i // 3 + 1,
+                         "type": "E", "recorded_at": "2026-01-01T00:00:00Z", "payload": {},
+                         "metadata": {"correlation_id": f"c-{i % 2}"} if i % 4 else
+                         {"correlationId": "c-1"}}) for i in range(30)]
+    if bad_last_line:
+        lines.append("{oops")
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def test_an_import_into_an_empty_store_builds_the_correlation_index_it_set_aside(
+        tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh.db"
+    open_store(fresh).close()
+    expected = _correlation_index(fresh)
+    assert expected  # every store has it
+    _correlated_history(tmp_path / "h.jsonl")
+    with open_store(fresh) as st:
+        import_history(st, tmp_path / "h.jsonl")
+        found = [(e.stream_id, e.version) for e in st.correlated_events("c-1")]
+    assert _correlation_index(fresh) == expected
+    assert found == [(f"k-{i % 3}", i // 3 + 1) for i in range(30) if i % 2 or i % 4 == 0]
+    # into a store that holds events the index is kept up row by row: the same answers
+    second = tmp_path / "second.db"
+    _fill(str(second))
+    with open_store(second) as st:
+        import_history(st, tmp_path / "h.jsonl")
+        assert [(e.stream_id, e.version) for e in st.correlated_events("c-1")] == found
+    assert _correlation_index(second) == expected
+
+
+def test_a_rejected_import_into_an_empty_store_keeps_its_correlation_index(
+        tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh.db"
+    open_store(fresh).close()
+    expected = _correlation_index(fresh)
+    _correlated_history(tmp_path / "bad.jsonl", bad_last_line=True)
+    with open_store(fresh) as st, pytest.raises(ImportRejected) as e:
+        import_history(st, tmp_path / "bad.jsonl")
+    assert e.value.line == 31
+    assert _correlation_index(fresh) == expected
+    with open_store(fresh, read_only=True) as st:
+        assert st.head_position() == 0
