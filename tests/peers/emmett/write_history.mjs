@@ -18,7 +18,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 
-import { dumbo } from "@event-driven-io/dumbo";
+import { count, dumbo, sql } from "@event-driven-io/dumbo";
 import { isExpectedVersionConflictError } from "@event-driven-io/emmett";
 import {
   appendToStream as appendWithStreamType,
@@ -364,21 +364,36 @@ try {
 
   // -- read it all back through Emmett's API ---------------------------------------------
   // Emmett lists no streams; its global read names every stream that has a message.
-  const globalOrder = [];
-  let after = 0n;
-  for (;;) {
-    const batch = await readMessagesBatch(pool.execute, { after, batchSize: 100 });
-    for (const m of batch.messages) {
-      globalOrder.push({
-        global_position: Number(m.metadata.globalPosition),
-        stream_id: m.metadata.streamName,
-        stream_position: Number(m.metadata.streamPosition),
-        type: m.type,
-        message_id: m.metadata.messageId,
-      });
+  const readGlobally = async () => {
+    const found = [];
+    let after = 0n;
+    for (;;) {
+      const batch = await readMessagesBatch(pool.execute, { after, batchSize: 100 });
+      for (const m of batch.messages) {
+        found.push({
+          global_position: Number(m.metadata.globalPosition),
+          stream_id: m.metadata.streamName,
+          stream_position: Number(m.metadata.streamPosition),
+          type: m.type,
+          message_id: m.metadata.messageId,
+        });
+      }
+      if (!batch.areMessagesLeft) return found;
+      after = batch.currentGlobalPosition;
     }
-    if (!batch.areMessagesLeft) break;
-    after = batch.currentGlobalPosition;
+  };
+  // Emmett's global read leaves out every message committed after the oldest transaction
+  // still open anywhere on the server (it reads below pg_snapshot_xmin), so a session of
+  // another program on the same server can hide part of what this script committed. The
+  // reading is taken once it holds every message stored, waiting up to a minute for such a
+  // transaction to end.
+  const stored = async () =>
+    Number(await count(pool.execute.query(sql(
+      "SELECT count(*)::int AS count FROM emt_messages WHERE is_archived = FALSE"))));
+  let globalOrder = await readGlobally();
+  for (let waited = 0; globalOrder.length < (await stored()) && waited < 600; waited++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    globalOrder = await readGlobally();
   }
 
   const streamIds = [...new Set(globalOrder.map((m) => m.stream_id))].sort();
