@@ -176,7 +176,7 @@ class Services:
         """Load a model file (ModelFileError, ``FILE:LINE: reason``, if it is malformed)."""
         self.models.load_file(path)
 
-    def use_code(self, code_path: Path | None) -> None:
+    def use_code(self, code_path: Path | None, application: str | None = None) -> None:
         """Replay eventsourcing aggregates through the system's own classes in ``code_path``
         (run in a child process), or stop (None)."""
         if code_path is None:
@@ -185,7 +185,7 @@ class Services:
         if not code_path.is_dir():
             raise InvalidCommand(f"no folder {code_path} for the application code")
         from .application.code_models import ApplicationCode
-        self.models.use_code(ApplicationCode(code_path))
+        self.models.use_code(ApplicationCode(code_path, application=application))
 
     def close(self) -> None:
         if self._replayer is not None:
@@ -197,7 +197,8 @@ def bootstrap(target: str | Path, *, read_only: bool = False, create: bool = Tru
               snapshot_every: int = 100, synchronous: str = "FULL", actor: str | None = None,
               catch_up: bool = True, read_models: bool = True, source_kind: str | None = None,
               cipher_key: str | None = None, model_files: Sequence[Path] = (),
-              code_path: Path | None = None) -> Services:
+              code_path: Path | None = None,
+              code_application: str | None = None) -> Services:
     """Open the store (of the kind it holds, or ``source_kind``) and build the services; read
     models catch up unless read-only.
 
@@ -225,7 +226,7 @@ def bootstrap(target: str | Path, *, read_only: bool = False, create: bool = Tru
         for path in reversed(model_files):  # the first named is consulted first
             services.load_model(Path(path))
         if code_path is not None:
-            services.use_code(Path(code_path))
+            services.use_code(Path(code_path), code_application)
         return services
     except BaseException:
         source.close()

@@ -383,7 +383,8 @@ class Worker:
             return found[0]
         names = ", ".join(f"{c.__module__}:{c.__qualname__}" for c in found)
         raise _ImportTrouble(f"the code defines several Applications that decode differently "
-                             f"({names}): name the one that wrote the store")
+                             f"({names}): name the one that wrote the store "
+                             "(--code-app MODULE:CLASS)")
 
     def _decoding(self, cls: type) -> tuple[Any, ...]:
         env = getattr(cls, "env", {})

@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--code-path", metavar="DIR",
                    help="the folder of the system's own code: eventsourcing aggregates "
                         "replay through their classes (run in a child process)")
+    p.add_argument("--code-app", metavar="MODULE:CLASS",
+                   help="with --code-path: the Application class that wrote the store, when "
+                        "the code defines several that decode differently")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     p.add_argument("--version", action=_VersionAction,
                    help="show program's version number and exit")

@@ -92,6 +92,9 @@ def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> in
             if run_gui is None:
                 raise UsageError("the desktop app starts with the esaudit command or main.py")
             return run_gui(args.db, args.read_only, getattr(args, "screenshot", None))
+        if args.code_app and not args.code_path:
+            raise UsageError("--code-app names an Application class of the code given with "
+                             "--code-path")
         code = _run_alone(args)
         if code is None:
             from ..bootstrap import bootstrap
@@ -103,7 +106,8 @@ def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> in
             svc = bootstrap(target, read_only=args.read_only, create=creates,
                             read_models=args.command not in WITHOUT_READ_MODELS,
                             source_kind=args.source, model_files=models,
-                            code_path=Path(args.code_path) if args.code_path else None)
+                            code_path=Path(args.code_path) if args.code_path else None,
+                            code_application=args.code_app)
             try:
                 code = run(svc, args)
             finally:

@@ -8,8 +8,11 @@ import sqlite3
 from pathlib import Path
 from uuid import UUID
 
+import pytest
+
 from tests.cli.test_cli import run
 from tests.peers.eventsourcing_apps import Expected
+from tests.peers.test_code_models import two_apps_store
 
 PEERS = Path(__file__).parent  # the fixtures' topics are tests.peers.eventsourcing_apps:...
 
@@ -79,3 +82,18 @@ def test_a_caller_that_must_answer_at_once_never_waits_for_the_code(
         assert choice is not None and choice.code is code
     finally:
         svc.close()
+
+
+def test_code_app_names_the_application_that_wrote_the_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code_dir, store, jar_id = two_apps_store(tmp_path, monkeypatch)
+    refused = run(store, "--code-path", str(code_dir), "replay", jar_id, "--json")
+    assert refused.returncode == 2
+    assert "decode differently" in refused.stderr and "--code-app MODULE:CLASS" in refused.stderr
+    named = run(store, "--code-path", str(code_dir), "--code-app", "esaudit_two_apps:Pantry",
+                "replay", jar_id, "--json")
+    assert named.returncode == 0, named.stderr
+    assert json.loads(named.stdout)["state"]["amount"] == {"_type_": "decimal_str",
+                                                           "_data_": "2.5"}
+    alone = run(store, "--code-app", "esaudit_two_apps:Pantry", "replay", jar_id)
+    assert alone.returncode == 2 and "--code-path" in alone.stderr

@@ -451,8 +451,9 @@ class Cellar(Application[Any]):
 '''
 
 
-def test_applications_that_decode_differently_are_named(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def two_apps_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, str]:
+    """(code folder, store, jar id): a store Pantry wrote, with code that also defines Cellar,
+    which decodes differently."""
     code_dir = tmp_path / "code"
     code_dir.mkdir()
     (code_dir / "esaudit_two_apps.py").write_text(TWO_APPS)
@@ -465,11 +466,17 @@ def test_applications_that_decode_differently_are_named(tmp_path: Path,
         app.save(jar)
     finally:
         app.close()
-    with open_source(tmp_path / "jars.db", create=False) as source:
+    return code_dir, tmp_path / "jars.db", str(jar.id)
+
+
+def test_applications_that_decode_differently_are_named(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    code_dir, store, jar_id = two_apps_store(tmp_path, monkeypatch)
+    with open_source(store, create=False) as source:
         with ApplicationCode(code_dir) as code, pytest.raises(CodeModelError) as raised:
-            code.replay(source, str(jar.id), 1)
+            code.replay(source, jar_id, 1)
         assert "several Applications that decode differently (esaudit_two_apps:Cellar, " \
                "esaudit_two_apps:Pantry)" in str(raised.value)
         with ApplicationCode(code_dir, application="esaudit_two_apps:Pantry") as code:
-            assert code.replay(source, str(jar.id), 1)["amount"] == {
+            assert code.replay(source, jar_id, 1)["amount"] == {
                 "_type_": "decimal_str", "_data_": "2.5"}
