@@ -145,6 +145,9 @@ class _Walker:
              cancelled: CancelCheck | None = None) -> None:
         chains, firsts, hasher, leaves = self.chains, self.firsts, self._hasher, self.leaves
         envelope = None
+        if leaves is not None:  # bound once: four appends an event
+            add_position, add_stream = leaves.positions.append, leaves.stream_ids.append
+            add_version, add_leaf = leaves.versions.append, leaves.leaves.extend
         for row in rows:
             pos, sid, _stype, version, type_, at, payload, meta, stored = row
             self.checked += 1
@@ -156,7 +159,10 @@ class _Walker:
             if leaves is not None:  # every event's leaf, whatever its chain says
                 envelope = hasher.envelope_text(sid, version, type_, hasher.iso(at), payload,
                                                 meta)
-                leaves.add(pos, sid, version, leaf_of(envelope))
+                add_position(pos)
+                add_stream(sid)
+                add_version(version)
+                add_leaf(leaf_of(envelope))
             chain = chains.get(sid)
             if chain is None:
                 chain = chains[sid] = _Chain(hashes={} if sid in self._keep else None)

@@ -41,12 +41,6 @@ class LeafColumns:
     def __len__(self) -> int:
         return len(self.positions)
 
-    def add(self, position: int, stream_id: str, version: int, leaf: bytes) -> None:
-        self.positions.append(position)
-        self.stream_ids.append(stream_id)
-        self.versions.append(version)
-        self.leaves += leaf
-
     def state(self) -> tuple[bytes, list[str], bytes, bytes]:
         """The columns in types marshal carries (arrays as their bytes, native order: the
         other end is a process of this same machine)."""
@@ -68,9 +62,20 @@ class LeafColumns:
     def runs(self, size: int) -> Iterator[list[LeafEvent]]:
         """The events in runs of ``size`` (the last one shorter), as a walk of the store
         would give them."""
+        for lo, hi, _leaves in self.leaf_runs(size):
+            yield self.events(lo, hi)
+
+    def leaf_runs(self, size: int) -> Iterator[tuple[int, int, list[bytes]]]:
+        """(lo, hi, the leaves of events lo..hi-1) for runs of ``size``: what comparing runs
+        with a seal needs, without a tuple per event."""
         leaves = bytes(self.leaves)
         for lo in range(0, len(self.positions), size):
             hi = min(lo + size, len(self.positions))
-            yield [(self.positions[i], self.stream_ids[i], self.versions[i],
-                    leaves[32 * i:32 * i + 32]) for i in range(lo, hi)]
+            yield lo, hi, [leaves[k:k + 32] for k in range(32 * lo, 32 * hi, 32)]
+
+    def events(self, lo: int, hi: int) -> list[LeafEvent]:
+        """Events ``lo..hi-1`` whole."""
+        leaves = self.leaves
+        return [(self.positions[i], self.stream_ids[i], self.versions[i],
+                 bytes(leaves[32 * i:32 * i + 32])) for i in range(lo, hi)]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import esaudit
 from esaudit import cli
 
 ESAUDIT = str(Path(sys.executable).with_name("esaudit"))
@@ -83,3 +84,15 @@ def test_the_console_script_opens_the_app(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "config" / "esaudit" / "esaudit.conf").exists()
+
+
+def test_version_is_the_packages_own(tmp_path: Path) -> None:
+    """``--version`` prints ``esaudit.__version__``, which the package metadata is built from,
+    without reading that metadata."""
+    code = ("import sys; from ui.launcher import main\n"
+            "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "print('importlib.metadata' in sys.modules, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, env=ENV, cwd=tmp_path)
+    assert result.stdout == f"esaudit {esaudit.__version__}\n"
+    assert result.stderr.strip().splitlines()[-1] == "False"

@@ -23,8 +23,9 @@ is still a finding, ``seal_mismatch``: the run hashes, not the tags, decide.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from store import Source
@@ -32,7 +33,7 @@ from store.gcpause import collector_paused
 
 from ..jobs import CancelCheck, Cancelled, Progress
 from ..verify import VerificationFinding, VerificationReport, verify
-from ..verify_leaves import LeafColumns
+from ..verify_leaves import LeafColumns, LeafEvent
 from ..verify_unchained import NO_CHAIN
 from .merkle import ChunkedTree, root_of, verify_consistency
 from .seal_file import TAG_SIZE, Seal, SealRefused
@@ -131,17 +132,15 @@ def check_against_seal(source: Source, seal: Seal, *, progress: Progress | None 
     seal.heads  # noqa: B018  (checked against the seal's record: SealRefused if they disagree)
     n, c = seal.size, seal.chunk_size
     total = source.head_position() if gathered is None else gathered.last_position
-    runs = leaf_runs(source, to_position=total, size=c) if gathered is None \
-        else gathered.runs(c)
+    runs = _walked_runs(source, total, c) if gathered is None else _gathered_runs(gathered, c)
     today_runs: list[bytes] = []  # today's hash of each run (the last one may be shorter)
     boundary: list[bytes] = []  # today's leaves of the run that holds leaf n
     window: list[_Seen] | None = None  # every event from the first run that differs on
     first_bad = 0
     count = 0
     with collector_paused():
-        for run in runs:
-            leaves = [e[3] for e in run]
-            lo, count = count, count + len(run)
+        for leaves, seen, last_position in runs:
+            lo, count = count, count + len(leaves)
             today_runs.append(root_of(leaves))
             if lo // c == n // c:
                 boundary = leaves
@@ -151,12 +150,12 @@ def check_against_seal(source: Source, seal: Seal, *, progress: Progress | None 
                         today_runs[-1] if hi == count else root_of(leaves[:hi - lo])):
                     first_bad, window = lo // c, []
             if window is not None:
-                window.extend([(e[0], e[1], e[2], e[3][:TAG_SIZE]) for e in run])
+                window.extend(seen())
             if len(today_runs) % 64 == 0:
                 if cancelled and cancelled():
                     raise Cancelled("verification was cancelled")
                 if progress:
-                    progress(run[-1][0], total)
+                    progress(last_position, total)
     if count < n and window is None:  # the sealed runs from here on are gone
         first_bad, window = count // c, []
     if progress:
@@ -172,6 +171,29 @@ def check_against_seal(source: Source, seal: Seal, *, progress: Progress | None 
     findings, appended = _locate(seal, window, first_bad * c)
     return SealCheck(n, seal.root.hex(), seal.sealed_at, seal.signer, appended,
                      tuple(findings), count, None, None)
+
+
+_Run = tuple[list[bytes], Callable[[], list[_Seen]], int]
+"""A run of today's leaves, its events as ``_Seen`` (asked for only from the first run that
+differs on), and its last position."""
+
+
+def _walked_runs(source: Source, total: int, size: int) -> Iterator[_Run]:
+    for run in leaf_runs(source, to_position=total, size=size):
+        yield [e[3] for e in run], partial(_tagged, run), run[-1][0]
+
+
+def _gathered_runs(gathered: LeafColumns, size: int) -> Iterator[_Run]:
+    for lo, hi, leaves in gathered.leaf_runs(size):
+        yield leaves, partial(_tagged_columns, gathered, lo, hi), gathered.positions[hi - 1]
+
+
+def _tagged(run: list[LeafEvent]) -> list[_Seen]:
+    return [(e[0], e[1], e[2], e[3][:TAG_SIZE]) for e in run]
+
+
+def _tagged_columns(gathered: LeafColumns, lo: int, hi: int) -> list[_Seen]:
+    return _tagged(gathered.events(lo, hi))
 
 
 def _locate(seal: Seal, window: list[_Seen], start: int,

@@ -20,10 +20,8 @@ from typing import Any
 from store import Source, open_store
 from store.two_process import SecondProcess
 
+from ..verify_leaves import LeafEvent
 from .leaves import RUN, canonical_runs
-
-LeafEvent = tuple[int, str, int, bytes]
-"""(position, stream_id, version, leaf hash) of an event."""
 
 PARALLEL_FROM = 300_000
 """Stores with at least this many positions are hashed in two halves (as verify splits)."""
