@@ -31,8 +31,10 @@ from esaudit.application.verify import verify
 from esaudit.bootstrap import bootstrap
 from esaudit.domain import commands as c
 from esaudit.domain import order
-from store import ANY, NewEvent, open_store
+from store import ANY, EventStore, NewEvent, open_store
 from store.hashing import iso_from_us, us_from_instant
+
+from .baseline_insert import insert_history, jsonl_rows
 
 ROOT = Path(__file__).resolve().parent.parent  # where ``-m benchmarks.app`` is found
 
@@ -119,25 +121,35 @@ def bench_append(n: int, runs: int, folder: Path) -> tuple[float, float]:
     return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
+def append_big_order(st: EventStore, n: int) -> None:
+    """The order ``big``: created, then lines added until it holds ``n`` events."""
+    st.append("big", "Order", [NewEvent("OrderCreated", {
+        "order_id": "big", "customer": "Ada", "currency": "EUR"})], 0)
+    batch = [NewEvent("LineAdded", {"sku": f"SKU-{i % 50}", "qty": 1,
+                                    "unit_price_cents": 100}) for i in range(1000)]
+    while (version := st.stream("big").version) < n:  # type: ignore[union-attr]
+        st.append("big", "Order", batch[: n - version], ANY)
+
+
+def replay_rate(target: str | Path, n: int) -> float:
+    """Events/s of esaudit replaying the order ``big`` of ``n`` events without snapshots."""
+    with open_store(target, read_only=True) as st:
+        replayer = Replayer(st)
+        start = time.perf_counter()
+        result = replayer.replay("big", use_snapshots=False)
+        elapsed = time.perf_counter() - start
+    assert result.state is not None and result.version == n
+    return n / elapsed
+
+
 def bench_replay(n: int, runs: int, folder: Path) -> tuple[float, float]:
     """Events/s replaying one n-event order stream without snapshots (read+decode+fold)."""
     path = folder / "replay.db"
     with open_store(path, synchronous="NORMAL") as st:
-        st.append("big", "Order", [NewEvent("OrderCreated", {
-            "order_id": "big", "customer": "Ada", "currency": "EUR"})], 0)
-        batch = [NewEvent("LineAdded", {"sku": f"SKU-{i % 50}", "qty": 1,
-                                        "unit_price_cents": 100}) for i in range(1000)]
-        while st.stream("big").version < n:
-            st.append("big", "Order", batch[: n - st.stream("big").version], ANY)
+        append_big_order(st, n)
 
     def ours() -> float:
-        with open_store(path, read_only=True) as st:
-            replayer = Replayer(st)
-            start = time.perf_counter()
-            result = replayer.replay("big", use_snapshots=False)
-            elapsed = time.perf_counter() - start
-        assert result.state is not None and result.version == n
-        return n / elapsed
+        return replay_rate(path, n)
 
     def baseline() -> float:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -211,27 +223,7 @@ def bench_import(n: int, runs: int, folder: Path, source: Path) -> tuple[float, 
         path = folder / f"j-{time.monotonic_ns()}.db"
         conn = raw_sqlite(path)
         start = time.perf_counter()
-        rows: list[tuple[object, ...]] = []
-        heads: dict[str, list[object]] = {}
-        conn.execute("BEGIN IMMEDIATE")
-        with source.open("rb") as fh:
-            for pos, line in enumerate(fh, start=1):
-                r = json.loads(line)
-                at, digest = stored[pos - 1]
-                sid = r["stream_id"]
-                rows.append((pos, sid, r["stream_type"], r["version"], r["type"], at,
-                             json.dumps(r["payload"]), json.dumps(r["metadata"]), digest))
-                head = heads.get(sid)
-                if head is None:
-                    heads[sid] = [sid, r["stream_type"], r["version"], digest, at, at]
-                else:
-                    head[2], head[3], head[5] = r["version"], digest, at
-                if len(rows) == 5000:
-                    conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
-                    rows = []
-        conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
-        conn.executemany("INSERT INTO streams VALUES (?,?,?,?,?,?)", list(heads.values()))
-        conn.execute("COMMIT")
+        insert_history(conn, jsonl_rows(str(source), stored))
         elapsed = time.perf_counter() - start
         conn.close()
         path.unlink()

@@ -31,7 +31,6 @@ from typing import Any
 
 from sqlalchemy.engine import URL, make_url
 
-from esaudit.application.replay import Replayer
 from esaudit.application.transfer import import_history
 from esaudit.application.verify import verify
 from esaudit.domain import order
@@ -39,7 +38,13 @@ from store import ANY, NewEvent, open_store
 from store.backends import APPEND_LOCK_KEY
 from store.hashing import iso_from_us
 
-from .__main__ import app_figures, paired_medians, write_history_jsonl
+from .__main__ import (
+    app_figures,
+    append_big_order,
+    paired_medians,
+    replay_rate,
+    write_history_jsonl,
+)
 
 EVENTS, REPLAY = 1_000_000, 200_000
 APPEND_TX, APPEND_BATCH = 200, 100
@@ -140,21 +145,10 @@ def bench_pg_replay(url: URL, runs: int, n: int) -> tuple[float, float]:
     """Events/s replaying one n-event order without snapshots, and psycopg's select +
     ``json.loads`` + the same fold inline."""
     with open_store(_target(url)) as st:
-        st.append("big", "Order", [NewEvent("OrderCreated", {
-            "order_id": "big", "customer": "Ada", "currency": "EUR"})], 0)
-        batch = [NewEvent("LineAdded", {"sku": f"SKU-{i % 50}", "qty": 1,
-                                        "unit_price_cents": 100}) for i in range(1000)]
-        while (version := st.stream("big").version) < n:  # type: ignore[union-attr]
-            st.append("big", "Order", batch[: n - version], ANY)
+        append_big_order(st, n)
 
     def ours() -> float:
-        with open_store(_target(url), read_only=True) as st:
-            replayer = Replayer(st)
-            start = time.perf_counter()
-            result = replayer.replay("big", use_snapshots=False)
-            elapsed = time.perf_counter() - start
-        assert result.state is not None and result.version == n
-        return n / elapsed
+        return replay_rate(_target(url), n)
 
     def baseline() -> float:
         with _psycopg_connect(url) as conn:

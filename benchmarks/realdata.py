@@ -69,77 +69,6 @@ def write_mixed_jsonl(path: Path, order_events: int, meters: int, readings: int)
     return i
 
 
-JSONL_BASELINE = """
-import json, sqlite3, sys, time
-source, stored_db, target = sys.argv[1:4]
-began = time.perf_counter()
-with sqlite3.connect(stored_db) as conn:
-    stored = conn.execute("SELECT recorded_at, hash FROM events ORDER BY position").fetchall()
-read_s = time.perf_counter() - began
-conn = sqlite3.connect(target, isolation_level=None)
-conn.execute("PRAGMA journal_mode=WAL")
-conn.execute("PRAGMA synchronous=FULL")
-conn.execute("BEGIN IMMEDIATE")
-rows, heads = [], {}
-with open(source, "rb") as fh:
-    for pos, line in enumerate(fh, start=1):
-        r = json.loads(line)
-        at, digest = stored[pos - 1]
-        sid = r["stream_id"]
-        rows.append((pos, sid, r["stream_type"], r["version"], r["type"], at,
-                     json.dumps(r["payload"]), json.dumps(r["metadata"]), digest))
-        head = heads.get(sid)
-        if head is None:
-            heads[sid] = [sid, r["stream_type"], r["version"], digest, at, at]
-        else:
-            head[2], head[3], head[5] = r["version"], digest, at
-        if len(rows) == 5000:
-            conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
-            rows = []
-conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
-conn.executemany("INSERT INTO streams VALUES (?,?,?,?,?,?)", list(heads.values()))
-conn.execute("COMMIT")
-conn.close()
-print(read_s)
-"""
-
-EVENTSOURCING_BASELINE = """
-import json, sqlite3, sys, time
-source, stored_db, target = sys.argv[1:4]
-began = time.perf_counter()
-with sqlite3.connect(stored_db) as conn:
-    stored = conn.execute("SELECT stream_id, stream_type, version, type, recorded_at, "
-                          "metadata, hash FROM events ORDER BY position").fetchall()
-read_s = time.perf_counter() - began
-conn = sqlite3.connect(target, isolation_level=None)
-conn.execute("PRAGMA journal_mode=WAL")
-conn.execute("PRAGMA synchronous=FULL")
-conn.execute("BEGIN IMMEDIATE")
-rows, heads = [], {}
-src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-for pos, (nid, oid, v, topic, state) in enumerate(src.execute(
-        "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-        "ORDER BY rowid"), start=1):
-    attrs = json.loads(state)
-    attrs.pop("timestamp", None)
-    sid, stype, version, etype, at, meta, digest = stored[pos - 1]
-    rows.append((pos, sid, stype, version, etype, at, json.dumps(attrs), meta, digest))
-    head = heads.get(sid)
-    if head is None:
-        heads[sid] = [sid, stype, version, digest, at, at]
-    else:
-        head[2], head[3], head[5] = version, digest, at
-    if len(rows) == 5000:
-        conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
-        rows = []
-conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
-conn.executemany("INSERT INTO streams VALUES (?,?,?,?,?,?)", list(heads.values()))
-conn.execute("COMMIT")
-conn.close()
-print(read_s)
-"""
-
-
 def _fresh(path: Path) -> Path:
     for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         name.unlink(missing_ok=True)
@@ -163,7 +92,7 @@ def _empty_store(path: Path) -> Path:
     return path
 
 
-def _paired_imports(runs: int, events: int, source: str, baseline: str, folder: Path,
+def _paired_imports(runs: int, events: int, source: str, kind: str, folder: Path,
                     extra: tuple[str, ...] = ()) -> tuple[float, float, Path]:
     """Median ev/s of esaudit's import process and of the baseline's, taken in turns; and a
     store esaudit imported (what the baseline's rows are read from)."""
@@ -174,8 +103,8 @@ def _paired_imports(runs: int, events: int, source: str, baseline: str, folder: 
         target = _fresh(folder / "ours.db")
         ours.append(events / _esaudit("--db", str(target), "import", source, *extra))
         target = _empty_store(folder / "base.db")
-        seconds, out = _seconds([sys.executable, "-c", baseline, source, str(kept),
-                                 str(target)])
+        seconds, out = _seconds([sys.executable, "-m", "benchmarks.baseline_insert", kind,
+                                 source, str(kept), str(target)])
         base.append(events / (seconds - float(out.strip())))
     return statistics.median(ours), statistics.median(base), kept
 
@@ -184,7 +113,7 @@ def bench_realdata(scale: int, runs: int, folder: Path) -> dict[str, float]:
     order_events, meters, readings = 200_000 // scale, 100, 2_000 // scale
     mixed = folder / "mixed.jsonl"
     n = write_mixed_jsonl(mixed, order_events, meters, readings)
-    jsonl, jsonl_base, store = _paired_imports(runs, n, str(mixed), JSONL_BASELINE, folder)
+    jsonl, jsonl_base, store = _paired_imports(runs, n, str(mixed), "jsonl", folder)
 
     one = folder / "one.jsonl"
     one.write_text(json.dumps({
@@ -206,7 +135,7 @@ def bench_realdata(scale: int, runs: int, folder: Path) -> dict[str, float]:
     subprocess.run([sys.executable, "-c", WRITER, str(foreign), str(m)], check=True)
     with sqlite3.connect(foreign) as conn:
         m = int(conn.execute("SELECT count(*) FROM stored_events").fetchone()[0])
-    es, es_base, _ = _paired_imports(runs, m, str(foreign), EVENTSOURCING_BASELINE, folder,
+    es, es_base, _ = _paired_imports(runs, m, str(foreign), "eventsourcing", folder,
                                      ("--format", "eventsourcing"))
     return {"events": n, "jsonl": jsonl, "jsonl_base": jsonl_base, "es_events": m, "es": es,
             "es_base": es_base, "order_events": order_events,
