@@ -7,8 +7,6 @@ asked for winning.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from esaudit.application.diff import Change
@@ -22,6 +20,7 @@ from .latest import LatestJob
 from .models.diff_table import DiffTableModel
 from .replay_panel import model_label
 from .session import Session
+from .settled_event import SettledEvent
 from .tables import row_table
 
 
@@ -40,24 +39,15 @@ class EventChangesView(QWidget):
         layout.addWidget(self.info)
         layout.addWidget(self.table, 1)
         self.jobs = LatestJob(self)
-        self._wanted: RecordedEvent | None = None  # the inspected event
         self._shown: tuple[str, int] | None = None  # the event the table is for
-        # Selecting another stream selects none of its events, then its last: the tab
-        # computes for the event left selected once the selection settles.
-        self._settle = QTimer(self, singleShot=True, interval=0)
-        self._settle.timeout.connect(self._on_settled)
+        self._asked = SettledEvent(self, self._on_settled)
 
     def show_event(self, event: RecordedEvent | None) -> None:
         """What ``event`` changed, once the tab shows."""
-        self._wanted = event
-        self._settle.start()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self._settle.start()
+        self._asked.ask(event)
 
     def _on_settled(self) -> None:
-        event = self._wanted
+        event = self._asked.wanted
         here = None if event is None else (event.stream_id, event.version)
         if event is None or (self.isVisible() and here != self._shown):
             self._compute(event)

@@ -7,8 +7,7 @@ row goes to that event.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QHeaderView,
     QSplitter,
@@ -27,6 +26,7 @@ from .labels import side_label
 from .latest import LatestJob
 from .models.trace_table import BOLD, TraceEventsModel, event_label
 from .session import Session
+from .settled_event import SettledEvent
 from .tables import row_table
 
 NO_EVENT = ("Select an event (in the events table or on the timeline) to trace its "
@@ -80,26 +80,17 @@ class TracePanel(QWidget):
         self._set_empty(True)
 
         self.jobs = LatestJob(self)
-        self._wanted: RecordedEvent | None = None  # the event to trace once the panel shows
         self._traced: RecordedEvent | None = None  # the event whose trace is shown
-        # Going to an event of another stream selects that stream (no event, then its last)
-        # before the event: the panel traces the one left selected once the clicks settle.
-        self._settle = QTimer(self, singleShot=True, interval=0)
-        self._settle.timeout.connect(self._on_settled)
+        self._asked = SettledEvent(self, self._on_settled)
         session.storeClosed.connect(lambda: self.show_event(None))
 
     # -- what to trace ---------------------------------------------------------------------
     def show_event(self, event: RecordedEvent | None) -> None:
         """Trace ``event`` (the inspected one), now if the panel shows, else once it does."""
-        self._wanted = event
-        self._settle.start()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self._settle.start()
+        self._asked.ask(event)
 
     def _on_settled(self) -> None:
-        services, event = self.session.services, self._wanted
+        services, event = self.session.services, self._asked.wanted
         if services is None or event is None:
             self.jobs.cancel()
             self._traced = None
