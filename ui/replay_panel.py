@@ -45,6 +45,11 @@ BEFORE_FIRST = "before the first event"
 MUTED = QBrush(QColor("#6e6e73"))
 
 
+def utc_text(instant: datetime) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` in UTC, as the tables show recorded times."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 class ReplayPanel(QWidget):
     originActivated = Signal(str, int, int)  # a field's event: stream id, position, version
 
@@ -255,7 +260,7 @@ class ReplayPanel(QWidget):
         if not events:
             return ""
         e = events[0]
-        return f" ({e.type}, {e.recorded_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
+        return f" ({e.type}, {utc_text(e.recorded_at)} UTC)"
 
     # -- which event changed each field -------------------------------------------------------
     def _request_blame(self, stream_id: str, version: int) -> None:
@@ -295,7 +300,7 @@ class ReplayPanel(QWidget):
                 item.setToolTip(CHANGED, f"the initial value of the model ({found.model}): no "
                                 "event has changed it")
                 continue
-            when = e.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            when = utc_text(e.recorded_at)
             who = [e.actor] if e.actor else []
             item.setText(CHANGED, " · ".join([f"v{e.version}", e.type, *who, when]))
             item.setForeground(CHANGED, QBrush())
@@ -324,7 +329,7 @@ class ReplayPanel(QWidget):
             e = newest.get(item_path(item)) if item.childCount() else None
             if e is None:
                 continue
-            when = e.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            when = utc_text(e.recorded_at)
             item.setText(CHANGED, f"v{e.version} · {e.type} (newest inside)")
             item.setForeground(CHANGED, MUTED)
             item.setData(CHANGED, OriginRole, (e.stream_id, e.position, e.version))
