@@ -20,7 +20,7 @@ from typing import Any
 from store import Source, open_store
 from store.two_process import SecondProcess
 
-from ..verify_leaves import LeafEvent
+from ..verify_leaves import LeafColumns, LeafEvent
 from .leaves import RUN, canonical_runs
 
 PARALLEL_FROM = 300_000
@@ -44,18 +44,14 @@ def _hashed(source: Source, after: int, to: int, size: int) -> Iterator[list[Lea
 
 
 def _half(source: Source, after: int, to: int) -> tuple[Any, ...]:
-    """Positions ``after+1..to`` as one message: (positions, stream ids, versions, leaves
-    concatenated), types marshal carries quickly."""
-    positions: list[int] = []
-    sids: list[str] = []
-    versions: list[int] = []
-    leaves: list[bytes] = []
+    """Positions ``after+1..to`` as one message (``LeafColumns.state``)."""
+    columns = LeafColumns()
     for run in _hashed(source, after, to, RUN):
-        positions.extend([e[0] for e in run])
-        sids.extend([e[1] for e in run])
-        versions.extend([e[2] for e in run])
-        leaves.extend([e[3] for e in run])
-    return positions, sids, versions, b"".join(leaves)
+        columns.positions.extend([e[0] for e in run])
+        columns.stream_ids.extend([e[1] for e in run])
+        columns.versions.extend([e[2] for e in run])
+        columns.leaves += b"".join([e[3] for e in run])
+    return columns.state()
 
 
 def hash_second_half(job: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
@@ -82,11 +78,10 @@ def leaf_runs(source: Source, *, to_position: int, size: int = RUN,
                 carry = run  # the first half's last run: it goes on in the second half
             else:
                 yield run
-        positions, sids, versions, leaves = worker.result(
-            here=lambda: _half(source, split, to_position))
+        columns = LeafColumns()
+        columns.extend(worker.result(here=lambda: _half(source, split, to_position)))
     finally:
         worker.stop()
-    later = carry + [(p, s, v, leaves[32 * i:32 * i + 32])
-                     for i, (p, s, v) in enumerate(zip(positions, sids, versions, strict=True))]
+    later = carry + columns.events(0, len(columns))
     for lo in range(0, len(later), size):
         yield later[lo:lo + size]
