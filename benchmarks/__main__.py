@@ -325,6 +325,16 @@ def bench_seed(orders: int, folder: Path) -> float:
     return time.perf_counter() - start
 
 
+def print_app_rows(app: dict[str, float]) -> None:
+    """The app's frame, keystroke and memory rows (its open time has a row of its own)."""
+    print(f"{'app: pan/zoom frame, median (max) of 40':<52} "
+          f"{app['frame_median_ms']:>8.1f} ms ({app['frame_max_ms']:.0f})")
+    print(f"{'app: stream-filter keystroke, median (max) of 8':<52} "
+          f"{app['keystroke_median_ms']:>8.1f} ms ({app['keystroke_max_ms']:.0f})")
+    print(f"{'app: resident memory with that store open':<52} "
+          f"{app['rss_mb']:>10.0f} MB (peak {app['peak_rss_mb']:.0f})")
+
+
 FIGURES = ("append", "replay", "snapshots", "import", "verify", "seed", "app", "foreign",
             "classes", "witness", "investigate", "report", "startup", "realdata")
 
@@ -394,12 +404,7 @@ def main() -> None:
             app = bench_app(source, folder)
             print(f"{f'app: open {n:,} events / {n // 10:,} streams, timeline drawn':<52} "
                   f"{app['open_s']:>12.2f} s {'-':>14} {'-':>7}")
-            print(f"{'app: pan/zoom frame, median (max) of 40':<52} "
-                  f"{app['frame_median_ms']:>8.1f} ms ({app['frame_max_ms']:.0f})")
-            print(f"{'app: stream-filter keystroke, median (max) of 8':<52} "
-                  f"{app['keystroke_median_ms']:>8.1f} ms ({app['keystroke_max_ms']:.0f})")
-            print(f"{'app: resident memory with that store open':<52} "
-                  f"{app['rss_mb']:>10.0f} MB (peak {app['peak_rss_mb']:.0f})")
+            print_app_rows(app)
             print(f"{'app: following the idle store, CPU over 30 s':<52} "
                   f"{app['follow_idle_cpu_pct']:>12.2f} % {'-':>14} {'-':>7}"
                   "  target <= 5% of one core")

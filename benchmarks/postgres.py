@@ -42,6 +42,7 @@ from .__main__ import (
     app_figures,
     append_big_order,
     paired_medians,
+    print_app_rows,
     replay_rate,
     write_history_jsonl,
 )
@@ -237,12 +238,7 @@ def print_pg(server: str, runs: int, scale: int = 1) -> None:
         print(f"{f'app: open {events:,} events, timeline drawn':<52} "
               f"{app['open_s']:>12.2f} s {fetch:>12.2f} s {'-':>7}  target <= 4 s "
               "(baseline: psycopg fetches the timeline's columns)")
-        print(f"{'app: pan/zoom frame, median (max) of 40':<52} "
-              f"{app['frame_median_ms']:>8.1f} ms ({app['frame_max_ms']:.0f})")
-        print(f"{'app: stream-filter keystroke, median (max) of 8':<52} "
-              f"{app['keystroke_median_ms']:>8.1f} ms ({app['keystroke_max_ms']:.0f})")
-        print(f"{'app: resident memory with that store open':<52} "
-              f"{app['rss_mb']:>10.0f} MB (peak {app['peak_rss_mb']:.0f})")
+        print_app_rows(app)
         ours, base = bench_pg_verify(url, runs, events)
         print(f"{f'verify {events:,} events':<52} {ours:>12.2f} s {base:>12.2f} s "
               f"{base / ours:>6.2f}x  target <= 10 s")
