@@ -22,8 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection
-
 from ..hashing import instant_from_us, us_from_instant
 from ..protocol import Capabilities, SourceIdentity
 from ..records import (
@@ -37,7 +35,7 @@ from ..search import EventSearch
 from ..stream_browser import Annotation, SortKey, StreamPageRow
 from ..tracing import CORRELATION_KEYS, first_text
 from .cut import EMPTY_CUT, Cut, EventHead, ForeignEvent, StreamEntry
-from .database import ReadOnlyDatabase
+from .database import ReadOnlyDatabase, Reads
 from .log_reading import LogReading, recorded
 
 __all__ = ["EventHead", "ForeignEvent", "ForeignSource", "StreamEntry"]
@@ -63,45 +61,45 @@ class ForeignSource(LogReading):
 
     # -- what an adapter provides ----------------------------------------------------------
     @abstractmethod
-    def _load_streams(self, conn: Connection, to_position: int | None,
+    def _load_streams(self, conn: Reads, to_position: int | None,
                       ) -> tuple[int, list[StreamEntry]]:
         """(last position, every stream up to it), read in the one transaction given; up to
         ``to_position`` when the cut was taken before (see ``_take_cut``)."""
 
-    def _take_cut(self, conn: Connection) -> int | None:
+    def _take_cut(self, conn: Reads) -> int | None:
         """The last position, if this adapter can take a cut without reading the stream list
         (then the list is read when first needed, and ``_load_stream`` answers for one
         stream: a command about one stream of a big store never reads them all). None: the
         list is read at every refresh."""
         return None
 
-    def _load_stream(self, conn: Connection, stream_id: str, to_position: int,
+    def _load_stream(self, conn: Reads, stream_id: str, to_position: int,
                      ) -> StreamEntry | None:
         """One stream up to a position (asked only when ``_take_cut`` gave a position). An
         adapter that can find one stream alone overrides this; here it is the whole list."""
         return self._listing.streams.get(stream_id)
 
     @abstractmethod
-    def _read(self, conn: Connection, stream_id: str, from_version: int,
+    def _read(self, conn: Reads, stream_id: str, from_version: int,
               to_version: int | None, to_position: int) -> list[ForeignEvent]:
         """A stream's events in version order, none past ``to_position``."""
 
     @abstractmethod
-    def _log_page(self, conn: Connection, after_position: int, to_position: int,
+    def _log_page(self, conn: Reads, after_position: int, to_position: int,
                   stream_ids: Sequence[str] | None, limit: int) -> list[ForeignEvent]:
         """Up to ``limit`` events after a position, in position order."""
 
     @abstractmethod
-    def _event_type_counts(self, conn: Connection, to_position: int) -> dict[str, int]: ...
+    def _event_type_counts(self, conn: Reads, to_position: int) -> dict[str, int]: ...
 
-    def _head_page(self, conn: Connection, after_position: int, to_position: int,
+    def _head_page(self, conn: Reads, after_position: int, to_position: int,
                    limit: int) -> list[EventHead]:
         """``_log_page`` without payloads: what the timeline and verify walk. An adapter
         whose payloads cost to decode reads the heads more cheaply."""
         return [EventHead(e.position, e.stream_id, e.version, e.type, e.recorded_at_us)
                 for e in self._log_page(conn, after_position, to_position, None, limit)]
 
-    def _snapshots(self, conn: Connection, stream_id: str | None) -> list[Snapshot]:
+    def _snapshots(self, conn: Reads, stream_id: str | None) -> list[Snapshot]:
         """The source's snapshots (of one stream, or all), in stream and version order."""
         return []
 
@@ -129,7 +127,7 @@ class ForeignSource(LogReading):
                 self._complete = False
                 self._single = {}
 
-    def _unchanged(self, conn: Connection) -> bool:
+    def _unchanged(self, conn: Reads) -> bool:
         """Whether the source can tell, at a glance, that nothing was committed since the
         cut (then a refresh keeps the cut): what makes following an idle store cheap, where
         reading the stream list again may read every event. Here: it cannot."""

@@ -2,9 +2,15 @@
 
 A foreign store is evidence: esaudit reads it where it is while its application may go on
 writing. SQLite is read through ``store.sqlite_look`` (never a write, never a checkpoint, side
-files untouched); PostgreSQL through read-only REPEATABLE READ transactions, which take no lock
-a writer waits for. Every ``read()`` is one transaction, so what it returns is a consistent cut
-of the history: never half of a transaction the application committed.
+files untouched) with the standard library's driver alone, so a command on an eventsourcing
+SQLite file starts without loading SQLAlchemy; PostgreSQL through SQLAlchemy, in read-only
+REPEATABLE READ transactions, which take no lock a writer waits for. Every ``read()`` is one
+transaction, so what it returns is a consistent cut of the history: never half of a
+transaction the application committed.
+
+The adapters write their queries once, as SQL text with ``:name`` parameters, which both
+drivers take (sqlite3 natively, PostgreSQL through SQLAlchemy's ``text``); a list of values
+for ``IN`` is spelled out by ``in_list``.
 """
 
 from __future__ import annotations
@@ -12,18 +18,90 @@ from __future__ import annotations
 import sqlite3
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.pool import StaticPool
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ..backends import postgres_url, read_only_sessions, sqlite_path, translate
 from ..errors import StoreError, StoreOpenError
 from ..search_sql import register_functions
 from ..sqlite_look import untouched_connection
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+Row = tuple[Any, ...]
+
+
+class Reads(Protocol):
+    """The queries of one read-only transaction: each sees the same committed state."""
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]: ...
+
+    def value(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        """The first column of the first row (None for no row)."""
+
+    def first(self, sql: str, params: Mapping[str, Any] | None = None) -> Row | None: ...
+
+
+def in_list(name: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """``(:name_0, :name_1, ...)`` and its parameters, for ``column IN`` a list; an empty list
+    is ``(NULL)``, which nothing is in."""
+    if not values:
+        return "(NULL)", {}
+    names = [f"{name}_{i}" for i in range(len(values))]
+    return "(" + ", ".join(f":{n}" for n in names) + ")", dict(zip(names, values, strict=True))
+
+
+class _DriverReads:
+    """Reads on a sqlite3 connection, with its own named-parameter style."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        rows: list[Row] = self._conn.execute(sql, params or {}).fetchall()
+        return rows
+
+    def value(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        row = self._conn.execute(sql, params or {}).fetchone()
+        return None if row is None else row[0]
+
+    def first(self, sql: str, params: Mapping[str, Any] | None = None) -> Row | None:
+        row: Row | None = self._conn.execute(sql, params or {}).fetchone()
+        return row
+
+
+class _EngineReads:
+    """Reads on a SQLAlchemy connection (PostgreSQL), each statement made once."""
+
+    __slots__ = ("_conn", "_statements")
+
+    def __init__(self, conn: Connection, statements: dict[str, Any]) -> None:
+        self._conn = conn
+        self._statements = statements
+
+    def _run(self, sql: str, params: Mapping[str, Any] | None) -> Any:
+        statement = self._statements.get(sql)
+        if statement is None:
+            from sqlalchemy import text
+            statement = self._statements[sql] = text(sql)
+        return self._conn.execute(statement, dict(params or {}))
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        # SQLAlchemy's rows unpack and index as tuples do: not copied, since a cut of a big
+        # partition reads a million of them.
+        return cast("list[Row]", self._run(sql, params).all())
+
+    def value(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self._run(sql, params).scalar()
+
+    def first(self, sql: str, params: Mapping[str, Any] | None = None) -> Row | None:
+        row = self._run(sql, params).first()
+        return None if row is None else tuple(row)
 
 
 class ReadOnlyDatabase:
@@ -33,16 +111,19 @@ class ReadOnlyDatabase:
         self._path = sqlite_path(target)
         self._lock = threading.RLock()
         self._stack = ExitStack()
-        self._engine: Engine
+        self._sqlite: sqlite3.Connection | None = None
+        self._engine: Engine | None = None
+        self._statements: dict[str, Any] = {}
         if self._path is not None:
             if not self._path.exists():
                 raise StoreOpenError(f"no store at {self._path}")
             self.label = str(self._path)
+            self.dialect = "sqlite"
             self._open_sqlite()
         else:
             self._engine = _postgres_engine(str(target))
             self.label = self._engine.url.render_as_string(hide_password=True)
-        self.dialect = self._engine.dialect.name
+            self.dialect = self._engine.dialect.name
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -55,28 +136,47 @@ class ReadOnlyDatabase:
         except sqlite3.Error as e:
             raise translate(e, str(self._path)) from e
         register_functions(conn)
-        engine = create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool,
-                               pool_reset_on_return=None)
-
-        @event.listens_for(engine, "begin")
-        def _begin(c: Connection) -> None:
-            c.exec_driver_sql("BEGIN")
-
-        self._engine = engine
+        self._sqlite = conn
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self) -> Iterator[Reads]:
         """One read-only transaction: every query inside sees the same committed state."""
         with self._lock:
+            if self._sqlite is not None:
+                yield from self._sqlite_read(self._sqlite)
+                return
+            from sqlalchemy import exc as sa_exc
+            assert self._engine is not None
             try:
                 with self._engine.connect() as conn, conn.begin():
-                    yield conn
+                    yield _EngineReads(conn, self._statements)
             except sa_exc.DBAPIError as e:
                 raise translate(e.orig or e, self.label) from e
 
+    def _sqlite_read(self, conn: sqlite3.Connection) -> Iterator[Reads]:
+        try:
+            conn.execute("BEGIN")
+            try:
+                yield _DriverReads(conn)
+            finally:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error as e:
+            raise translate(e, self.label) from e
+
     def tables(self, schema: str | None = None) -> dict[str, frozenset[str]]:
         """Table name -> column names, read from the catalogue (no table data is read)."""
-        with self.read() as conn, warnings.catch_warnings():
+        if self._sqlite is not None:
+            with self.read() as reads:
+                names = [str(n) for (n,) in reads.rows(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")]
+                return {name: frozenset(str(c[1]) for c in reads.rows(
+                    "SELECT * FROM pragma_table_info(:name)", {"name": name}))
+                    for name in names}
+        from sqlalchemy import exc as sa_exc
+        from sqlalchemy import inspect
+        assert self._engine is not None
+        with self._lock, self._engine.connect() as conn, warnings.catch_warnings():
             # Column types SQLAlchemy has no class for (Emmett's xid8) are irrelevant here:
             # only the names are read.
             warnings.filterwarnings("ignore", "Did not recognize type", sa_exc.SAWarning)
@@ -86,9 +186,10 @@ class ReadOnlyDatabase:
 
     def schemas(self) -> list[str]:
         """The schemas that may hold an application's tables (PostgreSQL; none on SQLite)."""
-        if self._path is not None:
+        if self._engine is None:
             return []
-        with self.read() as conn:
+        from sqlalchemy import inspect
+        with self._lock, self._engine.connect() as conn:
             return [name for name in inspect(conn).get_schema_names()
                     if name not in ("information_schema", "pg_catalog", "pg_toast")]
 
@@ -98,18 +199,23 @@ class ReadOnlyDatabase:
         if self._path is None:
             return
         with self._lock:
-            self._engine.dispose()
             self._stack.close()
             self._stack = ExitStack()
+            self._sqlite = None
             self._open_sqlite()
 
     def close(self) -> None:
         with self._lock:
-            self._engine.dispose()
+            if self._engine is not None:
+                self._engine.dispose()
             self._stack.close()
+            self._sqlite = None
 
 
 def _postgres_engine(target: str) -> Engine:
+    from sqlalchemy import create_engine
+    from sqlalchemy import exc as sa_exc
+
     url = postgres_url(target)
     try:
         engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=8,

@@ -57,8 +57,6 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, text
-
 from ..errors import StoreOpenError
 from ..hashing import decode_json, instant_from_us
 from ..protocol import Capabilities
@@ -66,7 +64,7 @@ from ..records import RecordedEvent
 from ..search import EventSearch
 from ..search_sql import Params, SearchColumns, where
 from .base import EventHead, ForeignEvent, ForeignSource, StreamEntry
-from .database import ReadOnlyDatabase
+from .database import ReadOnlyDatabase, Reads, in_list
 from .log_reading import recorded
 
 DEFAULT_PARTITION = "emt:default"
@@ -137,16 +135,16 @@ class EmmettSource(ForeignSource):
         """Archived messages of the partition, not shown (as in Emmett's own reads)."""
         self._snapshot = ""
         """The refresh's ``pg_snapshot``: every read keeps only transactions visible in it."""
-        self._sql_snapshot = text("SELECT pg_current_snapshot()::text")
-        self._sql_archived = text(
+        self._sql_snapshot = ("SELECT pg_current_snapshot()::text")
+        self._sql_archived = (
             "SELECT count(*) FROM emt_messages WHERE partition = :partition"
             " AND is_archived = TRUE")
         self._index = _EMPTY_INDEX
-        self._sql_index = text(
+        self._sql_index = (
             f"SELECT global_position, stream_id, stream_position, {_AT_US}, message_type"
             " FROM emt_messages"
             f" WHERE {_MINE} ORDER BY global_position")
-        self._sql_types_stored = text(
+        self._sql_types_stored = (
             f"SELECT stream_id, stream_type FROM emt_streams WHERE {_MINE}")
         self._sql_read = (f"SELECT {_COLUMNS} FROM emt_messages WHERE stream_id = :sid"
                           f" AND {_MINE} AND stream_position >= :lo"
@@ -154,12 +152,12 @@ class EmmettSource(ForeignSource):
         self._sql_log = (f"SELECT {_COLUMNS} FROM emt_messages WHERE {_MINE}"
                          f" AND global_position > :after AND global_position <= :end"
                          f" AND {_IN_CUT}")
-        self._sql_keys = text(
+        self._sql_keys = (
             f"SELECT {_COLUMNS} FROM unnest(CAST(:sids AS text[]), CAST(:versions AS bigint[]))"
             " AS k(sid, ver) JOIN emt_messages ON stream_id = k.sid"
             f" AND stream_position = k.ver AND {_MINE} AND {_IN_CUT}"
             " ORDER BY global_position")
-        self._sql_types = text(
+        self._sql_types = (
             f"SELECT message_type, count(*) FROM emt_messages WHERE {_MINE}"
             f" AND global_position <= :cut AND {_IN_CUT} GROUP BY message_type")
 
@@ -200,19 +198,19 @@ class EmmettSource(ForeignSource):
                             provenance)
 
     # -- the primitives ForeignSource builds on --------------------------------------------
-    def _unchanged(self, conn: Connection) -> bool:
+    def _unchanged(self, conn: Reads) -> bool:
         """The server's snapshot is the cut's: no transaction has committed since (anywhere
         on the server, so a busy server refreshes more often than it needs to)."""
         return bool(self._snapshot) and \
-            conn.execute(self._sql_snapshot).scalar_one() == self._snapshot
+            conn.value(self._sql_snapshot) == self._snapshot
 
-    def _load_streams(self, conn: Connection, to_position: int | None,
+    def _load_streams(self, conn: Reads, to_position: int | None,
                       ) -> tuple[int, list[StreamEntry]]:
         """The streams and the log's index, from one pass over the partition's positions."""
-        snapshot = conn.execute(self._sql_snapshot).scalar_one()
+        snapshot = conn.value(self._sql_snapshot)
         params = self._params(snapshot=snapshot)
-        self.archived = int(conn.execute(self._sql_archived, params).scalar_one())
-        stored: dict[str, str] = {str(sid): str(t) for sid, t in conn.execute(
+        self.archived = int(conn.value(self._sql_archived, params))
+        stored: dict[str, str] = {str(sid): str(t) for sid, t in conn.rows(
             self._sql_types_stored, params)}
         positions, streams, versions = array("q"), array("l"), array("q")
         times, type_codes = array("q"), array("l")
@@ -221,7 +219,7 @@ class EmmettSource(ForeignSource):
         number: dict[str, int] = {}
         type_number: dict[str, int] = {}
         heads: list[list[int]] = []  # per stream: lo, lo_at, hi, hi_at, n
-        for position, sid, version, at_us, type_ in conn.execute(self._sql_index, params):
+        for position, sid, version, at_us, type_ in conn.rows(self._sql_index, params):
             t = type_number.get(type_)
             if t is None:
                 t = type_number[type_] = len(types)
@@ -248,17 +246,17 @@ class EmmettSource(ForeignSource):
         self._index = _LogIndex(positions, streams, versions, times, type_codes, ids, types)
         return (positions[-1] if positions else 0), entries
 
-    def _read(self, conn: Connection, stream_id: str, from_version: int,
+    def _read(self, conn: Reads, stream_id: str, from_version: int,
               to_version: int | None, to_position: int) -> list[ForeignEvent]:
         sql = self._sql_read
         params = self._params(sid=stream_id, lo=from_version, cut=to_position)
         if to_version is not None:
             sql += " AND stream_position <= :hi"
             params["hi"] = to_version
-        rows = conn.execute(text(sql + " ORDER BY stream_position"), params)
+        rows = conn.rows(sql + " ORDER BY stream_position", params)
         return [self._event(r) for r in rows]
 
-    def _log_page(self, conn: Connection, after_position: int, to_position: int,
+    def _log_page(self, conn: Reads, after_position: int, to_position: int,
                   stream_ids: Sequence[str] | None, limit: int) -> list[ForeignEvent]:
         if stream_ids is None:
             # The next positions of the cut are known: fetch them by primary key, where a
@@ -270,14 +268,14 @@ class EmmettSource(ForeignSource):
                 return []
             params = self._params(sids=[ix.ids[k] for k in ix.streams[lo:hi]],
                                   versions=ix.versions[lo:hi].tolist())
-            return [self._event(r) for r in conn.execute(self._sql_keys, params)]
-        params = self._params(after=after_position, end=to_position, sids=list(stream_ids))
-        statement = text(self._sql_log + " AND stream_id IN :sids"
-                         f" ORDER BY global_position LIMIT {int(limit)}").bindparams(
-            bindparam("sids", expanding=True))
-        return [self._event(r) for r in conn.execute(statement, params)]
+            return [self._event(r) for r in conn.rows(self._sql_keys, params)]
+        listed, sids = in_list("sid", list(stream_ids))
+        params = self._params(after=after_position, end=to_position, **sids)
+        statement = (f"{self._sql_log} AND stream_id IN {listed}"
+                     f" ORDER BY global_position LIMIT {int(limit)}")
+        return [self._event(r) for r in conn.rows(statement, params)]
 
-    def _head_page(self, conn: Connection, after_position: int, to_position: int,
+    def _head_page(self, conn: Reads, after_position: int, to_position: int,
                    limit: int) -> list[EventHead]:
         ix = self._index
         lo = bisect.bisect_right(ix.positions, after_position)
@@ -286,9 +284,9 @@ class EmmettSource(ForeignSource):
         return [EventHead(ix.positions[i], ids[ix.streams[i]], ix.versions[i],
                           types[ix.type_codes[i]], ix.at_us[i]) for i in range(lo, hi)]
 
-    def _event_type_counts(self, conn: Connection, to_position: int) -> dict[str, int]:
-        return {str(t): int(n) for t, n in conn.execute(self._sql_types,
-                                                        self._params(cut=to_position))}
+    def _event_type_counts(self, conn: Reads, to_position: int) -> dict[str, int]:
+        return {str(t): int(n) for t, n in conn.rows(self._sql_types,
+                                                     self._params(cut=to_position))}
 
     # -- investigating: answered by PostgreSQL -----------------------------------------------
     def _search_pages(self, search: EventSearch, after_position: int, page_size: int,
@@ -298,13 +296,12 @@ class EmmettSource(ForeignSource):
         and esaudit never adds an index to a store it did not write: each page is one scan."""
         params = Params()
         clauses = where("postgresql", search, _SEARCHED, params)
-        sql = text(" AND ".join([self._sql_log, *clauses])
-                   + f" ORDER BY global_position LIMIT {int(page_size)}")
+        sql = (" AND ".join([self._sql_log, *clauses])
+               + f" ORDER BY global_position LIMIT {int(page_size)}")
         last, end = after_position, self._cut.position
         while True:
             with self._db.read() as conn:
-                rows = conn.execute(sql, self._params(after=last, end=end,
-                                                      **params.values)).all()
+                rows = conn.rows(sql, self._params(after=last, end=end, **params.values))
             page = self._typed([self._event(r) for r in rows])
             if page:
                 yield page
@@ -315,11 +312,11 @@ class EmmettSource(ForeignSource):
     def correlated_events(self, correlation_id: str, *, limit: int = 10_000,
                           ) -> list[RecordedEvent]:
         """One scan of the partition's messages (Emmett keeps no index on the metadata)."""
-        sql = text(f"{self._sql_log} AND {_CORRELATION} = :correlation "
-                   f"ORDER BY global_position LIMIT {int(limit)}")
+        sql = (f"{self._sql_log} AND {_CORRELATION} = :correlation "
+               f"ORDER BY global_position LIMIT {int(limit)}")
         with self._db.read() as conn:
-            rows = conn.execute(sql, self._params(after=0, end=self._cut.position,
-                                                  correlation=correlation_id)).all()
+            rows = conn.rows(sql, self._params(after=0, end=self._cut.position,
+                                               correlation=correlation_id))
         return [recorded(e, t) for e, t in self._typed([self._event(r) for r in rows])]
 
     def _typed(self, events: list[ForeignEvent]) -> list[tuple[ForeignEvent, str]]:
@@ -332,8 +329,8 @@ class EmmettSource(ForeignSource):
 def partitions(db: ReadOnlyDatabase) -> dict[str, int]:
     """Partition -> streams in it (not archived), read from ``emt_streams``."""
     with db.read() as conn:
-        rows = conn.execute(text("SELECT partition, count(*) FROM emt_streams"
-                                 " WHERE is_archived = FALSE GROUP BY partition"))
+        rows = conn.rows("SELECT partition, count(*) FROM emt_streams"
+                         " WHERE is_archived = FALSE GROUP BY partition")
         return {str(p): int(n) for p, n in rows}
 
 

@@ -30,15 +30,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
-
 from ..errors import StoreOpenError
 from ..protocol import Capabilities
 from ..records import RecordedEvent, Snapshot
 from ..search import EventSearch
 from ..search_sql import Params, SearchColumns, where
 from .base import EventHead, ForeignEvent, ForeignSource, StreamEntry
-from .database import ReadOnlyDatabase
+from .database import ReadOnlyDatabase, Reads, in_list
 from .eventsourcing_state import StateReader
 
 EVENT_COLUMNS = frozenset(("originator_id", "originator_version", "topic", "state"))
@@ -171,29 +169,28 @@ class EventsourcingSource(ForeignSource):
         """Topic -> event type, for the few topics a store has."""
         n = layout.notification
         t = layout.table(layout.events)
-        self._sql_cut = text(f"SELECT max({n}) FROM {t}")
-        self._sql_streams = text(
+        self._sql_cut = f"SELECT max({n}) FROM {t}"
+        self._sql_streams = (
             f"SELECT g.oid, g.lo, g.hi, g.n, f.topic, f.state, l.state FROM "
             f"(SELECT originator_id AS oid, min(originator_version) AS lo, "
             f"max(originator_version) AS hi, count(*) AS n FROM {t} WHERE {n} <= :cut "
             f"GROUP BY originator_id) g "
             f"JOIN {t} f ON f.originator_id = g.oid AND f.originator_version = g.lo "
             f"JOIN {t} l ON l.originator_id = g.oid AND l.originator_version = g.hi")
-        self._sql_stream = text(
+        self._sql_stream = (
             f"SELECT g.oid, g.lo, g.hi, g.n, f.topic, f.state, l.state FROM "
             f"(SELECT originator_id AS oid, min(originator_version) AS lo, "
             f"max(originator_version) AS hi, count(*) AS n FROM {t} WHERE {n} <= :cut "
-            f"AND originator_id IN :keys GROUP BY originator_id) g "
+            f"AND originator_id IN ", " GROUP BY originator_id) g "
             f"JOIN {t} f ON f.originator_id = g.oid AND f.originator_version = g.lo "
-            f"JOIN {t} l ON l.originator_id = g.oid AND l.originator_version = g.hi"
-        ).bindparams(bindparam("keys", expanding=True))
+            f"JOIN {t} l ON l.originator_id = g.oid AND l.originator_version = g.hi")
+        """One stream's row: the SQL before and after the list of its id's spellings."""
         self._sql_read = (f"SELECT {n}, originator_id, originator_version, topic, state "
                           f"FROM {t} WHERE originator_id = :oid AND originator_version >= :lo "
                           f"AND {n} <= :cut")
         self._sql_log = (f"SELECT {n}, originator_id, originator_version, topic, state "
                          f"FROM {t} WHERE {n} > :after AND {n} <= :end")
-        self._sql_types = text(f"SELECT topic, count(*) FROM {t} WHERE {n} <= :cut "
-                               "GROUP BY topic")
+        self._sql_types = f"SELECT topic, count(*) FROM {t} WHERE {n} <= :cut GROUP BY topic"
 
     @property
     def label(self) -> str:
@@ -212,16 +209,15 @@ class EventsourcingSource(ForeignSource):
             found = self._types[topic] = event_type(topic)
         return found
 
-    def _head_page(self, conn: Connection, after_position: int, to_position: int,
+    def _head_page(self, conn: Reads, after_position: int, to_position: int,
                    limit: int) -> list[EventHead]:
         """Heads with the time read from the state's leading timestamp: no JSON decoded
         for a plain state (a compressed or encrypted one is decoded)."""
-        statement = text(f"{self._sql_log} ORDER BY {self.layout.notification} "
-                         f"LIMIT {int(limit)}")
+        statement = f"{self._sql_log} ORDER BY {self.layout.notification} LIMIT {int(limit)}"
         shown, kind = self._shown, self._event_type
         out = []
-        for nid, oid, v, topic, state in conn.execute(
-                statement, {"after": after_position, "end": to_position}).all():
+        for nid, oid, v, topic, state in conn.rows(
+                statement, {"after": after_position, "end": to_position}):
             at_us = _leading_instant(state)
             if at_us is None:
                 at_us = stamp_instant(self._states.decode(state, self._where(oid, v))[0].get(
@@ -247,13 +243,10 @@ class EventsourcingSource(ForeignSource):
                     ) -> list[tuple[Any, ...]]:
         """Up to ``limit`` rows after a position, in position order, as stored: (notification
         id, stored originator id, version, topic, state), for the import, which reads every
-        row once (on SQLite through the driver, without SQLAlchemy's statement layer)."""
+        row once."""
         statement = f"{self._sql_log} ORDER BY {self.layout.notification} LIMIT {int(limit)}"
-        params = {"after": after_position, "end": to_position}
         with self._db.read() as conn:
-            if self._db.dialect == "sqlite":
-                return [tuple(r) for r in conn.exec_driver_sql(statement, params).fetchall()]
-            return [tuple(r) for r in conn.execute(text(statement), params).all()]
+            return conn.rows(statement, {"after": after_position, "end": to_position})
 
     def decode_stored(self, nid: int, origin: object, version: int, topic: str,
                       state: bytes) -> ForeignEvent:
@@ -268,13 +261,13 @@ class EventsourcingSource(ForeignSource):
         """The event type a topic names."""
         return self._event_type(topic)
 
-    def _take_cut(self, conn: Connection) -> int | None:
+    def _take_cut(self, conn: Reads) -> int | None:
         """On SQLite the last notification id is one look at the rowid index, so the stream
         list waits until something needs it (PostgreSQL ids need their column's type to be
         looked up one by one, so there the list is read at once)."""
         if self._db.dialect != "sqlite":
             return None
-        return int(conn.execute(self._sql_cut).scalar() or 0)
+        return int(conn.value(self._sql_cut) or 0)
 
     def _entry_of(self, oid: object, lo: int, hi: int, n: int, topic: str, first: bytes,
                   last: bytes) -> StreamEntry:
@@ -288,14 +281,14 @@ class EventsourcingSource(ForeignSource):
         return StreamEntry(shown_id(oid), _stream_type(first_state, topic), int(lo), int(hi),
                            int(n), first_at, last_at)
 
-    def _load_streams(self, conn: Connection, to_position: int | None,
+    def _load_streams(self, conn: Reads, to_position: int | None,
                       ) -> tuple[int, list[StreamEntry]]:
-        cut = conn.execute(self._sql_cut).scalar() if to_position is None else to_position
+        cut = conn.value(self._sql_cut) if to_position is None else to_position
         if not cut:
             return 0, []
         entries = []
         keys: dict[str, object] = {}
-        for row in conn.execute(self._sql_streams, {"cut": cut}).all():
+        for row in conn.rows(self._sql_streams, {"cut": cut}):
             entry = self._entry_of(*row)
             keys[entry.stream_id] = row[0]
             entries.append(entry)
@@ -303,7 +296,7 @@ class EventsourcingSource(ForeignSource):
         self._shown = {stored: sid for sid, stored in keys.items()}
         return int(cut), entries
 
-    def _load_stream(self, conn: Connection, stream_id: str, to_position: int,
+    def _load_stream(self, conn: Reads, stream_id: str, to_position: int,
                      ) -> StreamEntry | None:
         """One stream, found under each spelling SQLite may hold its id in: UUID hex
         (eventsourcing.sqlite), 16 bytes (eventsourcing-sqlalchemy) or the text itself."""
@@ -311,7 +304,9 @@ class EventsourcingSource(ForeignSource):
         with contextlib.suppress(ValueError):
             parsed = uuid.UUID(stream_id)
             keys += [parsed.hex, parsed.bytes]
-        row = conn.execute(self._sql_stream, {"cut": to_position, "keys": keys}).first()
+        listed, params = in_list("key", keys)
+        before, after = self._sql_stream
+        row = conn.first(before + listed + after, {"cut": to_position, **params})
         if row is None:
             return None
         entry = self._entry_of(*row)
@@ -319,7 +314,7 @@ class EventsourcingSource(ForeignSource):
         self._shown[row[0]] = entry.stream_id
         return entry
 
-    def _read(self, conn: Connection, stream_id: str, from_version: int,
+    def _read(self, conn: Reads, stream_id: str, from_version: int,
               to_version: int | None, to_position: int) -> list[ForeignEvent]:
         sql = self._sql_read
         params: dict[str, Any] = {"oid": self._keys[stream_id], "lo": from_version,
@@ -327,22 +322,21 @@ class EventsourcingSource(ForeignSource):
         if to_version is not None:
             sql += " AND originator_version <= :hi"
             params["hi"] = to_version
-        rows = conn.execute(text(sql + " ORDER BY originator_version"), params)
+        rows = conn.rows(sql + " ORDER BY originator_version", params)
         return [self._decode(int(nid), oid, int(v), topic, state)
                 for nid, oid, v, topic, state in rows]
 
-    def _log_page(self, conn: Connection, after_position: int, to_position: int,
+    def _log_page(self, conn: Reads, after_position: int, to_position: int,
                   stream_ids: Sequence[str] | None, limit: int) -> list[ForeignEvent]:
         sql = self._sql_log
         params: dict[str, Any] = {"after": after_position, "end": to_position}
-        statement = text(f"{sql} ORDER BY {self.layout.notification} LIMIT {int(limit)}")
         if stream_ids is not None:
-            statement = text(f"{sql} AND originator_id IN :oids ORDER BY "
-                             f"{self.layout.notification} LIMIT {int(limit)}"
-                             ).bindparams(bindparam("oids", expanding=True))
-            params["oids"] = [self._keys[s] for s in stream_ids]
+            listed, oids = in_list("oid", [self._keys[s] for s in stream_ids])
+            sql += f" AND originator_id IN {listed}"
+            params.update(oids)
+        statement = f"{sql} ORDER BY {self.layout.notification} LIMIT {int(limit)}"
         return [self._decode(int(nid), oid, int(v), topic, state)
-                for nid, oid, v, topic, state in conn.execute(statement, params)]
+                for nid, oid, v, topic, state in conn.rows(statement, params)]
 
     # -- investigating -------------------------------------------------------------------
     @property
@@ -355,11 +349,11 @@ class EventsourcingSource(ForeignSource):
                           ) -> list[RecordedEvent]:
         return []
 
-    def _unchanged(self, conn: Connection) -> bool:
+    def _unchanged(self, conn: Reads) -> bool:
         """The last notification id is the cut's (one look at the primary key): the
         library's recorders commit notification ids in order, so nothing new is there."""
         return bool(self._cut.position) and \
-            int(conn.execute(self._sql_cut).scalar() or 0) == self._cut.position
+            int(conn.value(self._sql_cut) or 0) == self._cut.position
 
     def _search_pages(self, search: EventSearch, after_position: int, page_size: int,
                       ) -> Iterator[list[tuple[ForeignEvent, str]]]:
@@ -374,8 +368,7 @@ class EventsourcingSource(ForeignSource):
         last = after_position
         while True:
             with self._db.read() as conn:
-                rows = conn.execute(statement, {"after": last, "end": cut.position,
-                                                **values}).all()
+                rows = conn.rows(statement, {"after": last, "end": cut.position, **values})
             page = []
             for nid, oid, v, topic, state in rows:
                 e = self._decode(int(nid), oid, int(v), topic, state)
@@ -388,7 +381,7 @@ class EventsourcingSource(ForeignSource):
                 return
             last = int(rows[-1][0])
 
-    def _search_sql(self, search: EventSearch, page_size: int) -> tuple[Any, dict[str, Any]]:
+    def _search_sql(self, search: EventSearch, page_size: int) -> tuple[str, dict[str, Any]]:
         params = Params()
         n = self.layout.notification
         clauses = []
@@ -421,11 +414,11 @@ class EventsourcingSource(ForeignSource):
         sql = (f"SELECT {n}, originator_id, originator_version, topic, state FROM {source} "
                f"WHERE {' AND '.join([f'{n} > :after', f'{n} <= :end', *clauses])} "
                f"ORDER BY {n} LIMIT {int(page_size)}")
-        return text(sql), params.values
+        return sql, params.values
 
-    def _event_type_counts(self, conn: Connection, to_position: int) -> dict[str, int]:
+    def _event_type_counts(self, conn: Reads, to_position: int) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for topic, n in conn.execute(self._sql_types, {"cut": to_position}):
+        for topic, n in conn.rows(self._sql_types, {"cut": to_position}):
             name = event_type(topic)
             counts[name] = counts.get(name, 0) + int(n)
         return counts
@@ -444,7 +437,7 @@ class EventsourcingSource(ForeignSource):
             params["hi"] = to_version
         plain = self._states.plain
         with self._db.read() as conn:
-            rows = conn.execute(text(sql + " ORDER BY originator_version"), params).all()
+            rows = conn.rows(sql + " ORDER BY originator_version", params)
         return [StoredRow(stored_id_text(oid), int(v), topic,
                           plain(state, self._where(oid, v)))
                 for _, oid, v, topic, state in rows]
@@ -466,13 +459,12 @@ class EventsourcingSource(ForeignSource):
             params["oid"] = self._keys[entry.stream_id]
         plain = self._states.plain
         with self._db.read() as conn:
-            rows = conn.execute(text(sql + " ORDER BY originator_id, originator_version"),
-                                params).all()
+            rows = conn.rows(sql + " ORDER BY originator_id, originator_version", params)
         return [StoredRow(stored_id_text(oid), int(v), topic,
                           plain(state, f"{table} {shown_id(oid)} v{v}"))
                 for oid, v, topic, state in rows]
 
-    def _snapshots(self, conn: Connection, stream_id: str | None) -> list[Snapshot]:
+    def _snapshots(self, conn: Reads, stream_id: str | None) -> list[Snapshot]:
         table = self.layout.snapshots
         if table is None:
             return []
@@ -483,8 +475,8 @@ class EventsourcingSource(ForeignSource):
             sql += " WHERE originator_id = :oid"
             params["oid"] = self._keys.get(stream_id, stream_id)
         out = []
-        for oid, version, state in conn.execute(text(sql + " ORDER BY originator_id, "
-                                                     "originator_version"), params):
+        for oid, version, state in conn.rows(sql + " ORDER BY originator_id, "
+                                             "originator_version", params):
             attrs, _ = self._states.decode(state, f"{table} {shown_id(oid)} v{version}")
             held = attrs.get("state")
             out.append(Snapshot(shown_id(oid), int(version),

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from store.sources import open_source
 from store.sources.database import ReadOnlyDatabase
@@ -34,12 +33,11 @@ def test_a_writer_never_waits_for_a_read_and_the_cut_holds_until_refresh(
         walk = source.iter_events(page_size=10)
         seen = [next(walk).position for _ in range(25)]
         with db.read() as conn:
-            conn.execute(text("SELECT count(*) FROM emt_messages")).scalar()
-            locks = conn.execute(text(
-                "SELECT locktype, mode FROM pg_locks WHERE pid = pg_backend_pid()")).all()
+            conn.value("SELECT count(*) FROM emt_messages")
+            locks = conn.rows("SELECT locktype, mode FROM pg_locks WHERE pid = pg_backend_pid()")
             assert {mode for kind, mode in locks if kind == "relation"} == {"AccessShareLock"}
             assert "transactionid" not in {kind for kind, _ in locks}  # no xid: no write
-            assert conn.execute(text("SHOW transaction_read_only")).scalar() == "on"
+            assert conn.value("SHOW transaction_read_only") == "on"
             # Emmett appends (and finishes: the subprocess has a timeout) while this
             # transaction is open.
             after_write = emmett_db.run_emmett("--more")
