@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..backends import postgres_url, read_only_sessions, sqlite_path, translate
-from ..errors import StoreError, StoreOpenError
+from ..backends import sqlite_path, translate
+from ..errors import StoreOpenError
 from ..search_sql import register_functions
 from ..sqlite_look import untouched_connection
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
+    from .postgres_reads import Engine
 
 Row = tuple[Any, ...]
 
@@ -75,35 +74,6 @@ class _DriverReads:
         return row
 
 
-class _EngineReads:
-    """Reads on a SQLAlchemy connection (PostgreSQL), each statement made once."""
-
-    __slots__ = ("_conn", "_statements")
-
-    def __init__(self, conn: Connection, statements: dict[str, Any]) -> None:
-        self._conn = conn
-        self._statements = statements
-
-    def _run(self, sql: str, params: Mapping[str, Any] | None) -> Any:
-        statement = self._statements.get(sql)
-        if statement is None:
-            from sqlalchemy import text
-            statement = self._statements[sql] = text(sql)
-        return self._conn.execute(statement, dict(params or {}))
-
-    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        # SQLAlchemy's rows unpack and index as tuples do: not copied, since a cut of a big
-        # partition reads a million of them.
-        return cast("list[Row]", self._run(sql, params).all())
-
-    def value(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self._run(sql, params).scalar()
-
-    def first(self, sql: str, params: Mapping[str, Any] | None = None) -> Row | None:
-        row = self._run(sql, params).first()
-        return None if row is None else tuple(row)
-
-
 class ReadOnlyDatabase:
     """Consistent read-only transactions on a SQLite file or a PostgreSQL database."""
 
@@ -121,7 +91,8 @@ class ReadOnlyDatabase:
             self.dialect = "sqlite"
             self._open_sqlite()
         else:
-            self._engine = _postgres_engine(str(target))
+            from .postgres_reads import postgres_engine
+            self._engine = postgres_engine(str(target))
             self.label = self._engine.url.render_as_string(hide_password=True)
             self.dialect = self._engine.dialect.name
 
@@ -145,13 +116,10 @@ class ReadOnlyDatabase:
             if self._sqlite is not None:
                 yield from self._sqlite_read(self._sqlite)
                 return
-            from sqlalchemy import exc as sa_exc
+            from .postgres_reads import engine_read
             assert self._engine is not None
-            try:
-                with self._engine.connect() as conn, conn.begin():
-                    yield _EngineReads(conn, self._statements)
-            except sa_exc.DBAPIError as e:
-                raise translate(e.orig or e, self.label) from e
+            with engine_read(self._engine, self._statements, self.label) as reads:
+                yield reads
 
     def _sqlite_read(self, conn: sqlite3.Connection) -> Iterator[Reads]:
         try:
@@ -173,25 +141,18 @@ class ReadOnlyDatabase:
                 return {name: frozenset(str(c[1]) for c in reads.rows(
                     "SELECT * FROM pragma_table_info(:name)", {"name": name}))
                     for name in names}
-        from sqlalchemy import exc as sa_exc
-        from sqlalchemy import inspect
+        from .postgres_reads import engine_tables
         assert self._engine is not None
-        with self._lock, self._engine.connect() as conn, warnings.catch_warnings():
-            # Column types SQLAlchemy has no class for (Emmett's xid8) are irrelevant here:
-            # only the names are read.
-            warnings.filterwarnings("ignore", "Did not recognize type", sa_exc.SAWarning)
-            found = inspect(conn)
-            return {name: frozenset(c["name"] for c in found.get_columns(name, schema=schema))
-                    for name in found.get_table_names(schema=schema)}
+        with self._lock:
+            return engine_tables(self._engine, schema)
 
     def schemas(self) -> list[str]:
         """The schemas that may hold an application's tables (PostgreSQL; none on SQLite)."""
         if self._engine is None:
             return []
-        from sqlalchemy import inspect
-        with self._lock, self._engine.connect() as conn:
-            return [name for name in inspect(conn).get_schema_names()
-                    if name not in ("information_schema", "pg_catalog", "pg_toast")]
+        from .postgres_reads import engine_schemas
+        with self._lock:
+            return engine_schemas(self._engine)
 
     def refresh(self) -> None:
         """See what the writing application committed since the open (SQLite: a new look at
@@ -210,26 +171,3 @@ class ReadOnlyDatabase:
                 self._engine.dispose()
             self._stack.close()
             self._sqlite = None
-
-
-def _postgres_engine(target: str) -> Engine:
-    from sqlalchemy import create_engine
-    from sqlalchemy import exc as sa_exc
-
-    url = postgres_url(target)
-    try:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=8,
-                               isolation_level="REPEATABLE READ")
-    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as e:
-        raise StoreOpenError(f"cannot use {url!r}: {e}") from e
-
-    read_only_sessions(engine)
-    try:
-        engine.connect().close()  # a wrong URL or a server that is down: say so at the open
-    except sa_exc.DBAPIError as e:
-        engine.dispose()
-        raise translate(e.orig or e, engine.url.render_as_string(hide_password=True)) from e
-    except StoreError:
-        engine.dispose()
-        raise
-    return engine

@@ -5,7 +5,6 @@ whose output depends on the read models still sees them caught up."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -17,8 +16,7 @@ import pytest
 from esaudit.bootstrap import bootstrap
 from esaudit.cli import main
 from store import NewEvent, StoreError, open_store
-
-HEAVY = ("sqlalchemy", "psycopg", "PySide6", "numpy")
+from tests.loaded_modules import loaded_by
 
 
 @pytest.fixture(scope="module")
@@ -40,17 +38,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 def _loaded(db: Path, argv: list[str]) -> tuple[int, list[str]]:
-    """Run one command in a fresh interpreter: its exit code and the heavy packages it
-    loaded."""
-    code = ("import io, sys, contextlib; from esaudit.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            f"    rc = main({['--db', str(db), *argv]!r})\n"
-            f"print(rc, sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=False, env={**os.environ, "ESAUDIT_DB": ""})
-    assert done.returncode == 0, done.stderr
-    rc, _, loaded = done.stdout.strip().splitlines()[-1].partition(" ")
-    return int(rc), json.loads(loaded.replace("'", '"'))
+    return loaded_by(["--db", str(db), *argv])
 
 
 READS = [
