@@ -185,7 +185,9 @@ class Services:
         if not code_path.is_dir():
             raise InvalidCommand(f"no folder {code_path} for the application code")
         from .application.code_models import ApplicationCode
-        self.models.use_code(ApplicationCode(code_path, application=application))
+        code = ApplicationCode(code_path, application=application)
+        code.start()
+        self.models.use_code(code)
 
     def close(self) -> None:
         if self._replayer is not None:

@@ -29,6 +29,7 @@ raised), ``usage`` (anything else). End of input ends the child.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import enum
 import json
@@ -482,6 +483,8 @@ def main(argv: Sequence[str]) -> int:
     code_path = Path(argv[0]).resolve()
     sys.path[:0] = import_roots(code_path)
     worker: Worker | None = None
+    with contextlib.suppress(Exception):  # imported before the first request; else with it
+        worker = Worker(code_path)
     while (request := read_message(inp)) is not None:
         if worker is None:
             try:

@@ -82,9 +82,12 @@ class _Child:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.inp: IO[bytes] = self.proc.stdin
         self.out: IO[bytes] = self.proc.stdout
+        self.asked = False
+        """Whether a request was sent (a child never asked has nothing to finish)."""
 
     def exchange(self, request: tuple[Any, ...], box: list[Any]) -> None:
         """Send a request and put the answer (None: the child ended) or the error in box."""
+        self.asked = True
         try:
             code_child.write_message(self.inp, request)
             box.append(code_child.read_message(self.out))
@@ -107,7 +110,11 @@ class _Child:
         self._close_pipes()
 
     def stop(self) -> None:
-        """End the child politely (its input closes), else by force."""
+        """End the child politely (its input closes), else by force; one never asked is
+        ended at once, since it may still be importing the code."""
+        if not self.asked:
+            self.kill()
+            return
         with contextlib.suppress(OSError):
             self.inp.close()
         try:
@@ -217,6 +224,15 @@ class ApplicationCode:
         return found
 
     # -- the child -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the child now, so that it imports the library and the code while esaudit
+        goes on opening the store: the first question then waits only for its answer. A
+        child that cannot start is started again (and the failure said) when first asked."""
+        with self._lock:
+            if self._child is None:
+                with contextlib.suppress(OSError):
+                    self._child = _Child(self._path)
+
     def close(self) -> None:
         """Stop the child (a later call starts a new one)."""
         with self._lock:

@@ -63,7 +63,7 @@ def test_verify_with_the_code_checks_the_snapshots(
 def test_a_caller_that_must_answer_at_once_never_waits_for_the_code(
         eventsourcing_sqlite_styles: Expected) -> None:
     """The GUI thread asks ``replay_within``: with the system's code loaded and not yet asked
-    about a stream, it hands the replay to a worker instead of starting the child itself."""
+    about a stream, it hands the replay to a worker instead of asking the child itself."""
     from esaudit.application.code_models import ApplicationCode
     from esaudit.bootstrap import bootstrap
     (dog,) = eventsourcing_sqlite_styles.of_class("Dog")
@@ -75,7 +75,8 @@ def test_a_caller_that_must_answer_at_once_never_waits_for_the_code(
         assert svc.replayer.replay_within(dog.id, dog.version, 5_000) is None
         assert svc.models.choose_now(dog.id, "Dog") is None
         assert svc.replayer.events_to_fold(dog.id) == len(dog.events)
-        assert code._child is None  # nothing was started on the caller's behalf
+        # the child starts with use_code, and nothing is asked of it on the caller's behalf
+        assert code._child is not None and not code._child.asked
         replayed = svc.replayer.replay(dog.id)  # what the worker then does
         assert replayed.model == "classes:tests.peers.eventsourcing_apps"
         choice = svc.models.choose_now(dog.id, "Dog")
