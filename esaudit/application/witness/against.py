@@ -36,7 +36,7 @@ from ..verify import VerificationFinding, VerificationReport, verify
 from ..verify_leaves import LeafColumns, LeafEvent
 from ..verify_unchained import NO_CHAIN
 from .merkle import ChunkedTree, root_of, verify_consistency
-from .seal_file import TAG_SIZE, Seal, SealRefused
+from .seal_file import TAG_SIZE, Seal
 from .walk import leaf_runs
 
 if TYPE_CHECKING:
@@ -91,10 +91,7 @@ class SealedVerification:
 
 def refuse_other_source(source: Source, seal: Seal) -> None:
     """A seal of another source proves nothing about this one: refused in one line."""
-    kind, target = source.identity.kind, source.identity.target
-    if (seal.source.kind, seal.source.target) != (kind, target):
-        raise SealRefused(f"{seal.where} seals another source ({seal.source.kind} "
-                          f"{seal.source.target}), not this {kind} store {target}")
+    seal.refuse_other_source(source.identity.kind, source.identity.target)
 
 
 def verify_against_seal(source: Source, seal: Seal, *, progress: Progress | None = None,

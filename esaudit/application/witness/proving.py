@@ -12,7 +12,6 @@ from typing import Any
 from store import Source
 
 from . import proof_check
-from .against import refuse_other_source
 from .leaves import canonical_events
 from .merkle import root_of
 from .seal_file import Seal
@@ -50,19 +49,20 @@ def _leaf_of(source: Source, seal: Seal, stream_id: str, version: int) -> tuple[
         raise ValueError(f"{sid} has no version {version} (versions "
                          f"{info.first_version}..{info.version})")
     position = events[0].position
-    index = seal.record.index_of_position(position)
-    if index is not None and (seal.leaf(index).stream_id, seal.leaf(index).version) == (
-            sid, version):
-        return sid, index
+    index = seal.index_of_position(position)
+    if index is not None:
+        leaf = seal.leaf(index)
+        if (leaf.stream_id, leaf.version) == (sid, version):
+            return sid, index
     numbers = {k for k, head in enumerate(seal.heads) if head.stream_id == sid}
     sealed_at = next((i for i, (k, v) in enumerate(zip(seal.record.streams,
                                                         seal.record.versions, strict=True))
                       if v == version and k in numbers), None)
     if sealed_at is not None:
         raise NotProvable(f"{sid} version {version} moved since the seal (sealed at position "
-                          f"{seal.leaf(sealed_at).position}, now {position}): verify "
+                          f"{seal.position(sealed_at)}, now {position}): verify "
                           f"--against {seal.where} names what changed")
-    last = seal.record.positions[-1] if seal.size else 0
+    last = seal.last_position
     if position > last:
         raise ValueError(f"{sid} version {version} was appended after the seal ({seal.size} "
                          f"events, up to position {last}): seal again to prove it")
@@ -71,11 +71,11 @@ def _leaf_of(source: Source, seal: Seal, stream_id: str, version: int) -> tuple[
 
 def build_proof(source: Source, seal: Seal, stream_id: str, version: int) -> dict[str, Any]:
     """The proof's JSON object (``proof_check`` documents it)."""
-    refuse_other_source(source, seal)
+    seal.refuse_other_source(source.identity.kind, source.identity.target)
     sid, index = _leaf_of(source, seal, stream_id, version)
     lo, hi = seal.run_of(index)
-    positions = seal.record.positions
-    run = list(canonical_events(source, positions[lo] - 1, to_position=positions[hi - 1]))
+    run = list(canonical_events(source, seal.position(lo) - 1,
+                                to_position=seal.position(hi - 1)))
     sha = hashlib.sha256
     leaves = [sha(b"\x00" + data).digest() for _p, _s, _v, data in run]
     if len(leaves) != hi - lo or root_of(leaves) != seal.chunks[lo // seal.chunk_size]:

@@ -63,7 +63,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .keys import fingerprint, signature_holds
 from .merkle import HASH_SIZE, ChunkedTree
 
 FORMAT = "esaudit-seal/1"
@@ -169,7 +168,10 @@ class Seal:
     @property
     def signer(self) -> str | None:
         """The signing key's fingerprint, or None for an unsigned seal."""
-        return None if self.public_key is None else fingerprint(self.public_key)
+        if self.public_key is None:
+            return None
+        from .keys import fingerprint
+        return fingerprint(self.public_key)
 
     @cached_property
     def heads(self) -> tuple[SealedHead, ...]:
@@ -185,6 +187,25 @@ class Seal:
             raise SealRefused(f"{self.where}: the head of leaf {i}'s stream is not "
                               "[stream_id, version, leaf_index, leaf_hash]")
         return SealedLeaf(i, head[0], r.versions[i], r.positions[i], r.tag(i))
+
+    def position(self, i: int) -> int:
+        """The position leaf ``i`` was sealed at."""
+        return self.record.positions[i]
+
+    def index_of_position(self, position: int) -> int | None:
+        """The leaf sealed at a position, or None."""
+        return self.record.index_of_position(position)
+
+    @property
+    def last_position(self) -> int:
+        """The position of the last sealed event (0 for an empty seal)."""
+        return self.position(self.size - 1) if self.size else 0
+
+    def refuse_other_source(self, kind: str, target: str) -> None:
+        """A seal of another source proves nothing about this one: refused in one line."""
+        if (self.source.kind, self.source.target) != (kind, target):
+            raise SealRefused(f"{self.where} seals another source ({self.source.kind} "
+                              f"{self.source.target}), not this {kind} store {target}")
 
     def tree(self, leaves: Sequence[bytes] = (), first_leaf: int = 0) -> ChunkedTree:
         """The sealed tree, known through its runs (and any leaves given)."""
@@ -335,6 +356,7 @@ def parse(data: object, where: str, *, check_signature: bool = True) -> Seal:
     if "signature" in data or "public_key" in data:
         public_key = _b64(data.get("public_key"), "public_key", where)
         signature = _b64(data.get("signature"), "signature", where)
+        from .keys import signature_holds
         if check_signature and not signature_holds(public_key, signature, signed_bytes(data)):
             raise SealRefused(f"{where}: the signature does not hold: the seal was changed "
                               "after it was signed")
