@@ -151,6 +151,38 @@ def test_a_bad_signature_or_another_sources_seal_is_refused(shop: Path,
     assert "not an esaudit proof" in refused("check-proof", seal, "--seal", seal)
 
 
+def test_a_v1_seal_is_still_verified_proved_from_and_checked(shop: Path,
+                                                             tmp_path: Path) -> None:
+    """A seal written before esaudit-seal/2, as written or indented by hand: read whole, its
+    signature checked over its canonical bytes; its proofs hold against a /2 seal of the same
+    history too (they name the root and size, not the format)."""
+    from esaudit.application.witness import seal_file
+    from esaudit.application.witness.keys import load_private
+    from esaudit.application.witness.sealing import build_seal
+    from store import open_store
+
+    with open_store(shop, read_only=True) as st:
+        document = build_seal(st, key=load_private(shop.parent / "key"))
+    assert document["format"] == "esaudit-seal/1"
+    v1, indented, v2 = tmp_path / "v1.json", tmp_path / "indented.json", tmp_path / "v2.json"
+    seal_file.write(v1, document)
+    indented.write_text(json.dumps(document, indent=2))
+    ok_json("--db", shop, "seal", "--out", v2, "--key", shop.parent / "key", "--json")
+    assert v2.read_bytes().split(b"\n")[1].startswith(b'"body":"')
+    for seal in (v1, indented):
+        verified = ok_json("--db", shop, "verify", "--against", seal, "--json")
+        assert verified["ok"] is True and verified["seal"]["signed"] is True
+    stream = ok_json("--db", shop, "streams", "--json")[0]["stream_id"]
+    proof = tmp_path / "proof.json"
+    made = ok_json("--db", shop, "prove", stream, "1", "--seal", v1, "--out", proof, "--json")
+    for seal in (v1, indented, v2):
+        checked = ok_json("check-proof", proof, "--seal", seal, "--json")
+        assert checked["ok"] is True and checked["leaf_index"] == made["leaf_index"]
+    document["sealed_at"] = "2001-01-01T00:00:00.000000Z"
+    indented.write_text(json.dumps(document, indent=2))
+    assert "the signature does not hold" in refused("check-proof", proof, "--seal", indented)
+
+
 def test_check_proof_loads_no_database_code(shop: Path, tmp_path: Path) -> None:
     seal, proof = tmp_path / "seal.json", tmp_path / "proof.json"
     ok_json("--db", shop, "seal", "--out", seal, "--json")

@@ -20,11 +20,14 @@ def load_against(path: str | Path) -> tuple[Heads | None, Seal | None]:
     for anything else: a missing file, not JSON, a damaged seal, a bad signature)."""
     try:
         raw = Path(path).read_bytes()
-        data = loads_seal(raw)
+        layout = seal_file.split_layout(raw)
+        data = loads_seal(raw) if layout is None else None
     except OSError as e:
         raise ValueError(f"cannot read {path}: {e.strerror}") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise ValueError(f"{path} is not a JSON report or seal: {e}") from None
+    if layout is not None:
+        return None, seal_file.parse_layout(*layout, str(path))
     if seal_file.is_seal(data):
         return None, seal_file.parse(data, str(path))
     try:

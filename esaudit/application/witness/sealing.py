@@ -6,7 +6,6 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +51,11 @@ def sealed_source(source: Source) -> SealedSource:
 def build_seal(source: Source, *, key: Ed25519PrivateKey | None = None,
                now: datetime | None = None, chunk: int = CHUNK,
                progress: Progress | None = None, cancelled: CancelCheck | None = None,
-               ) -> dict[str, Any]:
+               format: str = seal_file.FORMAT_1) -> dict[str, Any]:
     """The seal of every event of the source up to its head position now, as a JSON object
     (signed with ``key`` if given; ``chunk``: the run length, a power of two, smaller only
-    in tests)."""
+    in tests). ``format``: the plain JSON of /1 unless told, which tests take apart member by
+    member; ``seal`` writes /2, which provers and proof checks read a part of."""
     total = source.head_position()
     chunks: list[bytes] = []
     leaves = bytearray()  # every leaf hash, 32 bytes each: the tags and heads come from it
@@ -78,14 +78,12 @@ def build_seal(source: Source, *, key: Ed25519PrivateKey | None = None,
     last = dict(zip(streams, range(size), strict=True))  # each stream's last leaf
     heads = [SealedHead(sid, versions[i], i, bytes(leaves[32 * i:32 * i + 32]))
              for sid, k in number.items() for i in (last[k],)]
-    steps = array("q", positions[:1])
-    steps.extend([b - a for a, b in pairwise(positions)])
     document = seal_file.document(
         source=sealed_source(source), sealed_at=iso_from_instant(now or datetime.now(UTC)),
         size=size, root=ChunkedTree(size, chunk, chunks).root(), chunk=chunk, chunks=chunks,
         heads=heads,
         tags=memoryview(leaves).cast("I")[::8].tobytes(), streams=streams, versions=versions,
-        position_steps=steps)
+        positions=positions, format=format)
     if progress:
         progress(total, total)
     if key is None:
@@ -97,10 +95,11 @@ def seal(source: Source, out: Path, *, key: Ed25519PrivateKey | None = None,
          progress: Progress | None = None, cancelled: CancelCheck | None = None,
          ) -> SealWritten:
     """Seal the source into the file ``out``."""
-    document = build_seal(source, key=key, progress=progress, cancelled=cancelled)
+    document = build_seal(source, key=key, progress=progress, cancelled=cancelled,
+                          format=seal_file.FORMAT)
     try:
         seal_file.write(out, document)
     except OSError as e:
         raise ValueError(f"cannot write {out}: {e.strerror}") from None
-    return SealWritten(out, document["size"], document["root"], len(document["heads"]),
+    return SealWritten(out, document["size"], document["root"], document["streams"],
                        None if key is None else fingerprint(raw_public(key)))
