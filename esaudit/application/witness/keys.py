@@ -9,6 +9,10 @@
 A seal carries its signer's public key as the 32 raw bytes of RFC 8032, base64; its
 fingerprint, ``sha256:`` and the SHA-256 of those 32 bytes in hex, is what to compare with the
 public key file an auditor was given. Neither file is ever overwritten.
+
+Checking a signature needs only the Ed25519 primitives; the PEM serialisation, which
+doubles what importing ``cryptography`` costs a process, is loaded by the functions that read
+or write key files.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 
@@ -50,6 +53,7 @@ def generate(private: Path) -> tuple[Path, Path, str]:
     public = public_path(private)
     if public.exists():
         raise KeyFileError(f"{public} exists; esaudit never overwrites a key file")
+    from cryptography.hazmat.primitives import serialization
     key = Ed25519PrivateKey.generate()
     _write_new(private, key.private_bytes(serialization.Encoding.PEM,
                                           serialization.PrivateFormat.PKCS8,
@@ -65,6 +69,7 @@ def load_private(path: Path) -> Ed25519PrivateKey:
         data = path.read_bytes()
     except OSError as e:
         raise KeyFileError(f"cannot read the key {path}: {e.strerror}") from None
+    from cryptography.hazmat.primitives import serialization
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as e:
@@ -76,8 +81,7 @@ def load_private(path: Path) -> Ed25519PrivateKey:
 
 def raw_public(key: Ed25519PrivateKey) -> bytes:
     """The 32 bytes of the key's public half (RFC 8032)."""
-    return key.public_key().public_bytes(serialization.Encoding.Raw,
-                                         serialization.PublicFormat.Raw)
+    return key.public_key().public_bytes_raw()
 
 
 def fingerprint(public: bytes) -> str:
