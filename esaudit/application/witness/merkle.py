@@ -73,6 +73,13 @@ class ChunkedTree:
 
     ``subtree(lo, hi)`` is MTH of leaves ``lo..hi-1``; a run's hash stands for its leaves, so
     only ranges that cut a run need that run's leaves (LookupError otherwise).
+
+    A range of whole runs (the tree's last, shorter run included) is the RFC tree over their
+    hashes as if they were leaves: every split of more than one run's worth of leaves falls
+    on a run boundary (a power of two at least the run length), and splits the runs where
+    MTH would split that many leaves. So ``root_of`` the runs' hashes answers it bottom-up,
+    without a call per node: the root a seal is checked against and the upper part of every
+    inclusion path.
     """
 
     def __init__(self, size: int, chunk: int, chunk_hashes: Sequence[bytes] = (),
@@ -91,9 +98,9 @@ class ChunkedTree:
         if lo == hi:
             return EMPTY_ROOT
         chunk = self.chunk
-        if lo % chunk == 0 and hi == min(lo + chunk, self.size) and lo // chunk < len(
+        if lo % chunk == 0 and (hi % chunk == 0 or hi == self.size) and -(-hi // chunk) <= len(
                 self._chunks):
-            return self._chunks[lo // chunk]
+            return root_of(self._chunks[lo // chunk:-(-hi // chunk)])
         first = self._first
         if hi - lo <= chunk and first <= lo and hi <= first + len(self._leaves):
             return root_of(self._leaves[lo - first:hi - first])
