@@ -290,11 +290,15 @@ def test_a_damaged_unsigned_v2_seal_is_refused(store: EventStore, damage: str) -
     assert "\n" not in str(refused.value) and "seal.json" in str(refused.value)
 
 
-def test_a_v2_run_is_checked_when_a_leaf_of_it_is_read(store: EventStore) -> None:
+@pytest.mark.parametrize("read", ["in memory", "in place"])
+def test_a_v2_run_is_checked_when_a_leaf_of_it_is_read(store: EventStore, tmp_path: Path,
+                                                       read: str) -> None:
     document = build_seal(store, chunk=4, format=FORMAT)
     body = _body(document)
     lo, hi = _run_record(document, 2)
-    seal = seal_file.parse(_with_body(document, body[:lo] + bytes(hi - lo) + body[hi:]), "s")
+    damaged = _with_body(document, body[:lo] + bytes(hi - lo) + body[hi:])
+    seal = seal_file.parse(damaged, "s") if read == "in memory" else seal_file.load(
+        _written(tmp_path, damaged), check_signature=False)
     assert seal.leaf(0).stream_id == "s-0" and seal.index_of_position(30) == 26
     with pytest.raises(SealRefused, match="the record of run 2"):
         seal.leaf(9)
@@ -315,6 +319,32 @@ def test_a_signed_v2_seal_read_for_a_proof_is_not_hashed(store: EventStore,
         seal_file.load(out)
     seal = seal_file.load(out, check_signature=False)
     assert proof_check.check(build_proof(store, seal, "s-2", 2), seal).ok
+
+
+def test_a_prover_reads_a_v2_seal_in_place_and_a_v1_seal_whole(
+        store: EventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = Ed25519PrivateKey.generate()
+    v2 = _written(tmp_path, _signed(store, key))
+    v1 = _written(tmp_path, _signed(store, key, FORMAT_1), "v1.json")
+    checked = seal_file.load(v2)
+    reads: list[Path] = []
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        reads.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    in_place = seal_file.load(v2, check_signature=False)
+    proof = build_proof(store, in_place, "s-2", 2)
+    assert reads == [] and proof == build_proof(store, checked, "s-2", 2)
+    assert proof_check.check(proof, checked).ok
+    assert in_place.leaf(26) == checked.leaf(26) and in_place.last_position == 30
+    _same_seal(seal_file.load(v1, check_signature=False), checked)
+    assert reads == [v1]
+    with pytest.raises(SealRefused, match="cannot read"):
+        v2.unlink()
+        in_place.leaf(20)
 
 
 def test_stream_ids_of_any_text_and_an_empty_seal_round_trip() -> None:
