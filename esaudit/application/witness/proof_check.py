@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .merkle import HASH_SIZE, leaf_hash, verify_inclusion
 from .seal_file import TAG_SIZE, Seal, SealRefused, read_json
@@ -55,8 +54,7 @@ def write(path: Path, proof: dict[str, Any]) -> None:
         raise ValueError(f"cannot write {path}: {e.strerror}") from None
 
 
-@dataclass(frozen=True, slots=True)
-class ProofCheck:
+class ProofCheck(NamedTuple):
     """Whether a proof holds, for whom, and if not, why (one sentence)."""
 
     ok: bool

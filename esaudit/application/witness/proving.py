@@ -5,9 +5,8 @@ is only ever made of what was sealed)."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from store import Source
 
@@ -22,8 +21,7 @@ class NotProvable(Exception):
     message is one line saying which (``verify --against`` names what changed)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProofWritten:
+class ProofWritten(NamedTuple):
     out: Path
     stream_id: str
     version: int

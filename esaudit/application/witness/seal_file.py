@@ -106,7 +106,9 @@ Canonical bytes are store/hashing.py's recipe::
                allow_nan=False).encode("utf-8")
 
 This module needs nothing but the standard library and ``cryptography``: a third party
-checks a seal (and a proof, ``proof_check``) without esaudit's database code.
+checks a seal (and a proof, ``proof_check``) without esaudit's database code. Its values
+are NamedTuples rather than frozen dataclasses: each dataclass costs a process about 1 ms to
+define, and proving or checking one event is a whole process of about 0.15 s.
 """
 
 from __future__ import annotations
@@ -163,8 +165,7 @@ def signed_bytes(document: Mapping[str, Any]) -> bytes:
     return canonical_bytes({k: v for k, v in document.items() if k not in left_out})
 
 
-@dataclass(frozen=True, slots=True)
-class SealedSource:
+class SealedSource(NamedTuple):
     kind: str
     target: str
     label: str
@@ -173,27 +174,24 @@ class SealedSource:
         return {"kind": self.kind, "target": self.target, "label": self.label}
 
 
-@dataclass(frozen=True, slots=True)
-class SealedHead:
+class SealedHead(NamedTuple):
     stream_id: str
     version: int
     leaf_index: int
     leaf: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class SealedLeaf:
+class SealedLeaf(NamedTuple):
     """What the seal records of one leaf."""
 
-    index: int
+    leaf_index: int
     stream_id: str
     version: int
     position: int
     tag: bytes
 
 
-@dataclass(frozen=True)
-class LeafRecord:
+class LeafRecord(NamedTuple):
     """The seal's whole per-leaf record, decoded: ``tags`` (4 bytes a leaf), ``streams``
     (indexes into the heads), ``versions`` and ``positions`` (rising)."""
 
