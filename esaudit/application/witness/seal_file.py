@@ -34,9 +34,10 @@ prove nothing; the run hashes and the root do.
 esaudit-seal/2
 --------------
 Laid out so that a reader finds one leaf's record and one stream's head without decoding the
-others: proving one event, or checking its proof, reads a few hundred bytes of a seal of a
-million events. (In /1 a reader parses the whole JSON, 100k heads as lists, and decodes every
-leaf's record before it can use one: about 0.4 s for a million events.)
+others: proving one event of a million reads the header line and a few hundred bytes of the
+body; checking its proof hashes the body once (the signature covers it) and decodes as
+little. (In /1 a reader parses the whole JSON, 100k heads as lists, and decodes every leaf's
+record before it can use one: about 0.4 s for a million events.)
 
 The object's members are those above and::
 
@@ -54,6 +55,8 @@ The members other than ``body`` are the *header*. The file is exactly these byte
 where H is the header's canonical bytes (below) and B the text of ``body``: the header is
 the first line, with a comma in place of its closing brace, and ``body`` the second. So the
 file is one JSON object, and a reader can also take the header from the first line alone.
+The seal is the object, not its text: the same object written otherwise (indented, its
+members in another order) is the same seal, read as JSON and checked the same way.
 
 The body, all integers little-endian:
 
@@ -81,8 +84,9 @@ of the body are in the characters from ``4 * (lo // 3)`` to ``4 * ceil(hi / 3)``
 
 Signature: Ed25519 over the canonical bytes of the header without its ``signature``
 (``public_key`` included). The header holds the hash of the body, so the signature covers
-every byte of the seal. A reader trusts nothing in the body before the text of ``body``
-hashes to ``body_sha256``.
+every byte of the seal. A reader that checks a seal trusts nothing in the body before the
+text of ``body`` hashes to ``body_sha256``; a prover, which leaves the signature to whoever
+checks its proof, reads only the parts it uses.
 
 esaudit-seal/1
 --------------
@@ -107,8 +111,9 @@ Canonical bytes are store/hashing.py's recipe::
 
 This module needs nothing but the standard library and ``cryptography``: a third party
 checks a seal (and a proof, ``proof_check``) without esaudit's database code. Its values
-are NamedTuples rather than frozen dataclasses: each dataclass costs a process about 1 ms to
-define, and proving or checking one event is a whole process of about 0.15 s.
+(``Seal`` aside, which caches what it decodes) are NamedTuples rather than frozen
+dataclasses: each dataclass costs a process about 1 ms to define, and proving or checking
+one event is a whole process of about 0.15 s.
 """
 
 from __future__ import annotations
@@ -567,6 +572,8 @@ def _from_little_endian(values: array[int], raw: bytes) -> array[int]:
 
 
 class _Header(NamedTuple):
+    """The members both formats share, checked."""
+
     source: SealedSource
     sealed_at: str
     size: int
