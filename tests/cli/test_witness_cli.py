@@ -162,7 +162,8 @@ def test_a_v1_seal_is_still_verified_proved_from_and_checked(shop: Path,
     from store import open_store
 
     with open_store(shop, read_only=True) as st:
-        document = build_seal(st, key=load_private(shop.parent / "key"))
+        document = build_seal(st, key=load_private(shop.parent / "key"),
+                              format=seal_file.FORMAT_1)
     assert document["format"] == "esaudit-seal/1"
     v1, indented, v2 = tmp_path / "v1.json", tmp_path / "indented.json", tmp_path / "v2.json"
     seal_file.write(v1, document)

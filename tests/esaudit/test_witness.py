@@ -198,9 +198,10 @@ def test_two_processes_seal_and_verify_as_one_walk(path: Path, seed: int,
         k: v for k, v in single.items() if k != "sealed_at"}
 
 
-def test_a_signed_seal_is_signed_over_its_canonical_bytes(store: EventStore) -> None:
+def test_a_signed_seal_1_is_signed_over_its_canonical_bytes(store: EventStore) -> None:
+    """esaudit-seal/1, which seals written before /2 are in (/2: test_seal_format.py)."""
     key = Ed25519PrivateKey.generate()
-    document = build_seal(store, key=key, chunk=4)
+    document = build_seal(store, key=key, chunk=4, format=seal_file.FORMAT_1)
     seal = seal_file.parse(document, "s")
     assert seal.signed and seal.signer == "sha256:" + hashlib.sha256(
         base64.b64decode(document["public_key"])).hexdigest()
@@ -221,7 +222,8 @@ def test_a_damaged_or_re_signed_seal_is_refused(store: EventStore, damage: str) 
     """Unsigned, a seal must still agree with itself; signed, any change breaks the
     signature; signed again by another key, it says so by its fingerprint."""
     key = Ed25519PrivateKey.generate()
-    document = build_seal(store, key=key if damage == "signature" else None, chunk=4)
+    document = build_seal(store, key=key if damage == "signature" else None, chunk=4,
+                          format=seal_file.FORMAT_1)  # /2's damage: test_seal_format.py
     if damage == "root":
         document["root"] = "00" * 32
     elif damage == "chunk":

@@ -51,11 +51,10 @@ def sealed_source(source: Source) -> SealedSource:
 def build_seal(source: Source, *, key: Ed25519PrivateKey | None = None,
                now: datetime | None = None, chunk: int = CHUNK,
                progress: Progress | None = None, cancelled: CancelCheck | None = None,
-               format: str = seal_file.FORMAT_1) -> dict[str, Any]:
+               format: str = seal_file.FORMAT) -> dict[str, Any]:
     """The seal of every event of the source up to its head position now, as a JSON object
     (signed with ``key`` if given; ``chunk``: the run length, a power of two, smaller only
-    in tests). ``format``: the plain JSON of /1 unless told, which tests take apart member by
-    member; ``seal`` writes /2, which provers and proof checks read a part of."""
+    in tests; ``format``: /2, or /1 to check that seals written before /2 still read)."""
     total = source.head_position()
     chunks: list[bytes] = []
     leaves = bytearray()  # every leaf hash, 32 bytes each: the tags and heads come from it
@@ -95,8 +94,7 @@ def seal(source: Source, out: Path, *, key: Ed25519PrivateKey | None = None,
          progress: Progress | None = None, cancelled: CancelCheck | None = None,
          ) -> SealWritten:
     """Seal the source into the file ``out``."""
-    document = build_seal(source, key=key, progress=progress, cancelled=cancelled,
-                          format=seal_file.FORMAT)
+    document = build_seal(source, key=key, progress=progress, cancelled=cancelled)
     try:
         seal_file.write(out, document)
     except OSError as e:
