@@ -261,7 +261,7 @@ class ChainHasher:
     ``hash_text(previous, stream_id, version, type, iso(recorded_at_us), payload, metadata)``.
 
     The same recipe, with the work that repeats done once: the JSON text of each stream id and
-    event type, the date part of each day's instants and the text of the last whole second.
+    event type, the date part of each day's instants and the text of the last whole minute.
     Byte-identical to the plain functions (property-tested); names are remembered for the
     hasher's lifetime, so use one per job.
     """
@@ -283,17 +283,17 @@ class ChainHasher:
         return text
 
     def iso(self, us: int) -> str:
-        seconds, fraction = divmod(us, 1_000_000)
-        last = self._last  # (whole second, its text): events come in runs of the same second
-        if seconds != last[0]:
-            day, rest = divmod(seconds, 86_400)
+        minute, rest = divmod(us, 60_000_000)
+        last = self._last  # (whole minute, its text): a busy history has many events a minute
+        if minute != last[0]:
+            day, of_day = divmod(minute, 1440)
             date = self._days.get(day)
             if date is None:
                 date = self._days[day] = iso_from_us(day * 86_400_000_000)[:11]
-            # table lookups, not format specs: ``:02d`` costs more than the rest of the hash
-            last = self._last = (seconds,
-                                 f"{date}{_HOUR_MINUTE[rest // 60]}{_TWO_DIGITS[rest % 60]}.")
-        return f"{last[1]}{str(fraction + 1_000_000)[1:]}Z"
+            last = self._last = (minute, f"{date}{_HOUR_MINUTE[of_day]}")
+        seconds, fraction = divmod(rest, 1_000_000)
+        # table lookups, not format specs: ``:02d`` costs more than the rest of the hash
+        return f"{last[1]}{_TWO_DIGITS[seconds]}.{str(fraction + 1_000_000)[1:]}Z"
 
     def envelope_text(self, stream_id: str, version: int, type_: str, recorded_at: str,
                       payload_json: str, metadata_json: str) -> str:
@@ -316,6 +316,15 @@ class ChainHasher:
         typ = names.get(type_) or self.name_json(type_)
         return self._sha256(
             f'{previous_hash}[{sid},{version},{typ},"{recorded_at}",'
+            f"{payload_json},{metadata_json}]".encode()
+        ).hexdigest()
+
+    def hash_named(self, previous_hash: str, stream_json: str, version: int, type_json: str,
+                   recorded_at: str, payload_json: str, metadata_json: str) -> str:
+        """``hash_text`` with the stream id and the event type already as ``name_json``
+        text: a walk that keeps each stream's text with its chain looks it up once."""
+        return self._sha256(
+            f'{previous_hash}[{stream_json},{version},{type_json},"{recorded_at}",'
             f"{payload_json},{metadata_json}]".encode()
         ).hexdigest()
 

@@ -72,6 +72,9 @@ class _Chain:
     position: int = 0
     broken: bool = False
     hashes: dict[int, str] | None = None  # kept only for streams an earlier report names
+    name: str = ""
+    """The stream id as the envelope writes it (``ChainHasher.name_json``), once a walk has
+    hashed one of its events."""
 
 
 def heads_from_report(report: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
@@ -143,48 +146,68 @@ class _Walker:
 
     def walk(self, rows: Iterable[_Row], progress: Callable[[int], None] | None = None,
              cancelled: CancelCheck | None = None) -> None:
+        """The hot loop of every audit (a million turns a million events): what each turn
+        needs is bound to a local once, each stream's id text lives with its chain and each
+        event type's in a small dict, so a turn looks up one chain and hashes."""
         chains, firsts, hasher, leaves = self.chains, self.firsts, self._hasher, self.leaves
+        iso, hash_named, name_json = hasher.iso, hasher.hash_named, hasher.name_json
+        types: dict[str, str] = {}
         envelope = None
         if leaves is not None:  # bound once: four appends an event
             add_position, add_stream = leaves.positions.append, leaves.stream_ids.append
             add_version, add_leaf = leaves.versions.append, leaves.leaves.extend
-        for row in rows:
-            pos, sid, _stype, version, type_, at, payload, meta, stored = row
-            self.checked += 1
-            if self.checked % 20_000 == 0:
-                if cancelled and cancelled():
-                    raise Cancelled("verification was cancelled")
-                if progress:
-                    progress(pos)
-            if leaves is not None:  # every event's leaf, whatever its chain says
-                envelope = hasher.envelope_text(sid, version, type_, hasher.iso(at), payload,
-                                                meta)
-                add_position(pos)
-                add_stream(sid)
-                add_version(version)
-                add_leaf(leaf_of(envelope))
-            chain = chains.get(sid)
-            if chain is None:
-                chain = chains[sid] = _Chain(hashes={} if sid in self._keep else None)
-                if firsts is not None:
-                    firsts[sid] = row
-                    self._accept(chain, row)
+        checked = self.checked
+        try:
+            for row in rows:
+                pos, sid, _stype, version, type_, at, payload, meta, stored = row
+                checked += 1
+                if not checked % 20_000:
+                    if cancelled and cancelled():
+                        raise Cancelled("verification was cancelled")
+                    if progress:
+                        progress(pos)
+                if leaves is not None:  # every event's leaf, whatever its chain says
+                    envelope = hasher.envelope_text(sid, version, type_, iso(at), payload,
+                                                    meta)
+                    add_position(pos)
+                    add_stream(sid)
+                    add_version(version)
+                    add_leaf(leaf_of(envelope))
+                chain = chains.get(sid)
+                if chain is None:
+                    chain = chains[sid] = self._new_chain(sid)
+                    if firsts is not None:
+                        firsts[sid] = row
+                        self._accept(chain, row)
+                        continue
+                if chain.broken:
                     continue
-            if chain.broken:
-                continue
-            if version != chain.version + 1:
-                kind = "version_gap" if version > chain.version + 1 else "version_order"
-                self.find(kind, chain, row,
-                          f"expected version {chain.version + 1} after position "
-                          f"{chain.position}, found version {version}")
-                continue
-            expected = hasher.hash_text(chain.hash, sid, version, type_, hasher.iso(at),
-                                        payload, meta) if envelope is None \
-                else hasher.hash_envelope(chain.hash, envelope)
-            if expected != stored:
-                self.find("hash_mismatch", chain, row, _MISMATCH)
-                continue
-            self._accept(chain, row)
+                if version != chain.version + 1:
+                    kind = "version_gap" if version > chain.version + 1 else "version_order"
+                    self.find(kind, chain, row,
+                              f"expected version {chain.version + 1} after position "
+                              f"{chain.position}, found version {version}")
+                    continue
+                if envelope is None:
+                    typ = types.get(type_)
+                    if typ is None:
+                        typ = types[type_] = name_json(type_)
+                    expected = hash_named(chain.hash, chain.name, version, typ, iso(at),
+                                          payload, meta)
+                else:
+                    expected = hasher.hash_envelope(chain.hash, envelope)
+                if expected != stored:
+                    self.find("hash_mismatch", chain, row, _MISMATCH)
+                    continue
+                chain.version, chain.hash, chain.position = version, stored, pos
+                if chain.hashes is not None:
+                    chain.hashes[version] = stored
+        finally:
+            self.checked = checked
+
+    def _new_chain(self, sid: str) -> _Chain:
+        return _Chain(hashes={} if sid in self._keep else None,
+                      name=self._hasher.name_json(sid))
 
     @staticmethod
     def _accept(chain: _Chain, row: _Row) -> None:
@@ -204,11 +227,11 @@ class _Walker:
         """Continue this walk with a joining walker's ``state()``; it started right after."""
         chains, firsts, findings, checked, later_leaves = later
         leaves, self.leaves = self.leaves, None  # the later half's leaves come whole, below
-        keep, rows, dropped = self._keep, [], set()
+        rows, dropped = [], set()
         for sid, row in firsts.items():
             chain = self.chains.get(sid)
             if chain is None:
-                chain = self.chains[sid] = _Chain(hashes={} if sid in keep else None)
+                chain = self.chains[sid] = self._new_chain(sid)
             if chain.broken:
                 dropped.add(sid)
             else:
@@ -224,7 +247,7 @@ class _Walker:
                 chain = self.chains[sid]
                 if hashes is not None and chain.hashes is not None:
                     hashes = chain.hashes | hashes
-                self.chains[sid] = _Chain(version, head, position, broken, hashes)
+                self.chains[sid] = _Chain(version, head, position, broken, hashes, chain.name)
         self.findings.extend(VerificationFinding(*f) for f in findings if f[1] not in dropped)
         self.findings.sort(key=lambda f: f.position or 0)  # as one walk would have found them
         self.checked += checked
