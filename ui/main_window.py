@@ -46,7 +46,7 @@ from .workers import run_in_background
 
 
 class MainWindow(QMainWindow):
-    loaded = Signal()  # a store is open and its timeline drawn
+    loaded = Signal()  # a store is open, its timeline drawn and its stream list shown
     failed = Signal(str)
 
     def __init__(self, settings: QSettings | None = None) -> None:
@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         page_layout.addWidget(main)
 
         self.opener = StoreOpener(self.session, self, self.timeline, self.settings)
-        self.opener.opened.connect(self.loaded)
+        self.opener.opened.connect(self._on_opened)
         self.opener.failed.connect(self.failed)
         self.stack = QStackedWidget(objectName="pages")
         self.stack.addWidget(empty_page(self.opener))
@@ -234,8 +234,22 @@ class MainWindow(QMainWindow):
 
     # -- stores ----------------------------------------------------------------------------
     def open_target(self, target: str, read_only: bool = False, create: bool = False) -> None:
-        """Open a store off the GUI thread; ``loaded`` once its timeline is drawn."""
+        """Open a store off the GUI thread; ``loaded`` once its timeline is drawn and its
+        stream list shown."""
         self.opener.open_target(target, read_only, create)
+
+    def _on_opened(self) -> None:
+        """``loaded``, as soon as the stream list (read on the pool too) is also shown."""
+        model = self.streams.model
+        if not model.reading:
+            self.loaded.emit()
+            return
+
+        def listed() -> None:
+            model.listed.disconnect(listed)
+            self.loaded.emit()
+
+        model.listed.connect(listed)
 
     def reload(self) -> None:
         """Re-read the store; a store another program writes shows what it appended."""

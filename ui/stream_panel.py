@@ -65,7 +65,14 @@ class StreamPanel(QWidget):
         layout.addWidget(self.table)
         layout.addWidget(self.count)
 
+        self._fit_columns = False
+        """Fit the columns to the first answer after a store opens (then they are the
+        user's)."""
+        self._scroll_back: int | None = None
+        """Where the list was scrolled when the store grew, to scroll back to once it is
+        read again."""
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.model.listed.connect(self._on_listed)
         session.storeOpened.connect(self._on_store_opened)
         session.storeClosed.connect(lambda: self.model.set_queries(None))
         session.historyChanged.connect(self._on_history_changed)
@@ -74,14 +81,14 @@ class StreamPanel(QWidget):
 
     def _on_store_opened(self) -> None:
         assert self.session.services is not None
+        self._fit_columns, self._scroll_back = True, None
         self.model.set_queries(self.session.services.queries)
-        self.table.resizeColumnsToContents()
-        self._update_count()
+        self.count.setText("Reading the streams…")
 
     def _apply_filter(self) -> None:
         self.model.set_filter(self.filter.text())
-        self._update_count()
-        self._on_stream_selected(self.session.stream_id)
+        if self.model.reading:
+            self.count.setText("Filtering…")
 
     def _update_count(self) -> None:
         n = self.model.total()
@@ -91,13 +98,22 @@ class StreamPanel(QWidget):
     def _on_history_changed(self) -> None:
         """The store grew: the list is read again where the user left it (scrolled there,
         that stream selected), not scrolled back to the selection."""
-        bar = self.table.verticalScrollBar()
-        top = bar.value()
+        if self._scroll_back is None:
+            self._scroll_back = self.table.verticalScrollBar().value()
         self.model.reload()
+
+    def _on_listed(self) -> None:
+        """A new list is shown: its count, the selected stream found in it, and the scroll
+        where the user left it when the store grew."""
+        if self._fit_columns:
+            self._fit_columns = False
+            self.table.resizeColumnsToContents()
         self._update_count()
         self._on_stream_selected(self.session.stream_id)
-        self.table.doItemsLayout()  # the scroll range of the new rows, to scroll back in
-        bar.setValue(top)
+        top, self._scroll_back = self._scroll_back, None
+        if top is not None:
+            self.table.doItemsLayout()  # the scroll range of the new rows, to scroll back in
+            self.table.verticalScrollBar().setValue(top)
 
     def _on_selection_changed(self, selected: QItemSelection, _old: QItemSelection) -> None:
         indexes = selected.indexes()

@@ -41,8 +41,15 @@ class StreamPickerDialog(QDialog):
         self.table.selectionModel().selectionChanged.connect(
             lambda *_: self.ok.setEnabled(bool(self.chosen())))
         self.model.modelReset.connect(lambda: self.ok.setEnabled(False))
+        self._fitted = False
+        self.model.listed.connect(self._fit_once)
         self.model.set_queries(queries)
-        self.table.resizeColumnsToContents()
+
+    def _fit_once(self) -> None:
+        """Columns fitted to the first rows read, then left to the user."""
+        if not self._fitted:
+            self._fitted = True
+            self.table.resizeColumnsToContents()
 
     def chosen(self) -> str:
         rows = self.table.selectionModel().selectedRows()

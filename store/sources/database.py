@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..backends import sqlite_path, translate
-from ..errors import StoreOpenError
+from ..errors import StoreError, StoreOpenError
 from ..search_sql import register_functions
 from ..sqlite_look import untouched_connection
 
@@ -116,8 +116,9 @@ class ReadOnlyDatabase:
             if self._sqlite is not None:
                 yield from self._sqlite_read(self._sqlite)
                 return
+            if self._engine is None:  # a read from a worker that outlived the store's close
+                raise StoreError(f"{self.label} is closed")
             from .postgres_reads import engine_read
-            assert self._engine is not None
             with engine_read(self._engine, self._statements, self.label) as reads:
                 yield reads
 
@@ -169,5 +170,6 @@ class ReadOnlyDatabase:
         with self._lock:
             if self._engine is not None:
                 self._engine.dispose()
+                self._engine = None
             self._stack.close()
             self._sqlite = None

@@ -85,7 +85,8 @@ def test_create_an_order_through_the_dialog(qtbot, opened: MainWindow) -> None: 
     assert written is True
     row = opened.session.services.queries.order(oid)
     assert (row.customer, row.line_count, row.status) == ("Grace Hopper Test", 1, "draft")
-    assert opened.streams.model.row_of(oid) >= 0
+    # the stream list is read again on the pool: the new order shows once it is in
+    qtbot.waitUntil(lambda: opened.streams.model.row_of(oid) >= 0, timeout=3000)
     qtbot.waitUntil(lambda: opened.timeline.point_count() == events_before + 2, timeout=5000)
     assert opened.timeline.highlighted_count() == 2
 

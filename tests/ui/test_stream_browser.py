@@ -20,7 +20,8 @@ def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_stream_is_a_row_but_only_shown_pages_are_read(  # type: ignore[no-untyped-def]
         qtbot, small_pages: None, opened: MainWindow) -> None:
     model = opened.streams.model
-    model.reload()
+    with qtbot.waitSignal(model.listed, timeout=3000):
+        model.reload()
     queries = opened.session.services.queries
     everything = [r.stream_id for r in queries.stream_rows()]
     assert model.rowCount() == len(everything) > 4 * 2
@@ -36,7 +37,8 @@ def test_a_stream_far_down_is_found_without_reading_the_pages_before_it(  # type
         qtbot, small_pages: None, opened: MainWindow) -> None:
     model = opened.streams.model
     table = opened.streams.table
-    table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+    with qtbot.waitSignal(model.listed, timeout=3000):
+        table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
     everything = [r.stream_id for r in opened.session.services.queries.stream_rows(
         sort="version", descending=True)]
     target = everything[-2]
@@ -57,19 +59,23 @@ def test_a_filter_matching_one_page_needs_no_count(  # type: ignore[no-untyped-d
     queries.count_streams = lambda *a, **k: calls.append("count") or original(*a, **k)
     model = opened.streams.model
     oid = next(r.stream_id for r in queries.stream_rows() if r.stream_type == "Order")
-    model.set_filter(oid)
+    with qtbot.waitSignal(model.listed, timeout=3000):
+        model.set_filter(oid)
     assert model.rowCount() == 1 and not calls
-    model.set_filter("product")
+    with qtbot.waitSignal(model.listed, timeout=3000):
+        model.set_filter("product")
     assert model.rowCount() == queries.count_streams("product") and calls
 
 
 def test_a_list_read_before_a_stream_was_written_does_not_select_another_stream(  # type: ignore[no-untyped-def]
         qtbot, small_pages: None, opened: MainWindow) -> None:
     model = opened.streams.model
-    model.reload()
+    with qtbot.waitSignal(model.listed, timeout=3000):
+        model.reload()
     opened.session.services.store.append("aaa-new", "Thing", [NewEvent("Made", {})], 0)
     assert model.row_of("aaa-new") == -1  # its count says row 0, where the old list has another
-    opened.session.historyChanged.emit()
+    with qtbot.waitSignal(model.listed, timeout=3000):
+        opened.session.historyChanged.emit()
     assert model.row_of("aaa-new") == 0
 
 
@@ -86,3 +92,37 @@ def test_a_glob_in_the_filter_matches_whole_stream_ids(  # type: ignore[no-untyp
     assert shown == expected and len(expected) < len(ids)
     assert opened.streams.count.text() == \
         f"{len(expected)} stream{'s' if len(expected) != 1 else ''} match"
+
+
+def test_a_filter_is_read_off_the_gui_thread_and_only_the_latest_answer_shown(  # type: ignore[no-untyped-def]
+        qtbot, opened: MainWindow) -> None:
+    """Each keystroke's list is a scan of every stream: it is read on the pool, the rows shown
+    stay until the answer comes, and an answer overtaken by a newer filter is dropped."""
+    import threading
+
+    queries = opened.session.services.queries
+    model = opened.streams.model
+    before = model.rowCount()
+    release = threading.Event()
+    threads: list[str] = []
+    original = queries.stream_rows
+
+    def slow_rows(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        if args and args[0] == "product":
+            release.wait(5)
+        return original(*args, **kwargs)
+
+    queries.stream_rows = slow_rows
+    opened.streams.filter.setText("product")
+    qtbot.waitUntil(lambda: model.reading, timeout=3000)
+    assert model.rowCount() == before  # still the rows from before, while the scan runs
+    assert opened.streams.count.text() == "Filtering…"
+    with qtbot.waitSignal(model.listed, timeout=3000):
+        model.set_filter("ord-")  # overtakes the "product" scan, still held
+        release.set()
+    expected = queries.count_streams("ord-")
+    assert model.rowCount() == expected and not model.reading
+    qtbot.wait(200)  # the overtaken answer arrives and is dropped
+    assert model.rowCount() == expected
+    assert threading.main_thread().name not in threads

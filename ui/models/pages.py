@@ -22,6 +22,13 @@ class PageCache(Generic[Row]):
     def clear(self) -> None:
         self._pages.clear()
 
+    def put(self, number: int, rows: list[Row]) -> None:
+        """A page read elsewhere (off the GUI thread), kept as if ``read`` had returned it."""
+        self._pages[number] = rows
+        self._pages.move_to_end(number)
+        while len(self._pages) > self._capacity:
+            self._pages.popitem(last=False)
+
     def forget(self, number: int) -> None:
         """Read a page again when next asked (rows were added to it)."""
         self._pages.pop(number, None)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush
 
 from esaudit.application.flagged import FlaggedEvents
 from esaudit.application.queries import Queries, SortKey, StreamRow
 
 from ..actions import icon
+from ..workers import Worker
 from .base import FLAGGED_BACKGROUND, FLAGGED_TEXT, Index, TableModel
 from .pages import PageCache
 
@@ -26,9 +27,17 @@ COLUMNS: list[tuple[str, SortKey]] = [
 class StreamTableModel(TableModel):
     """A row for every matching stream from the start (the scroll bar tells the truth about
     100k streams), but only the pages the view paints are read, and only the last
-    CACHED_PAGES are kept. Jumping to a stream counts its row instead of reading up to it."""
+    CACHED_PAGES are kept. Jumping to a stream counts its row instead of reading up to it.
+
+    A new list (a filter typed, a sort, the store grown) is read off the GUI thread: its first
+    page and the count of its rows are a scan of every stream, a quarter of a second at a
+    million. The rows shown stay until the answer replaces them (``listed``); an answer to a
+    request overtaken by a newer one is dropped."""
 
     COLUMNS = tuple(title for title, _key in COLUMNS)
+
+    listed = Signal()
+    """The answer to the latest reload is shown (``reading`` is False again)."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -37,6 +46,10 @@ class StreamTableModel(TableModel):
         self._filter = ""
         self._sort: SortKey = "stream_id"
         self._descending = False
+        self._asked = 0
+        """The number of the latest reload: only its answer is shown."""
+        self.reading = False
+        """Whether a reload's answer is still to come."""
         self.flagged = FlaggedEvents()
 
     def set_flags(self, flags: FlaggedEvents) -> None:
@@ -55,16 +68,41 @@ class StreamTableModel(TableModel):
         self.reload()
 
     def reload(self) -> None:
-        self.beginResetModel()
-        self._pages.clear()
-        self._total = 0
-        if self._queries is not None:
-            first = self._pages.page(0)
+        """Read the list again, off the GUI thread (``listed`` once it is shown)."""
+        self._asked += 1
+        asked, queries = self._asked, self._queries
+        if queries is None:
+            self._show(asked, [], 0)
+            return
+        text, sort, descending = self._filter, self._sort, self._descending
+
+        def read(progress: Any, cancelled: Any) -> tuple[int, list[StreamRow], int]:
+            first = queries.stream_rows(text, sort=sort, descending=descending, offset=0,
+                                        limit=PAGE)
             # A short first page is the whole answer: a filter that matches a few streams
             # needs no second scan to count them.
-            self._total = len(first) if len(first) < PAGE else \
-                self._queries.count_streams(self._filter)
-        self.endResetModel()
+            return asked, first, (len(first) if len(first) < PAGE
+                                  else queries.count_streams(text))
+
+        worker = Worker(read)
+        worker.signals.finished.connect(lambda answer: self._show(*answer))
+        worker.signals.failed.connect(lambda _message: self._show(asked, None, 0))
+        self.reading = True
+        worker.start()
+
+    def _show(self, asked: int, first: list[StreamRow] | None, total: int) -> None:
+        """The answer to reload number ``asked``; None: it failed (the store was closed
+        meanwhile), and the rows shown stay."""
+        if asked != self._asked:
+            return
+        self.reading = False
+        if first is not None:
+            self.beginResetModel()
+            self._pages.clear()
+            self._pages.put(0, first)
+            self._total = total
+            self.endResetModel()
+        self.listed.emit()
 
     def total(self) -> int:
         return self._total
