@@ -111,9 +111,9 @@ Canonical bytes are store/hashing.py's recipe::
 
 This module needs nothing but the standard library and ``cryptography``: a third party
 checks a seal (and a proof, ``proof_check``) without esaudit's database code. Its values
-(``Seal`` aside, which caches what it decodes) are NamedTuples rather than frozen
-dataclasses: each dataclass costs a process about 1 ms to define, and proving or checking
-one event is a whole process of about 0.15 s.
+(``Seal`` and the ``SealHeader`` it extends aside: a seal caches what it decodes) are
+NamedTuples rather than frozen dataclasses: each dataclass costs a process about 1 ms to
+define, and proving or checking one event is a whole process of about 0.15 s.
 """
 
 from __future__ import annotations
@@ -243,7 +243,19 @@ class _Leaves(ABC):
 
 
 @dataclass(frozen=True)
-class Seal:
+class SealHeader:
+    """The members both formats share, checked: the root follows from the runs."""
+
+    source: SealedSource
+    sealed_at: str
+    size: int
+    root: bytes
+    chunk_size: int
+    chunks: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class Seal(SealHeader):
     """A seal whose header passed every check: its root follows from its runs and, if it is
     signed (unless the reader chose not to check), its signature holds over all of it.
 
@@ -255,12 +267,6 @@ class Seal:
     where: str
     """The file it was read from, for messages."""
     format: str
-    source: SealedSource
-    sealed_at: str
-    size: int
-    root: bytes
-    chunk_size: int
-    chunks: tuple[bytes, ...]
     public_key: bytes | None
     signature: bytes | None
     """The Ed25519 signature (signed seals only), as the file holds it."""
@@ -571,18 +577,7 @@ def _from_little_endian(values: array[int], raw: bytes) -> array[int]:
     return values
 
 
-class _Header(NamedTuple):
-    """The members both formats share, checked."""
-
-    source: SealedSource
-    sealed_at: str
-    size: int
-    root: bytes
-    chunk_size: int
-    chunks: tuple[bytes, ...]
-
-
-def _header(data: Mapping[str, Any], where: str) -> _Header:
+def _header(data: Mapping[str, Any], where: str) -> SealHeader:
     """The members both formats share, each checked, and the root checked against the runs."""
     try:
         src = data["source"]
@@ -601,7 +596,7 @@ def _header(data: Mapping[str, Any], where: str) -> _Header:
     chunks = tuple(_hash(c, "a chunk", where) for c in raw_chunks)
     if ChunkedTree(size, chunk, chunks).root() != root:
         raise SealRefused(f"{where} is damaged: its chunk hashes do not give its root")
-    return _Header(source, sealed_at, size, root, chunk, chunks)
+    return SealHeader(source, sealed_at, size, root, chunk, chunks)
 
 
 def _signing(data: Mapping[str, Any], where: str, check: bool,
@@ -654,10 +649,10 @@ def parse(data: object, where: str, *, check_signature: bool = True) -> Seal:
                  _JsonLeaves(raw_heads, record, header.size, where))
 
 
-def _seal(header: _Header, where: str, format: str, public_key: bytes | None,
+def _seal(header: SealHeader, where: str, format: str, public_key: bytes | None,
           signature: bytes | None, leaves: _Leaves) -> Seal:
-    return Seal(where, format, header.source, header.sealed_at, header.size, header.root,
-                header.chunk_size, header.chunks, public_key, signature, leaves)
+    return Seal(header.source, header.sealed_at, header.size, header.root, header.chunk_size,
+                header.chunks, where, format, public_key, signature, leaves)
 
 
 def _heads(raw: list[Any], size: int, where: str) -> tuple[SealedHead, ...]:
