@@ -478,13 +478,14 @@ def _header_line(line: bytes) -> dict[str, Any] | None:
     if not line.endswith(b","):
         return None
     head = line[:-1] + b"}"
-    try:
+    try:  # a value canonical JSON refuses (NaN) raises ValueError too: not the layout
         header = json.loads(head)
-        if isinstance(header, dict) and header.get("format") == FORMAT \
-                and "body" not in header and canonical_bytes(header) == head:
-            return header
+        canonical = canonical_bytes(header)
     except ValueError:
-        pass
+        return None
+    if isinstance(header, dict) and header.get("format") == FORMAT \
+            and "body" not in header and canonical == head:
+        return header
     return None
 
 
