@@ -132,6 +132,9 @@ def test_chain_hasher_equals_the_documented_recipe(events: list[tuple]) -> None:
         expected = chain_hash(previous, envelope_bytes(sid, version, type_, us, payload, "{}"))
         assert hasher.hash_text(previous, sid, version, type_, hasher.iso(us), payload,
                                 "{}") == expected
+        assert hasher.hash_named(previous, hasher.name_json(sid), version,
+                                 hasher.name_json(type_), hasher.iso(us), payload,
+                                 "{}") == expected
         previous = expected
 
 
