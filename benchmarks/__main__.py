@@ -331,6 +331,8 @@ def print_app_rows(app: dict[str, float]) -> None:
           f"{app['frame_median_ms']:>8.1f} ms ({app['frame_max_ms']:.0f})")
     print(f"{'app: stream-filter keystroke to rows shown, median (max) of 8':<52} "
           f"{app['keystroke_median_ms']:>8.1f} ms ({app['keystroke_max_ms']:.0f})")
+    print(f"{'app: stream-filter keystroke to the count shown, median (max)':<52} "
+          f"{app['keystroke_counted_median_ms']:>8.1f} ms ({app['keystroke_counted_max_ms']:.0f})")
     print(f"{'app: the GUI thread held by a keystroke, max of 8':<52} "
           f"{app['keystroke_blocked_max_ms']:>8.1f} ms")
     print(f"{'app: resident memory with that store open':<52} "

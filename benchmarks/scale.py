@@ -63,6 +63,8 @@ FIGURES = (
            "ms", "<= 100 ms", 100),
     Figure("keystroke_max_ms", "app: stream-filter keystroke to rows shown, max of 8", "ms",
            "-"),
+    Figure("keystroke_counted_median_ms",
+           "  keystroke to the count of the matches shown, median of 8", "ms", "-"),
     Figure("keystroke_blocked_max_ms", "  the GUI thread held by a keystroke, max of 8", "ms",
            "-"),
     Figure("rss_mb", "app: resident memory with the store open", "MB", "<= 1,200 MB", 1200),

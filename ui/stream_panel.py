@@ -73,6 +73,7 @@ class StreamPanel(QWidget):
         read again."""
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.listed.connect(self._on_listed)
+        self.model.counted.connect(self._on_counted)
         session.storeOpened.connect(self._on_store_opened)
         session.storeClosed.connect(lambda: self.model.set_queries(None))
         session.historyChanged.connect(self._on_history_changed)
@@ -92,8 +93,10 @@ class StreamPanel(QWidget):
 
     def _update_count(self) -> None:
         n = self.model.total()
-        self.count.setText(f"{n:,} stream{'s' if n != 1 else ''}"
-                           + (" match" if self.filter.text() else ""))
+        more = "+" if self.model.counting else ""
+        self.count.setText(f"{n:,}{more} stream{'s' if n != 1 or more else ''}"
+                           + (" match" if self.filter.text() else "")
+                           + (", counting…" if more else ""))
 
     def _on_history_changed(self) -> None:
         """The store grew: the list is read again where the user left it (scrolled there,
@@ -103,11 +106,18 @@ class StreamPanel(QWidget):
         self.model.reload()
 
     def _on_listed(self) -> None:
-        """A new list is shown: its count, the selected stream found in it, and the scroll
-        where the user left it when the store grew."""
+        """A new list's first page is shown: its columns fitted once, the selected stream
+        found in it if it is there."""
         if self._fit_columns:
             self._fit_columns = False
             self.table.resizeColumnsToContents()
+        self._update_count()
+        if self.model.counting and self.model.is_shown(self.session.stream_id):
+            self._on_stream_selected(self.session.stream_id)
+
+    def _on_counted(self) -> None:
+        """Every row of the new list is counted: the count, the selected stream found in it,
+        and the scroll where the user left it when the store grew."""
         self._update_count()
         self._on_stream_selected(self.session.stream_id)
         top, self._scroll_back = self._scroll_back, None

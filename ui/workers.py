@@ -60,9 +60,10 @@ class Worker(QRunnable):
         finally:
             Worker._alive.discard(self)
 
-    def start(self) -> None:
+    def start(self, pool: QThreadPool | None = None) -> None:
+        """Run on ``pool``, the application's shared pool unless given."""
         Worker._alive.add(self)
-        QThreadPool.globalInstance().start(self)
+        (pool or QThreadPool.globalInstance()).start(self)
 
 
 def run_in_background(parent: QWidget, title: str, fn: Callable[..., Any],

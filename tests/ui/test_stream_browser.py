@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 from store import NewEvent
 from ui.main_window import MainWindow
@@ -20,7 +20,8 @@ def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_stream_is_a_row_but_only_shown_pages_are_read(  # type: ignore[no-untyped-def]
         qtbot, small_pages: None, opened: MainWindow) -> None:
     model = opened.streams.model
-    with qtbot.waitSignal(model.listed, timeout=3000):
+    opened.streams.table.hide()  # nothing painted: a page is read only when a row is asked for
+    with qtbot.waitSignal(model.counted, timeout=3000):
         model.reload()
     queries = opened.session.services.queries
     everything = [r.stream_id for r in queries.stream_rows()]
@@ -37,7 +38,7 @@ def test_a_stream_far_down_is_found_without_reading_the_pages_before_it(  # type
         qtbot, small_pages: None, opened: MainWindow) -> None:
     model = opened.streams.model
     table = opened.streams.table
-    with qtbot.waitSignal(model.listed, timeout=3000):
+    with qtbot.waitSignal(model.counted, timeout=3000):
         table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
     everything = [r.stream_id for r in opened.session.services.queries.stream_rows(
         sort="version", descending=True)]
@@ -59,10 +60,10 @@ def test_a_filter_matching_one_page_needs_no_count(  # type: ignore[no-untyped-d
     queries.count_streams = lambda *a, **k: calls.append("count") or original(*a, **k)
     model = opened.streams.model
     oid = next(r.stream_id for r in queries.stream_rows() if r.stream_type == "Order")
-    with qtbot.waitSignal(model.listed, timeout=3000):
+    with qtbot.waitSignal(model.counted, timeout=3000):
         model.set_filter(oid)
     assert model.rowCount() == 1 and not calls
-    with qtbot.waitSignal(model.listed, timeout=3000):
+    with qtbot.waitSignal(model.counted, timeout=3000):
         model.set_filter("product")
     assert model.rowCount() == queries.count_streams("product") and calls
 
@@ -70,11 +71,12 @@ def test_a_filter_matching_one_page_needs_no_count(  # type: ignore[no-untyped-d
 def test_a_list_read_before_a_stream_was_written_does_not_select_another_stream(  # type: ignore[no-untyped-def]
         qtbot, small_pages: None, opened: MainWindow) -> None:
     model = opened.streams.model
-    with qtbot.waitSignal(model.listed, timeout=3000):
+    with qtbot.waitSignal(model.counted, timeout=3000):
         model.reload()
+    model.stream_at(0)  # the first page of this list in memory, whatever the view painted
     opened.session.services.store.append("aaa-new", "Thing", [NewEvent("Made", {})], 0)
     assert model.row_of("aaa-new") == -1  # its count says row 0, where the old list has another
-    with qtbot.waitSignal(model.listed, timeout=3000):
+    with qtbot.waitSignal(model.counted, timeout=3000):
         opened.session.historyChanged.emit()
     assert model.row_of("aaa-new") == 0
 
@@ -118,11 +120,65 @@ def test_a_filter_is_read_off_the_gui_thread_and_only_the_latest_answer_shown(  
     qtbot.waitUntil(lambda: model.reading, timeout=3000)
     assert model.rowCount() == before  # still the rows from before, while the scan runs
     assert opened.streams.count.text() == "Filtering…"
-    with qtbot.waitSignal(model.listed, timeout=3000):
+    with qtbot.waitSignal(model.counted, timeout=3000):
         model.set_filter("ord-")  # overtakes the "product" scan, still held
         release.set()
     expected = queries.count_streams("ord-")
     assert model.rowCount() == expected and not model.reading
     qtbot.wait(200)  # the overtaken answer arrives and is dropped
     assert model.rowCount() == expected
+    assert threading.main_thread().name not in threads
+
+
+def test_a_full_first_page_is_shown_before_its_rows_are_counted(  # type: ignore[no-untyped-def]
+        qtbot, small_pages: None, opened: MainWindow) -> None:
+    """The count is a scan of every stream: the first page does not wait for it, and a count
+    overtaken by a newer list does not change that list, nor is it run if it has not started."""
+    import threading
+
+    queries = opened.session.services.queries
+    model, panel = opened.streams.model, opened.streams
+    original = queries.count_streams
+    everything, orders = original(), original("ord-")
+    assert 4 < orders < everything
+    held: list[threading.Event] = []
+    threads: list[str] = []
+
+    def slow_count(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        release = threading.Event()
+        held.append(release)
+        release.wait(5)
+        return original(*args, **kwargs)
+
+    queries.count_streams = slow_count
+    with qtbot.waitSignal(model.listed, timeout=3000):
+        model.reload()
+    qtbot.waitUntil(lambda: len(held) == 1, timeout=3000)
+    assert model.counting and model.rowCount() == 4
+    assert panel.count.text() == "4+ streams, counting…"
+    with qtbot.waitSignal(model.counted, timeout=3000):
+        held[0].set()
+    assert not model.counting and model.rowCount() == everything
+    assert panel.count.text() == f"{everything} streams"
+    assert model.stream_at(everything - 1) is not None
+
+    with qtbot.waitSignal(model.listed, timeout=3000):
+        model.reload()  # its count is held
+    qtbot.waitUntil(lambda: len(held) == 2, timeout=3000)
+    with qtbot.waitSignal(model.listed, timeout=3000):  # not held up by the count running
+        panel.filter.setText("product")
+        panel.filter.findChild(QTimer, "streamFilterDebounce").timeout.emit()
+    with qtbot.waitSignal(model.listed, timeout=3000):
+        panel.filter.setText("ord-")
+        panel.filter.findChild(QTimer, "streamFilterDebounce").timeout.emit()
+    held[1].set()  # the overtaken count, of all streams; the one of "product" is not run
+    qtbot.waitUntil(lambda: len(held) == 3, timeout=3000)
+    qtbot.wait(100)
+    assert len(held) == 3 and model.rowCount() == 4 and model.counting
+    assert panel.count.text() == "4+ streams match, counting…"
+    with qtbot.waitSignal(model.counted, timeout=3000):
+        held[2].set()
+    assert model.rowCount() == orders and not model.counting
+    assert panel.count.text() == f"{orders} streams match"
     assert threading.main_thread().name not in threads

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QThreadPool, Signal
 from PySide6.QtGui import QBrush
 
 from esaudit.application.flagged import FlaggedEvents
@@ -29,15 +29,22 @@ class StreamTableModel(TableModel):
     100k streams), but only the pages the view paints are read, and only the last
     CACHED_PAGES are kept. Jumping to a stream counts its row instead of reading up to it.
 
-    A new list (a filter typed, a sort, the store grown) is read off the GUI thread: its first
-    page and the count of its rows are a scan of every stream, a quarter of a second at a
-    million. The rows shown stay until the answer replaces them (``listed``); an answer to a
+    A new list (a filter typed, a sort, the store grown) is read off the GUI thread in two
+    steps. Its first page comes first, shown as soon as it is read (``listed``): a filter
+    that matches many streams finds its first 500 early in the index. The count of its rows
+    is a scan of every stream (a quarter of a second at a million) and follows on a thread of
+    the model's own (``counted``), so that a count still running never holds up the next
+    keystroke's first page on the shared pool; a count overtaken before it starts is not
+    run. Until it comes the rows read are the rows shown, and ``counting`` says that more may
+    follow. The rows shown stay until the first answer replaces them; an answer to a
     request overtaken by a newer one is dropped."""
 
     COLUMNS = tuple(title for title, _key in COLUMNS)
 
     listed = Signal()
-    """The answer to the latest reload is shown (``reading`` is False again)."""
+    """The first page of the latest reload is shown (``reading`` is False again)."""
+    counted = Signal()
+    """The latest reload's rows are all counted (``counting`` is False again)."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -49,8 +56,12 @@ class StreamTableModel(TableModel):
         self._asked = 0
         """The number of the latest reload: only its answer is shown."""
         self.reading = False
-        """Whether a reload's answer is still to come."""
+        """Whether a reload's first page is still to come."""
+        self.counting = False
+        """Whether the rows shown may be only the first of more, still being counted."""
         self.flagged = FlaggedEvents()
+        self._counts = QThreadPool(self)
+        self._counts.setMaxThreadCount(1)
 
     def set_flags(self, flags: FlaggedEvents) -> None:
         """Mark the streams a verification found a problem in (red)."""
@@ -68,41 +79,77 @@ class StreamTableModel(TableModel):
         self.reload()
 
     def reload(self) -> None:
-        """Read the list again, off the GUI thread (``listed`` once it is shown)."""
+        """Read the list again, off the GUI thread (``listed`` once its first page is shown,
+        ``counted`` once all its rows are)."""
         self._asked += 1
         asked, queries = self._asked, self._queries
         if queries is None:
-            self._show(asked, [], 0)
+            self._show(asked, [])
             return
         text, sort, descending = self._filter, self._sort, self._descending
 
-        def read(progress: Any, cancelled: Any) -> tuple[int, list[StreamRow], int]:
-            first = queries.stream_rows(text, sort=sort, descending=descending, offset=0,
-                                        limit=PAGE)
-            # A short first page is the whole answer: a filter that matches a few streams
-            # needs no second scan to count them.
-            return asked, first, (len(first) if len(first) < PAGE
-                                  else queries.count_streams(text))
+        def read(progress: Any, cancelled: Any) -> tuple[int, list[StreamRow]]:
+            return asked, queries.stream_rows(text, sort=sort, descending=descending,
+                                              offset=0, limit=PAGE)
 
         worker = Worker(read)
         worker.signals.finished.connect(lambda answer: self._show(*answer))
-        worker.signals.failed.connect(lambda _message: self._show(asked, None, 0))
+        worker.signals.failed.connect(lambda _message: self._show(asked, None))
         self.reading = True
         worker.start()
 
-    def _show(self, asked: int, first: list[StreamRow] | None, total: int) -> None:
-        """The answer to reload number ``asked``; None: it failed (the store was closed
-        meanwhile), and the rows shown stay."""
+    def _show(self, asked: int, first: list[StreamRow] | None) -> None:
+        """The first page of reload number ``asked``; None: it failed (the store was closed
+        meanwhile), and the rows shown stay. A short first page is the whole answer; a full
+        one is counted next."""
         if asked != self._asked:
             return
         self.reading = False
-        if first is not None:
+        if first is None:
+            self.listed.emit()
+            return
+        self.beginResetModel()
+        self._pages.clear()
+        self._pages.put(0, first)
+        self._total = len(first)
+        self.counting = len(first) == PAGE
+        self.endResetModel()
+        self.listed.emit()
+        if self.counting:
+            self._count(asked)
+        else:
+            self.counted.emit()
+
+    def _count(self, asked: int) -> None:
+        queries, text = self._queries, self._filter
+        assert queries is not None
+
+        def count(progress: Any, cancelled: Any) -> tuple[int, int | None]:
+            if asked != self._asked:  # overtaken while it waited: its answer would be dropped
+                return asked, None
+            return asked, queries.count_streams(text)
+
+        worker = Worker(count)
+        worker.signals.finished.connect(lambda answer: self._show_count(*answer))
+        worker.signals.failed.connect(lambda _message: self._show_count(asked, None))
+        worker.start(self._counts)
+
+    def _show_count(self, asked: int, total: int | None) -> None:
+        """The count of reload number ``asked``: the rows past the first page join the table
+        (None: the count failed, and the first page is what is shown)."""
+        if asked != self._asked:
+            return
+        self.counting = False
+        if total is not None and total > self._total:
+            self.beginInsertRows(QModelIndex(), self._total, total - 1)
+            self._total = total
+            self.endInsertRows()
+        elif total is not None and total < self._total:  # the list shrank in between
             self.beginResetModel()
             self._pages.clear()
-            self._pages.put(0, first)
             self._total = total
             self.endResetModel()
-        self.listed.emit()
+        self.counted.emit()
 
     def total(self) -> int:
         return self._total
@@ -151,6 +198,10 @@ class StreamTableModel(TableModel):
         self._sort = COLUMNS[column][1]
         self._descending = order == Qt.SortOrder.DescendingOrder
         self.reload()
+
+    def is_shown(self, stream_id: str) -> bool:
+        """Whether a stream is on a page already read (no query asked)."""
+        return any(row.stream_id == stream_id for _n, row in self._pages.cached())
 
     def row_of(self, stream_id: str) -> int:
         """The row showing a stream (-1 if the filter hides it): a page already read answers
