@@ -52,6 +52,10 @@ _dumps = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
 
+json_string: Callable[[str], str] = json.encoder.encode_basestring
+"""``_dumps`` of a string: the very function the encoder calls for one, without the encoder's
+method around it (a fifth of its cost, which counts for a million stream ids)."""
+
 
 _LONG_NUMBER = re.compile(rb"[0-9]{19}")
 _LONG_NUMBER_TEXT = re.compile(r"[0-9]{19}")  # [0-9], not \d: a third faster on text
@@ -279,7 +283,7 @@ class ChainHasher:
         if text is None:
             if len(self._names) >= 500_000:  # a long-lived store's hasher stays small
                 self._names.clear()
-            text = self._names[name] = _dumps(name)
+            text = self._names[name] = json_string(name)
         return text
 
     def iso(self, us: int) -> str:

@@ -29,6 +29,7 @@ from store.hashing import (
     decode_json,
     envelope_bytes,
     iso_from_us,
+    json_string,
     parse_json_object,
 )
 from store.importers import JsonlReader
@@ -118,6 +119,13 @@ def test_canonical_json_of_any_value_is_the_stdlib_recipe(value: object) -> None
     except (TypeError, ValueError) as e:
         got = type(e)
     assert got == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(_text | st.sampled_from(['"', "\\", "\x00\x1f\x7f", "a\nb\tc\r", "\u2028\u00e9",
+                               'ord-"1\\x']))
+def test_a_stream_ids_json_text_is_the_recipes(name: str) -> None:
+    assert json_string(name) == canonical_json(name)
 
 
 @settings(max_examples=300, deadline=None)
