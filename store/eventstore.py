@@ -31,7 +31,7 @@ from .origins import (
     upgrade_to_v2,
 )
 from .protocol import Capabilities, SourceIdentity
-from .reading import Reader
+from .reading import Reader, StreamHalf
 from .records import (
     ANY,
     EventPayload,
@@ -326,11 +326,12 @@ class EventStore:
                         stream_types: Iterable[str] | None = None,
                         event_types: Iterable[str] | None = None,
                         since: datetime | None = None, until: datetime | None = None,
-                        page_size: int = 5000) -> Iterator[EventRow]:
+                        page_size: int = 5000, stream_half: StreamHalf | None = None,
+                        ) -> Iterator[EventRow]:
         return self._reader.iter_raw_events(
             after_position, to_position=to_position, stream_ids=stream_ids,
             stream_types=stream_types, event_types=event_types, since=since, until=until,
-            page_size=page_size)
+            page_size=page_size, stream_half=stream_half)
 
     def iter_event_payloads(self, after_position: int = 0, *, to_position: int | None = None,
                             stream_types: Iterable[str] | None = None, page_size: int = 5000,
@@ -358,8 +359,12 @@ class EventStore:
                 limit: int | None = None) -> list[StreamInfo]:
         return self._reader.streams(stream_type, after_id=after_id, limit=limit)
 
-    def stream_heads(self, stream_type: str | None = None) -> list[tuple[str, int, str]]:
-        return self._reader.stream_heads(stream_type)
+    def stream_heads(self, stream_type: str | None = None,
+                     stream_half: StreamHalf | None = None) -> list[tuple[str, int, str]]:
+        return self._reader.stream_heads(stream_type, stream_half)
+
+    def stream_pivot(self) -> tuple[str, int, int] | None:
+        return self._reader.stream_pivot()
 
     def stream_types(self) -> list[str]:
         return self._reader.stream_types()

@@ -63,6 +63,21 @@ def _filters(
     return clauses, params
 
 
+StreamHalf = tuple[str, int]
+"""(pivot, half): the streams whose ids sort below the pivot (half 0), or the others (half
+1). Two processes that each walk one half walk every stream's whole chain, so neither needs
+the other's."""
+
+
+def stream_half_clause(half: StreamHalf, mark: str) -> tuple[str, str]:
+    """The WHERE clause of one half and its one parameter (the pivot). Half 1 is "not half
+    0", so every row is in exactly one, whatever a damaged row's id holds; the ``+`` keeps a
+    walk in position order, off the (stream id, version) index."""
+    pivot, which = half
+    below = f"+stream_id < {mark}"
+    return (f"({below}) IS NOT 1" if which else f"({below}) IS 1"), pivot
+
+
 def row_to_event(row: Sequence[Any]) -> RecordedEvent:
     position, stream_id, stream_type, version, type_, at, payload, meta, digest = row
     return RecordedEvent(
@@ -203,13 +218,19 @@ class Reader:
         stream_ids: Iterable[str] | None = None, stream_types: Iterable[str] | None = None,
         event_types: Iterable[str] | None = None, since: datetime | None = None,
         until: datetime | None = None, page_size: int = 5000,
+        stream_half: StreamHalf | None = None,
     ) -> Iterator[EventRow]:
-        """Rows exactly as stored (payload and metadata as their canonical text).
+        """Rows exactly as stored (payload and metadata as their canonical text); with
+        ``stream_half``, only the streams of that half.
 
         Verify hashes these bytes and export splices them into its lines without decoding.
         """
         filters = _filters(self._c.sql.mark, to_position, stream_ids, stream_types, event_types,
                            since, until)
+        if stream_half is not None:
+            clause, pivot = stream_half_clause(stream_half, self._c.sql.mark)
+            filters[0].append(clause)
+            filters[1].append(pivot)
         for page in self._pages(EVENT_ROW_COLUMNS, filters, after_position, page_size):
             yield from page
 
@@ -253,13 +274,34 @@ class Reader:
             sql += f" LIMIT {int(limit)}"
         return [_row_to_stream(r) for r in self._c.read(sql, params)]
 
-    def stream_heads(self, stream_type: str | None = None) -> list[tuple[str, int, str]]:
-        """(stream id, version, head hash) of every stream (of a type): what verify compares
-        with the chains, read in one query instead of 100k StreamInfo objects."""
+    def stream_heads(self, stream_type: str | None = None,
+                     stream_half: StreamHalf | None = None) -> list[tuple[str, int, str]]:
+        """(stream id, version, head hash) of every stream (of a type, of a half): what
+        verify compares with the chains, read in one query instead of 100k StreamInfo
+        objects."""
         mark = self._c.sql.mark
-        where = f" WHERE stream_type = {mark}" if stream_type is not None else ""
-        return self._c.read(f"SELECT stream_id, version, head_hash FROM streams{where}",
-                          [stream_type] if stream_type is not None else [])
+        clauses, params = ([f"stream_type = {mark}"], [stream_type]) if stream_type else ([], [])
+        if stream_half is not None:
+            clause, pivot = stream_half_clause(stream_half, mark)
+            clauses.append(clause)
+            params.append(pivot)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self._c.read(f"SELECT stream_id, version, head_hash FROM streams{where}", params)
+
+    def stream_pivot(self) -> tuple[str, int, int] | None:
+        """The middle stream id of the stream list, and the events below it and in all as
+        the stream list counts them (None without streams): where two halves meet."""
+        mark = self._c.sql.mark
+        with self._c.reads() as q:
+            pivot = q.value("SELECT stream_id FROM streams ORDER BY stream_id LIMIT 1 "
+                            "OFFSET (SELECT count(*) FROM streams) / 2", [])
+            if pivot is None:
+                return None
+            below, everything = q.rows(
+                f"SELECT (SELECT coalesce(sum(version), 0) FROM streams "
+                f"WHERE stream_id < {mark}), (SELECT coalesce(sum(version), 0) FROM streams)",
+                [pivot])[0]
+        return str(pivot), int(below), int(everything)
 
     def counts(self) -> tuple[int, int]:
         """(events, streams), counted: what a status bar shows after every command, without

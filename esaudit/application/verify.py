@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from store import EventRow, Source, open_store
+from store import EventRow, EventStore, Source, open_store
 from store.gcpause import collector_paused
 from store.hashing import ChainHasher, json_string
+from store.reading import StreamHalf
 
 from .jobs import CancelCheck, Cancelled
 from .verify_leaves import LeafColumns, leaf_of
@@ -75,6 +76,8 @@ class _Chain:
     name: str = ""
     """The stream id as the envelope writes it (``ChainHasher.name_json``), once a walk has
     hashed one of its events."""
+    first: int = 0
+    """The position of the first event the walk met: where one walk would have met it."""
 
 
 def heads_from_report(report: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
@@ -170,48 +173,77 @@ class _Walker:
                         raise Cancelled("verification was cancelled")
                     if progress:
                         progress(pos)
-                if leaves is not None:  # every event's leaf, whatever its chain says
-                    envelope = hasher.envelope_text(sid, version, type_, iso(at), payload,
-                                                    meta)
-                    add_position(pos)
-                    add_stream(sid)
-                    add_version(version)
-                    add_leaf(leaf_of(envelope))
-                chain = chains.get(sid)
-                if chain is None:
-                    chain = chains[sid] = self._new_chain(sid)
-                    if firsts is not None:
-                        firsts[sid] = (pos, version, stored, envelope or hasher.envelope_text(
-                            sid, version, type_, iso(at), payload, meta))
-                        self._accept(chain, row)
+                try:  # free unless it raises: a row no writer of esaudit's could write
+                    if leaves is not None:  # every event's leaf, whatever its chain says
+                        envelope = hasher.envelope_text(sid, version, type_, iso(at), payload,
+                                                        meta)
+                        add_position(pos)
+                        add_stream(sid)
+                        add_version(version)
+                        add_leaf(leaf_of(envelope))
+                    chain = chains.get(sid)
+                    if chain is None:
+                        chain = chains[sid] = self._new_chain(sid, pos)
+                        if firsts is not None:
+                            firsts[sid] = (pos, version, stored, envelope or hasher.envelope_text(
+                                sid, version, type_, iso(at), payload, meta))
+                            self._accept(chain, row)
+                            continue
+                    if chain.broken:
                         continue
-                if chain.broken:
-                    continue
-                if version != chain.version + 1:
-                    kind = "version_gap" if version > chain.version + 1 else "version_order"
-                    self.find(kind, chain, row,
-                              f"expected version {chain.version + 1} after position "
-                              f"{chain.position}, found version {version}")
-                    continue
-                if envelope is None:
-                    typ = types.get(type_)
-                    if typ is None:
-                        typ = types[type_] = name_json(type_)
-                    expected = hash_named(chain.hash, chain.name, version, typ, iso(at),
-                                          payload, meta)
-                else:
-                    expected = hasher.hash_envelope(chain.hash, envelope)
-                if expected != stored:
-                    self.find("hash_mismatch", chain, row, _MISMATCH)
-                    continue
-                chain.version, chain.hash, chain.position = version, stored, pos
-                if chain.hashes is not None:
-                    chain.hashes[version] = stored
+                    if version != chain.version + 1:
+                        kind = "version_gap" if version > chain.version + 1 else "version_order"
+                        self.find(kind, chain, row,
+                                  f"expected version {chain.version + 1} after position "
+                                  f"{chain.position}, found version {version}")
+                        continue
+                    if envelope is None:
+                        typ = types.get(type_)
+                        if typ is None:
+                            typ = types[type_] = name_json(type_)
+                        expected = hash_named(chain.hash, chain.name, version, typ, iso(at),
+                                              payload, meta)
+                    else:
+                        expected = hasher.hash_envelope(chain.hash, envelope)
+                    if expected != stored:
+                        self.find("hash_mismatch", chain, row, _MISMATCH)
+                        continue
+                    chain.version, chain.hash, chain.position = version, stored, pos
+                    if chain.hashes is not None:
+                        chain.hashes[version] = stored
+                except (TypeError, ValueError) as e:
+                    self._malformed(row, e)
         finally:
             self.checked = checked
 
-    def _new_chain(self, sid: str) -> _Chain:
-        return _Chain(hashes={} if sid in self._keep else None, name=json_string(sid))
+    def _malformed(self, row: _Row, error: Exception) -> None:
+        """A row whose values esaudit's writers cannot have written (a version that is text, a
+        stream id that is bytes): the stream's first bad event, as a finding, not a crash."""
+        pos, sid, _stype, version, type_, at, payload, meta, stored = row
+        columns = (("stream_id", sid, str), ("version", version, int), ("type", type_, str),
+                   ("recorded_at", at, int), ("payload", payload, str), ("metadata", meta, str),
+                   ("hash", stored, str))
+        wrong = [name for name, value, kind in columns
+                 if not isinstance(value, kind) or isinstance(value, bool)]
+        detail = (f"{', '.join(wrong)} of a type esaudit never writes" if wrong
+                  else f"a value esaudit never writes ({error})")
+        named = isinstance(sid, str)
+        if named:
+            chain = self.chains.get(sid)
+            if chain is None:
+                chain = self.chains[sid] = _Chain(first=pos)
+            elif chain.broken:
+                return
+            chain.broken = True
+        self.findings.append(VerificationFinding(
+            "malformed_event", sid if named else repr(sid),
+            version if isinstance(version, int) else None, pos,
+            f"the row cannot be an event as written: {detail}; it was changed after it was "
+            f"written"))
+
+    def _new_chain(self, sid: str, position: int) -> _Chain:
+        return _Chain(hashes={} if sid in self._keep else None, name=json_string(sid),
+                      first=position)
 
     @staticmethod
     def _accept(chain: _Chain, row: _Row) -> None:
@@ -232,10 +264,18 @@ class _Walker:
         chains, firsts, findings, checked, later_leaves = later
         hash_envelope = self._hasher.hash_envelope
         dropped = set()
+        for sid, (_v, _h, _p, broken, _hashes) in chains.items():
+            if broken and sid not in firsts:  # a malformed row was the later half's first
+                chain = self.chains.get(sid)
+                if chain is None:
+                    chain = self.chains[sid] = self._new_chain(sid, 0)
+                elif chain.broken:
+                    dropped.add(sid)
+                chain.broken = True
         for sid, (pos, version, stored, envelope) in firsts.items():
             chain = self.chains.get(sid)
             if chain is None:
-                chain = self.chains[sid] = self._new_chain(sid)
+                chain = self.chains[sid] = self._new_chain(sid, pos)
             if chain.broken:
                 dropped.add(sid)
                 continue
@@ -286,47 +326,27 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
         return verify_unchained(store, stream_ids=stream_ids, stream_type=stream_type,
                                 progress=progress, cancelled=cancelled, code=code)
     total = store.head_position()
-    keep = set(against or ())
-    types = [stream_type] if stream_type else None
     if stream_ids is not None or stream_type is not None:
         leaves = None
-    walker = _Walker(keep, leaves=leaves)
     path = store.sqlite_path
     split = _split_point(total) if path is not None else None
-    mid = total if split is None else split
-    # The later positions go to a second process that opens the file read-only itself.
-    half = None
-    if split is not None:
-        from store.two_process import SecondProcess
-        half = SecondProcess.start(_SECOND_HALF, (
-            str(path), mid, total, None if stream_ids is None else sorted(stream_ids),
-            stream_type, keep, leaves is not None))
-
-    def report(pos: int) -> None:
-        if progress:  # both halves advance together: the first half's share stands for both
-            progress(pos if half is None else min(pos * total // mid, total), total)
-
-    def second_half_here() -> tuple[Any, ...]:
-        """The second half's walk in this process, when the second one failed."""
-        return _second_half(store, mid, total, stream_ids, stream_type, keep,
-                            leaves is not None, report, cancelled)
-
-    with collector_paused():  # and the compare, which walks as many objects as the walk made
-        try:
-            walker.walk(store.iter_raw_events(to_position=mid, stream_ids=stream_ids,
-                                              stream_types=types), report, cancelled)
-            listed = dict(_listed_heads(store, stream_ids, stream_type))  # while the half runs
-            later = half.result(here=second_half_here) if half is not None else None
-        finally:
-            if half is not None:
-                half.stop()
-        if later is not None:
-            walker.join(later)
-        chains, findings, checked = walker.chains, walker.findings, walker.checked
-        findings.extend(_compare_with_list(chains, listed))
-        streams = len(chains) + len(listed.keys() - chains.keys())
-        against_findings = _check_against(against, chains) if against else []
-        only = None if stream_ids is None and stream_type is None else set(listed) | set(chains)
+    pivot = None
+    against_findings: list[VerificationFinding] = []
+    if (split is not None and isinstance(store, EventStore) and stream_ids is None
+            and stream_type is None and not against and leaves is None):
+        pivot = _stream_pivot(store)
+    # The collector sleeps through the compare and the chains' freeing too: woken while a
+    # million chains are alive, its first pass over them costs 0.7 s.
+    with collector_paused():
+        if pivot is not None:
+            assert isinstance(store, EventStore)
+            findings, checked, streams = _walk_by_stream(store, str(path), total, pivot,
+                                                         progress, cancelled)
+            only = None
+        else:
+            findings, checked, streams, against_findings, only = _walk_by_position(
+                store, total, split, against, stream_ids, stream_type, leaves, progress,
+                cancelled)
         findings.extend(_check_snapshots(store, only))
         kept = iter(store.iter_fold_snapshots())
         first_kept = next(kept, None)
@@ -339,34 +359,154 @@ def verify(store: Source, *, against: Mapping[str, tuple[int, str]] | None = Non
         findings.extend(against_findings)
         if progress:
             progress(total, total)
-        # Freed while the collector still sleeps: it wakes to a pass over what is alive, and
-        # a million chains alive then cost 0.7 s.
-        del walker, chains, listed, later
     return VerificationReport(checked, streams, findings, tuple(not_checked))
 
 
+def _walk_by_position(store: Source, total: int, split: int | None,
+                      against: Mapping[str, tuple[int, str]] | None,
+                      stream_ids: Collection[str] | None, stream_type: str | None,
+                      leaves: LeafColumns | None, progress: Callable[[int, int], None] | None,
+                      cancelled: CancelCheck | None,
+                      ) -> tuple[list[VerificationFinding], int, int, list[VerificationFinding],
+                                 set[str] | None]:
+    """The walk in position order, its later positions (from ``split``) in a second process:
+    (findings, events checked, streams checked, findings against the earlier report, the
+    streams walked when not all were)."""
+    keep = set(against or ())
+    types = [stream_type] if stream_type else None
+    walker = _Walker(keep, leaves=leaves)
+    mid = total if split is None else split
+    # The later positions go to a second process that opens the file read-only itself.
+    half = None
+    if split is not None:
+        from store.two_process import SecondProcess
+        half = SecondProcess.start(_SECOND_HALF, (
+            str(store.sqlite_path), mid, total,
+            None if stream_ids is None else sorted(stream_ids), stream_type, keep,
+            leaves is not None))
+
+    def report(pos: int) -> None:
+        if progress:  # both halves advance together: the first half's share stands for both
+            progress(pos if half is None else min(pos * total // mid, total), total)
+
+    def second_half_here() -> tuple[Any, ...]:
+        """The second half's walk in this process, when the second one failed."""
+        return _second_half(store, mid, total, stream_ids, stream_type, keep,
+                            leaves is not None, report, cancelled)
+
+    try:
+        walker.walk(store.iter_raw_events(to_position=mid, stream_ids=stream_ids,
+                                          stream_types=types), report, cancelled)
+        listed = dict(_listed_heads(store, stream_ids, stream_type))  # while the half runs
+        later = half.result(here=second_half_here) if half is not None else None
+    finally:
+        if half is not None:
+            half.stop()
+    if later is not None:
+        walker.join(later)
+    chains, findings = walker.chains, walker.findings
+    of_listed, of_unlisted = _compare_with_list(chains, listed)
+    findings.extend(of_listed)
+    findings.extend(finding for _at, finding in of_unlisted)
+    streams = len(chains) + len(listed.keys() - chains.keys())
+    against_findings = _check_against(against, chains) if against else []
+    only = None if stream_ids is None and stream_type is None else set(listed) | set(chains)
+    return findings, walker.checked, streams, against_findings, only
+
+
+STREAM_SPLIT_SHARE = 0.4
+"""The least share of the events either half of a split by stream must hold."""
+
+
+def _stream_pivot(store: EventStore) -> str | None:
+    """Where a whole-store walk splits by stream (``STREAM_HALF``), or None to split it by
+    position: the middle stream id, if each side holds at least ``STREAM_SPLIT_SHARE`` of
+    the events as the stream list counts them (a wrong count only makes the halves uneven).
+
+    A split by position has each stream's first event of the later half checked after both
+    halves, on the first half's chain: a million streams make a million such events, and
+    their rows or envelopes crossing from the second process. Split by stream, each process
+    walks whole chains and hands back only its findings and counts."""
+    found = store.stream_pivot()
+    if found is None:
+        return None
+    pivot, below, everything = found
+    share = below / everything if everything else 0.0
+    return pivot if STREAM_SPLIT_SHARE <= share <= 1 - STREAM_SPLIT_SHARE else None
+
+
+def _walk_by_stream(store: EventStore, path: str, total: int, pivot: str,
+                    progress: Callable[[int, int], None] | None, cancelled: CancelCheck | None,
+                    ) -> tuple[list[VerificationFinding], int, int]:
+    """The whole store in two halves by stream, the second in a second process: (findings,
+    events checked, streams checked), the findings in the order one walk gives them."""
+    from store.two_process import SecondProcess
+
+    def report(pos: int) -> None:
+        if progress:  # both halves walk every position: this half's stands for both
+            progress(pos, total)
+
+    other = SecondProcess.start(_OTHER_STREAMS, (path, total, pivot))
+    try:
+        mine = _stream_half(store, total, (pivot, 0), report, cancelled)
+        theirs = other.result(here=lambda: _stream_half(store, total, (pivot, 1), report,
+                                                        cancelled))
+    finally:
+        other.stop()
+    walked, of_listed, of_unlisted = mine[0] + theirs[0], mine[1] + theirs[1], mine[2] + theirs[2]
+    findings = [VerificationFinding(*f) for f in sorted(walked, key=lambda f: f[3])]
+    findings += [VerificationFinding(*f) for f in sorted(of_listed, key=lambda f: f[1])]
+    findings += [VerificationFinding(*f) for _at, f in sorted(of_unlisted)]
+    return findings, mine[3] + theirs[3], mine[4] + theirs[4]
+
+
+def _stream_half(store: EventStore, total: int, half: StreamHalf,
+                 progress: Callable[[int], None] | None = None,
+                 cancelled: CancelCheck | None = None) -> tuple[Any, ...]:
+    """One half's walk compared with its part of the stream list, in types marshal carries:
+    (walk findings, findings of listed streams, (position met, finding) of unlisted streams,
+    events checked, streams checked)."""
+    walker = _Walker(())
+    walker.walk(store.iter_raw_events(to_position=total, stream_half=half), progress, cancelled)
+    chains = walker.chains
+    listed = {sid: (version, head)
+              for sid, version, head in sorted(store.stream_heads(stream_half=half))}
+    of_listed, of_unlisted = _compare_with_list(chains, listed)
+    streams = len(chains) + len(listed.keys() - chains.keys())
+    return ([_fields(f) for f in walker.findings], [_fields(f) for f in of_listed],
+            [(at, _fields(f)) for at, f in of_unlisted], walker.checked, streams)
+
+
+def _fields(finding: VerificationFinding) -> tuple[Any, ...]:
+    return (finding.kind, finding.stream_id, finding.version, finding.position, finding.detail)
+
+
+
+
 def _compare_with_list(chains: Mapping[str, _Chain], listed: Mapping[str, tuple[int, str]],
-                       ) -> Iterator[VerificationFinding]:
-    """What the stream list says against where each walked chain ended."""
+                       ) -> tuple[list[VerificationFinding], list[tuple[int, VerificationFinding]]]:
+    """What the stream list says against where each walked chain ended: the findings of the
+    listed streams in the list's order, and those of the unlisted with the position where the
+    walk met each."""
+    of_listed = []
     for sid, (version, head) in listed.items():
         chain = chains.get(sid)
         if chain is None:
-            yield VerificationFinding(
+            of_listed.append(VerificationFinding(
                 "stream_without_events", sid, version, None,
-                f"the stream list says version {version} but the stream has no events")
+                f"the stream list says version {version} but the stream has no events"))
         elif not chain.broken and (chain.version != version or chain.hash != head):
-            yield VerificationFinding(
+            of_listed.append(VerificationFinding(
                 "head_mismatch", sid, chain.version, chain.position,
                 f"the stream list says version {version} (head {head[:12]}), the "
-                f"events end at version {chain.version} (head {chain.hash[:12]})")
+                f"events end at version {chain.version} (head {chain.hash[:12]})"))
     unlisted = chains.keys() - listed.keys()
-    if not unlisted:
-        return
-    for sid, chain in chains.items():  # in the order the walk met them
-        if sid in unlisted and not chain.broken:
-            yield VerificationFinding("stream_unlisted", sid, chain.version, chain.position,
-                                      "the stream has events but is missing from the "
-                                      "stream list")
+    of_unlisted = [] if not unlisted else [
+        (chain.first, VerificationFinding("stream_unlisted", sid, chain.version, chain.position,
+                                          "the stream has events but is missing from the "
+                                          "stream list"))
+        for sid, chain in chains.items() if sid in unlisted and not chain.broken]
+    return of_listed, of_unlisted
 
 
 def _listed_heads(store: Source, stream_ids: Collection[str] | None,
@@ -449,4 +589,12 @@ def walk_second_half(job: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
         yield _second_half(store, after, to, stream_ids, stream_type, keep, with_leaves)
 
 
+def walk_other_streams(job: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    """The second process's work in a split by stream: the streams from the pivot on."""
+    path, total, pivot = job
+    with open_store(path, read_only=True) as store:
+        yield _stream_half(store, total, (pivot, 1))
+
+
 _SECOND_HALF = "esaudit.application.verify:walk_second_half"
+_OTHER_STREAMS = "esaudit.application.verify:walk_other_streams"

@@ -70,6 +70,26 @@ def test_an_edited_field_is_found_at_that_event(history: tuple[Path, Services], 
     assert kinds(svc) == [("hash_mismatch", "ord-a", 5)]
 
 
+@pytest.mark.parametrize("column, value, stream, version", [
+    ("version", "'five'", "ord-a", None),
+    ("recorded_at", "'yesterday'", "ord-a", 5),
+    ("stream_id", "X'6f72642d61'", "b'ord-a'", 5),
+])
+def test_a_value_of_another_type_is_a_finding_not_a_crash(
+        history: tuple[Path, Services], column: str, value: str, stream: str,
+        version: int | None) -> None:
+    """A column edited to a type esaudit never writes (SQLite keeps what it is given)."""
+    path, svc = history
+    sql(path, f"UPDATE events SET {column} = {value} "
+              "WHERE stream_id = 'ord-a' AND version = 5")
+    report = verify(svc.store, against=heads(svc))
+    found = report.findings[0]
+    assert (found.kind, found.stream_id, found.version) == ("malformed_event", stream, version)
+    assert column in found.detail and "changed after it was written" in found.detail
+    assert report.events_checked == 10
+    json.dumps(report.as_json())  # the report is still one a script can read
+
+
 def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(
         history: tuple[Path, Services]) -> None:
     path, svc = history
