@@ -419,7 +419,7 @@ STREAM_SPLIT_SHARE = 0.4
 
 
 def _stream_pivot(store: EventStore) -> str | None:
-    """Where a whole-store walk splits by stream (``STREAM_HALF``), or None to split it by
+    """Where a whole-store walk splits by stream (``StreamHalf``), or None to split it by
     position: the middle stream id, if each side holds at least ``STREAM_SPLIT_SHARE`` of
     the events as the stream list counts them (a wrong count only makes the halves uneven).
 

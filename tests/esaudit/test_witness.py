@@ -341,6 +341,38 @@ def test_the_checks_a_third_party_runs_import_no_database_code() -> None:
     assert out.strip() == "[]"
 
 
+@pytest.mark.parametrize("gap", [None, 6, 21])
+def test_a_seal_built_in_two_processes_is_the_one_a_single_walk_builds(
+        path: Path, gap: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second process takes the roots of its runs: where the first half ends on a run
+    boundary they stand, elsewhere (a split off the boundary, a gap in the positions) they
+    are taken again from its leaves; either way the seal is a single walk's."""
+    if gap is not None:
+        sql(path, f"DELETE FROM events WHERE position = {gap}")
+    monkeypatch.setattr(walk_module, "_split_point", lambda total: None)
+    with open_store(path, read_only=True) as st:
+        single = build_seal(st, chunk=4)
+    taken_again: list[int] = []
+    carried = walk_module._carried
+    monkeypatch.setattr(walk_module, "_carried", lambda carry, block, size: (
+        taken_again.append(len(carry)), carried(carry, block, size))[1])
+    for split in range(0, 31):
+        monkeypatch.setattr(walk_module, "_split_point", lambda total, s=split: s)
+        with open_store(path, read_only=True) as st:
+            halves = build_seal(st, chunk=4, now=None)
+        assert {k: v for k, v in halves.items() if k != "sealed_at"} == {
+            k: v for k, v in single.items() if k != "sealed_at"}, split
+    # Only where the first half's events do not fill whole runs are the roots taken again.
+    first_half = [split - (gap is not None and gap <= split) for split in range(0, 31)]
+    assert taken_again == [n % 4 for n in first_half if n % 4]
+    monkeypatch.setattr(walk_module, "_BLOCKS_ENTRY", "tests.worker_fakes:exits_at_once")
+    monkeypatch.setattr(walk_module, "_split_point", lambda total: 12)
+    with open_store(path, read_only=True) as st:
+        failed = build_seal(st, chunk=4)
+    assert {k: v for k, v in failed.items() if k != "sealed_at"} == {
+        k: v for k, v in single.items() if k != "sealed_at"}
+
+
 @pytest.mark.parametrize("split", [None, 1, 8, 17, 29])
 def test_verify_against_a_seal_reads_the_store_once_and_finds_what_a_fresh_walk_finds(
         path: Path, split: int | None, monkeypatch: pytest.MonkeyPatch) -> None:

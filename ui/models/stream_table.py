@@ -106,7 +106,9 @@ class StreamTableModel(TableModel):
             return
         self.reading = False
         if first is None:
+            self.counting = False  # the count of the rows shown, if one was running, is dropped
             self.listed.emit()
+            self.counted.emit()
             return
         self.beginResetModel()
         self._pages.clear()

@@ -18,9 +18,9 @@ from store.hashing import iso_from_instant
 from ..jobs import CancelCheck, Cancelled, Progress
 from . import seal_file
 from .keys import fingerprint, raw_public, sign
-from .merkle import ChunkedTree, root_of
+from .merkle import ChunkedTree
 from .seal_file import CHUNK, SealedHead, SealedSource
-from .walk import leaf_runs
+from .walk import leaf_blocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +61,17 @@ def build_seal(source: Source, *, key: Ed25519PrivateKey | None = None,
     streams, versions, positions = array("I"), array("q"), array("q")
     number: dict[str, int] = {}  # stream id -> its index in the heads (first appearance)
     with collector_paused():
-        for run in leaf_runs(source, to_position=total, size=chunk):
-            hashes = [e[3] for e in run]
-            chunks.append(root_of(hashes))
-            leaves += b"".join(hashes)
-            streams.extend([number.setdefault(e[1], len(number)) for e in run])
-            versions.extend([e[2] for e in run])
-            positions.extend([e[0] for e in run])
-            if len(chunks) % 64 == 0:
+        for n, block in enumerate(leaf_blocks(source, to_position=total, size=chunk), 1):
+            chunks.extend(block.roots)
+            leaves += block.leaves
+            if block.codes is None:
+                streams.extend([number.setdefault(s, len(number)) for s in block.names])
+            else:
+                index = [number.setdefault(s, len(number)) for s in block.names]
+                streams.extend(map(index.__getitem__, block.codes))
+            versions.extend(block.versions)
+            positions.extend(block.positions)
+            if n % 64 == 0 and positions:
                 if cancelled and cancelled():
                     raise Cancelled("sealing was cancelled")
                 if progress:
