@@ -127,11 +127,8 @@ def leaf_blocks(source: Source, *, to_position: int, size: int = RUN,
     worker = SecondProcess.start(_BLOCKS_ENTRY, (str(path), split, to_position, size))
     try:
         carry: list[LeafEvent] = []
-        for run in _hashed(source, 0, split, size):
-            if len(run) < size:
-                carry = run  # the first half's last run: it goes on in the second half
-            else:
-                yield _run_block(run)
+        for run in _first_half(source, split, size, carry):
+            yield _run_block(run)
         later = worker.result(here=lambda: _block_half(source, split, to_position, size))
     finally:
         worker.stop()
@@ -139,6 +136,17 @@ def leaf_blocks(source: Source, *, to_position: int, size: int = RUN,
     block = LeafBlock(roots, _column("q", positions), names, _column("I", codes),
                       _column("q", versions), leaves)
     yield block if not carry else _carried(carry, block, size)
+
+
+def _first_half(source: Source, split: int, size: int, carry: list[LeafEvent],
+                ) -> Iterator[list[LeafEvent]]:
+    """The first half's whole runs; its last one, if short, goes into ``carry`` instead: it
+    goes on in the second half."""
+    for run in _hashed(source, 0, split, size):
+        if len(run) < size:
+            carry.extend(run)
+        else:
+            yield run
 
 
 def _column(code: str, data: bytes) -> array[int]:
@@ -172,11 +180,7 @@ def leaf_runs(source: Source, *, to_position: int, size: int = RUN,
     worker = SecondProcess.start(_ENTRY, (str(path), split, to_position))
     try:
         carry: list[LeafEvent] = []
-        for run in _hashed(source, 0, split, size):
-            if len(run) < size:
-                carry = run  # the first half's last run: it goes on in the second half
-            else:
-                yield run
+        yield from _first_half(source, split, size, carry)
         columns = LeafColumns()
         columns.extend(worker.result(here=lambda: _half(source, split, to_position)))
     finally:
