@@ -7,14 +7,17 @@ types, event types) are stored once and referred to by code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
+from typing import Any
 
 import numpy as np
 
 from esaudit.domain.events import ORDER, ORDER_EVENT_TYPES, PRODUCT, PRODUCT_EVENT_TYPES
-from store import Source
+from store import Source, open_store
 from store.gcpause import collector_paused
 
 from .investigate.tail import LATE_WINDOW
@@ -101,18 +104,34 @@ class _Names:
             self.candidates.append(name)
         return code
 
-    def decode(self, raw: np.ndarray, fallback: dict[int, str], positions: np.ndarray
-               ) -> np.ndarray:
-        """Our codes for the database's (k: candidates[k - 1]; 0: look the name up in
-        ``fallback`` by position)."""
-        table = np.zeros(len(self.candidates) + 1, dtype=np.int32)
-        for k in np.unique(raw):
+    def decode(self, raw: np.ndarray, fallback: dict[int, str], positions: np.ndarray,
+               candidates: list[str] | None = None) -> np.ndarray:
+        """Our codes for the database's (k: ``candidates[k - 1]``, ours unless given; 0: look
+        the name up in ``fallback`` by position)."""
+        names = self.candidates if candidates is None else candidates
+        table = np.zeros(len(names) + 1, dtype=np.int32)
+        codes, first = np.unique(raw, return_index=True)
+        for k in codes[np.argsort(first)]:  # in the order met: the legend's
             if k:
-                table[k] = self.code(self.candidates[k - 1])
+                table[k] = self.code(names[k - 1])
         out: np.ndarray = table[raw]
         for i in np.flatnonzero(raw == 0):
             out[i] = self.code(fallback[int(positions[i])])
         return out
+
+
+PARALLEL_FROM = 1_000_000
+"""A SQLite store of esaudit's with this many positions or more has its later half read by a
+second process, on the second core."""
+
+
+def _split_point(store: Source, total: int) -> int | None:
+    """Where the second process takes over, or None to read alone (it needs ~0.3 s to start,
+    so it gets that much less than half)."""
+    if (total < PARALLEL_FROM or store.sqlite_path is None
+            or store.identity.kind != "esaudit" or (os.cpu_count() or 1) < 2):
+        return None
+    return (total + 200_000) // 2
 
 
 def load_timeline(store: Source, progress: Callable[[int, int], None] | None = None,
@@ -127,39 +146,63 @@ def load_timeline(store: Source, progress: Callable[[int, int], None] | None = N
     read again: the timeline never leaves out an event the source shows.
 
     Stream ids are not loaded: a selected stream's events are found by position
-    (``Source.positions_of``), which keeps a million-event store's open under a second.
+    (``Source.positions_of``), which keeps a million-event store's open under a second. A
+    large SQLite store of esaudit's has its later positions read by a second process
+    meanwhile (``_later_half``): Python's turn per row is most of the load.
     """
     data = TimelineData() if base is None else base.copy()
     unordered = base is not None and not store.capabilities.ordered
     if unordered:
         data.keep_through(max(0, data.last_position - LATE_WINDOW))
     total = store.head_position()
+    split = _split_point(store, total) if base is None else None
+    mid = total if split is None else split
     kinds = (_Names(data.stream_types, data._codes["stream_type"], STREAM_TYPES),
              _Names(data.event_types, data._codes["event_type"], EVENT_TYPES))
     parts: list[tuple[np.ndarray, ...]] = []
-    with collector_paused():  # a million row tuples, no cycles: see store.gcpause
-        for page in store.iter_event_codes(kinds[0].candidates, kinds[1].candidates,
-                                           after_position=data.last_position,
-                                           page_size=page_size):
-            if cancelled and cancelled():
-                raise Cancelled("loading the timeline was cancelled")
-            # fromiter over the flattened tuples: 2.7 times faster than np.array(page), which
-            # inspects every tuple as a possible nested sequence first.
-            block = np.fromiter(chain.from_iterable(page), dtype=np.int64,
-                                count=4 * len(page)).reshape(-1, 4)
-            positions = block[:, 0]
-            unknown = positions[(block[:, 2] == 0) | (block[:, 3] == 0)]
-            names: tuple[dict[int, str], dict[int, str]] = ({}, {})
-            if len(unknown):  # a name met for the first time: read it, then it has a code
-                for heads in store.iter_event_heads(int(unknown[0]) - 1,
-                                                    to_position=int(unknown[-1])):
-                    for position, _sid, stream_type, _version, type_, _at in heads:
+    half = None
+    if split is not None:
+        from store.two_process import SecondProcess
+        half = SecondProcess.start(_LATER_HALF, (
+            str(store.sqlite_path), split, total, list(kinds[0].candidates),
+            list(kinds[1].candidates)))
+    try:
+        with collector_paused():  # a million row tuples, no cycles: see store.gcpause
+            for page in _up_to(store.iter_event_codes(
+                    kinds[0].candidates, kinds[1].candidates, after_position=data.last_position,
+                    page_size=page_size), mid if split is not None else None):
+                if cancelled and cancelled():
+                    raise Cancelled("loading the timeline was cancelled")
+                # fromiter over the flattened tuples: 2.7 times faster than np.array(page),
+                # which inspects every tuple as a possible nested sequence first.
+                block = np.fromiter(chain.from_iterable(page), dtype=np.int64,
+                                    count=4 * len(page)).reshape(-1, 4)
+                positions = block[:, 0]
+                unknown = positions[(block[:, 2] == 0) | (block[:, 3] == 0)]
+                names: tuple[dict[int, str], dict[int, str]] = ({}, {})
+                if len(unknown):  # a name met for the first time: read it, then it has a code
+                    for position, stream_type, type_ in _names_at(store, int(unknown[0]),
+                                                                  int(unknown[-1])):
                         names[0][position], names[1][position] = stream_type, type_
-            parts.append((positions, block[:, 1] / 1e6,
-                          kinds[0].decode(block[:, 2], names[0], positions),
-                          kinds[1].decode(block[:, 3], names[1], positions)))
-            if progress:
-                progress(int(positions[-1]), total)
+                parts.append((positions, block[:, 1] / 1e6,
+                              kinds[0].decode(block[:, 2], names[0], positions),
+                              kinds[1].decode(block[:, 3], names[1], positions)))
+                if progress:
+                    progress(min(int(positions[-1]) * total // max(mid, 1), total), total)
+            if half is not None:
+                flat, stream_types, event_types = half.result(here=lambda: _read_half(
+                    store, mid, total, kinds[0].candidates, kinds[1].candidates))
+                if cancelled and cancelled():
+                    raise Cancelled("loading the timeline was cancelled")
+                block = np.frombuffer(flat, dtype=np.int64).reshape(-1, 4)
+                if len(block):
+                    positions = block[:, 0]
+                    parts.append((positions, block[:, 1] / 1e6,
+                                  kinds[0].decode(block[:, 2], {}, positions, stream_types),
+                                  kinds[1].decode(block[:, 3], {}, positions, event_types)))
+    finally:
+        if half is not None:
+            half.stop()
     if parts:
         columns = ("positions", "times", "stream_type_codes", "event_type_codes")
         for k, name in enumerate(columns):
@@ -169,6 +212,59 @@ def load_timeline(store: Source, progress: Callable[[int, int], None] | None = N
     if unordered and len(data) != events:
         return load_timeline(store, progress, cancelled, None, page_size)
     return data
+
+
+def _up_to(pages: Iterable[list[tuple[int, int, int, int]]], to: int | None,
+           ) -> Iterator[list[tuple[int, int, int, int]]]:
+    """The pages' rows up to position ``to`` (all of them without one)."""
+    for page in pages:
+        if to is not None and page[-1][0] > to:
+            kept = [row for row in page if row[0] <= to]
+            if kept:
+                yield kept
+            return
+        yield page
+
+
+def _names_at(store: Source, first: int, last: int) -> Iterator[tuple[int, str, str]]:
+    """(position, stream type, event type) of the events from ``first`` to ``last``."""
+    for heads in store.iter_event_heads(first - 1, to_position=last):
+        for position, _sid, stream_type, _version, type_, _at in heads:
+            yield position, stream_type, type_
+
+
+def _read_half(store: Source, after: int, to: int, stream_types: list[str],
+               event_types: list[str]) -> tuple[bytes, list[str], list[str]]:
+    """Positions ``after+1..to`` as the flat int64 columns (position, recorded_at_us, stream
+    type code, event type code) of each event, with the names the codes stand for (code k:
+    the list's k-1st). A name met for the first time is read by position and joins its list,
+    so every code is one of the lists'. Plain types: it crosses from the second process."""
+    kinds = (list(stream_types), list(event_types))
+    flat = array("q")
+    for page in _up_to(store.iter_event_codes(kinds[0], kinds[1], after_position=after), to):
+        start = len(flat)
+        flat.extend(chain.from_iterable(page))
+        unknown = [i for i, row in enumerate(page) if not row[2] or not row[3]]
+        if not unknown:
+            continue
+        names = {position: (stream_type, type_) for position, stream_type, type_
+                 in _names_at(store, page[unknown[0]][0], page[unknown[-1]][0])}
+        for i in unknown:
+            for column, kind, name in zip((2, 3), kinds, names[page[i][0]], strict=True):
+                if name not in kind:
+                    kind.append(name)
+                flat[start + 4 * i + column] = kind.index(name) + 1
+    return flat.tobytes(), kinds[0], kinds[1]
+
+
+def read_later_half(job: tuple[Any, ...]) -> Iterator[tuple[bytes, list[str], list[str]]]:
+    """The second process's work (``store.two_process``): the later half of a SQLite file."""
+    path, after, to, stream_types, event_types = job
+    with open_store(path, read_only=True) as store:
+        yield _read_half(store, after, to, stream_types, event_types)
+
+
+_LATER_HALF = "esaudit.application.timeline:read_later_half"
 
 
 def event_version_at(store: Source, position: int) -> tuple[str, int] | None:
