@@ -280,7 +280,11 @@ class Reader:
         verify compares with the chains, read in one query instead of 100k StreamInfo
         objects."""
         mark = self._c.sql.mark
-        clauses, params = ([f"stream_type = {mark}"], [stream_type]) if stream_type else ([], [])
+        clauses: list[str] = []
+        params: list[Any] = []
+        if stream_type is not None:
+            clauses.append(f"stream_type = {mark}")
+            params.append(stream_type)
         if stream_half is not None:
             clause, pivot = stream_half_clause(stream_half, mark)
             clauses.append(clause)

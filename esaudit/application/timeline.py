@@ -148,7 +148,7 @@ def load_timeline(store: Source, progress: Callable[[int, int], None] | None = N
     Stream ids are not loaded: a selected stream's events are found by position
     (``Source.positions_of``), which keeps a million-event store's open under a second. A
     large SQLite store of esaudit's has its later positions read by a second process
-    meanwhile (``_later_half``): Python's turn per row is most of the load.
+    meanwhile (``read_later_half``): Python's turn per row is most of the load.
     """
     data = TimelineData() if base is None else base.copy()
     unordered = base is not None and not store.capabilities.ordered
