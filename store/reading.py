@@ -78,6 +78,11 @@ def stream_half_clause(half: StreamHalf, mark: str) -> tuple[str, str]:
     return (f"({below}) IS NOT 1" if which else f"({below}) IS 1"), pivot
 
 
+def _of_type(mark: str, stream_type: str | None) -> tuple[list[str], list[Any]]:
+    """The stream list's WHERE clauses and parameters for one stream type, or none."""
+    return ([f"stream_type = {mark}"], [stream_type]) if stream_type is not None else ([], [])
+
+
 def row_to_event(row: Sequence[Any]) -> RecordedEvent:
     position, stream_id, stream_type, version, type_, at, payload, meta, digest = row
     return RecordedEvent(
@@ -260,11 +265,7 @@ class Reader:
     ) -> list[StreamInfo]:
         """The stream list in id order; page with ``after_id`` and ``limit``."""
         mark = self._c.sql.mark
-        clauses: list[str] = []
-        params: list[Any] = []
-        if stream_type is not None:
-            clauses.append(f"stream_type = {mark}")
-            params.append(stream_type)
+        clauses, params = _of_type(mark, stream_type)
         if after_id is not None:
             clauses.append(f"stream_id > {mark}")
             params.append(after_id)
@@ -280,11 +281,7 @@ class Reader:
         verify compares with the chains, read in one query instead of 100k StreamInfo
         objects."""
         mark = self._c.sql.mark
-        clauses: list[str] = []
-        params: list[Any] = []
-        if stream_type is not None:
-            clauses.append(f"stream_type = {mark}")
-            params.append(stream_type)
+        clauses, params = _of_type(mark, stream_type)
         if stream_half is not None:
             clause, pivot = stream_half_clause(stream_half, mark)
             clauses.append(clause)
