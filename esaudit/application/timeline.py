@@ -104,19 +104,13 @@ class _Names:
             self.candidates.append(name)
         return code
 
-    def decode(self, raw: np.ndarray, fallback: dict[int, str], positions: np.ndarray,
-               candidates: list[str] | None = None) -> np.ndarray:
-        """Our codes for the database's (k: ``candidates[k - 1]``, ours unless given; 0: look
-        the name up in ``fallback`` by position)."""
-        names = self.candidates if candidates is None else candidates
+    def decode(self, raw: np.ndarray, names: list[str]) -> np.ndarray:
+        """Our codes for a read's (k: ``names[k - 1]``, every k at least 1: ``_read``)."""
         table = np.zeros(len(names) + 1, dtype=np.int32)
         codes, first = np.unique(raw, return_index=True)
         for k in codes[np.argsort(first)]:  # in the order met: the legend's
-            if k:
-                table[k] = self.code(names[k - 1])
+            table[k] = self.code(names[k - 1])
         out: np.ndarray = table[raw]
-        for i in np.flatnonzero(raw == 0):
-            out[i] = self.code(fallback[int(positions[i])])
         return out
 
 
@@ -165,41 +159,27 @@ def load_timeline(store: Source, progress: Callable[[int, int], None] | None = N
         from store.two_process import SecondProcess
         half = SecondProcess.start(_LATER_HALF, (
             str(store.sqlite_path), split, total, list(kinds[0].candidates),
-            list(kinds[1].candidates)))
+            list(kinds[1].candidates), page_size))
+
+    def report(position: int) -> None:
+        if progress:  # both halves advance together: this one's share stands for both
+            progress(min(position * total // max(mid, 1), total), total)
+
     try:
         with collector_paused():  # a million row tuples, no cycles: see store.gcpause
-            for page in _up_to(store.iter_event_codes(
-                    kinds[0].candidates, kinds[1].candidates, after_position=data.last_position,
-                    page_size=page_size), mid if split is not None else None):
-                if cancelled and cancelled():
-                    raise Cancelled("loading the timeline was cancelled")
-                # fromiter over the flattened tuples: 2.7 times faster than np.array(page),
-                # which inspects every tuple as a possible nested sequence first.
-                block = np.fromiter(chain.from_iterable(page), dtype=np.int64,
-                                    count=4 * len(page)).reshape(-1, 4)
-                positions = block[:, 0]
-                unknown = positions[(block[:, 2] == 0) | (block[:, 3] == 0)]
-                names: tuple[dict[int, str], dict[int, str]] = ({}, {})
-                if len(unknown):  # a name met for the first time: read it, then it has a code
-                    for position, stream_type, type_ in _names_at(store, int(unknown[0]),
-                                                                  int(unknown[-1])):
-                        names[0][position], names[1][position] = stream_type, type_
-                parts.append((positions, block[:, 1] / 1e6,
-                              kinds[0].decode(block[:, 2], names[0], positions),
-                              kinds[1].decode(block[:, 3], names[1], positions)))
-                if progress:
-                    progress(min(int(positions[-1]) * total // max(mid, 1), total), total)
+            reads = [_read(store, data.last_position, None if split is None else mid,
+                           kinds[0].candidates, kinds[1].candidates, page_size, report,
+                           cancelled)]
             if half is not None:
-                flat, stream_types, event_types = half.result(here=lambda: _read_half(
-                    store, mid, total, kinds[0].candidates, kinds[1].candidates))
-                if cancelled and cancelled():
-                    raise Cancelled("loading the timeline was cancelled")
+                reads.append(half.result(here=lambda: _read(
+                    store, mid, total, kinds[0].candidates, kinds[1].candidates, page_size,
+                    None, cancelled)))
+            for flat, stream_types, event_types in reads:
                 block = np.frombuffer(flat, dtype=np.int64).reshape(-1, 4)
                 if len(block):
-                    positions = block[:, 0]
-                    parts.append((positions, block[:, 1] / 1e6,
-                                  kinds[0].decode(block[:, 2], {}, positions, stream_types),
-                                  kinds[1].decode(block[:, 3], {}, positions, event_types)))
+                    parts.append((block[:, 0], block[:, 1] / 1e6,
+                                  kinds[0].decode(block[:, 2], stream_types),
+                                  kinds[1].decode(block[:, 3], event_types)))
     finally:
         if half is not None:
             half.stop()
@@ -233,20 +213,31 @@ def _names_at(store: Source, first: int, last: int) -> Iterator[tuple[int, str, 
             yield position, stream_type, type_
 
 
-def _read_half(store: Source, after: int, to: int, stream_types: list[str],
-               event_types: list[str]) -> tuple[bytes, list[str], list[str]]:
-    """Positions ``after+1..to`` as the flat int64 columns (position, recorded_at_us, stream
-    type code, event type code) of each event, with the names the codes stand for (code k:
-    the list's k-1st). A name met for the first time is read by position and joins its list,
-    so every code is one of the lists'. Plain types: it crosses from the second process."""
+def _read(store: Source, after: int, to: int | None, stream_types: list[str],
+          event_types: list[str], page_size: int,
+          progress: Callable[[int], None] | None = None,
+          cancelled: Callable[[], bool] | None = None,
+          ) -> tuple[array[int] | bytes, list[str], list[str]]:
+    """Positions ``after+1..to`` (to the end without ``to``) as flat int64 columns (position,
+    recorded_at_us, stream type code, event type code) of each event, with the names the
+    codes stand for (code k: the list's k-1st).
+
+    The database turns the names into codes (``iter_event_codes``); a name met for the first
+    time reads as 0, is looked up by position and joins its list, so it has a code from the
+    next page on and every code returned is one of the lists'."""
     kinds = (list(stream_types), list(event_types))
     flat = array("q")
-    for page in _up_to(store.iter_event_codes(kinds[0], kinds[1], after_position=after), to):
+    for page in _up_to(store.iter_event_codes(kinds[0], kinds[1], after_position=after,
+                                              page_size=page_size), to):
+        if cancelled and cancelled():
+            raise Cancelled("loading the timeline was cancelled")
         start = len(flat)
         flat.extend(chain.from_iterable(page))
-        unknown = [i for i, row in enumerate(page) if not row[2] or not row[3]]
-        if not unknown:
+        if progress:
+            progress(page[-1][0])
+        if 0 not in flat[start + 2::4] and 0 not in flat[start + 3::4]:
             continue
+        unknown = [i for i, row in enumerate(page) if not row[2] or not row[3]]
         names = {position: (stream_type, type_) for position, stream_type, type_
                  in _names_at(store, page[unknown[0]][0], page[unknown[-1]][0])}
         for i in unknown:
@@ -254,14 +245,16 @@ def _read_half(store: Source, after: int, to: int, stream_types: list[str],
                 if name not in kind:
                     kind.append(name)
                 flat[start + 4 * i + column] = kind.index(name) + 1
-    return flat.tobytes(), kinds[0], kinds[1]
+    return flat, kinds[0], kinds[1]
 
 
 def read_later_half(job: tuple[Any, ...]) -> Iterator[tuple[bytes, list[str], list[str]]]:
     """The second process's work (``store.two_process``): the later half of a SQLite file."""
-    path, after, to, stream_types, event_types = job
+    path, after, to, stream_types, event_types, page_size = job
     with open_store(path, read_only=True) as store:
-        yield _read_half(store, after, to, stream_types, event_types)
+        flat, stream_types, event_types = _read(store, after, to, stream_types, event_types,
+                                                page_size)
+        yield bytes(flat), stream_types, event_types
 
 
 _LATER_HALF = "esaudit.application.timeline:read_later_half"
