@@ -22,6 +22,7 @@ from .backends import import_event_rows
 from .errors import StoreError
 from .hashing import ChainHasher
 from .records import name_problem
+from .timeline_minutes import MINUTE_US, MinuteKey
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -114,6 +115,7 @@ def import_rows(
     from sqlalchemy import func, select
 
     from . import schema as s
+    from .timeline_minutes import add_counts, counted_through
     from .tracing import create_correlation_index
 
     mark = "?" if backend == "sqlite" else "%s"
@@ -127,6 +129,10 @@ def import_rows(
     index_after = start == 0 and backend == "sqlite" and _drop_correlation_index(conn)
     hasher = ChainHasher()
     checked: set[str] = set()
+    # (minute, stream type, event type) -> events, kept only while the store's counts are
+    # complete up to its head (store.timeline_minutes)
+    minutes: dict[MinuteKey, int] | None = (
+        {} if counted_through(conn, mark) == start else None)
     # stream id -> [stream type, version, head hash, first at, last at]
     heads: dict[str, _Head] = {}
     for chunk in _chunks(rows, CHUNK):
@@ -169,6 +175,9 @@ def import_rows(
                                  "recomputed hash: the file was altered after export")
             position += 1
             append((position, sid, stype, version, etype, at, payload, meta, digest))
+            if minutes is not None:
+                key = (at // MINUTE_US, stype, etype)
+                minutes[key] = minutes.get(key, 0) + 1
         import_event_rows(conn, backend, insert_event, params)
         if progress is not None:
             progress(position - start)
@@ -180,6 +189,8 @@ def import_rows(
             conn.exec_driver_sql(insert_stream, items[i:i + CHUNK])
     if index_after:
         create_correlation_index(conn)
+    if minutes is not None and position > start:
+        add_counts(conn, mark, minutes, position)
     return ImportSummary(events=position - start, streams=len(heads),
                          first_position=start + 1 if position > start else 0,
                          last_position=position if position > start else 0)

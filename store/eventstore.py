@@ -45,12 +45,13 @@ from .records import (
     StoreStats,
     StreamInfo,
 )
-from .schema_meta import SCHEMA_VERSION, SCHEMA_VERSION_KEY
+from .schema_meta import SCHEMA_VERSION, SCHEMA_VERSION_KEY, TIMELINE_MINUTES_THROUGH
 from .search import EventSearch
 from .searching import Searcher
 from .snapshots import Snapshots
 from .sqlite_look import look
 from .stream_browser import Annotation, SortKey, StreamBrowser, StreamPageRow
+from .timeline_minutes import MinuteCounts, TimelineMinutes
 from .tracing import create_correlation_index, upgrade_to_v3
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ class EventStore:
         self._appender = Appender(self._c, self._reader.stream)
         self._snapshots = Snapshots(self._c)
         self._fold_snapshots = FoldSnapshots(self._c, lambda: self.schema_version)
+        self._timeline_minutes = TimelineMinutes(self._c, lambda: self.schema_version)
         self._browser = StreamBrowser(self._c)
         self._searcher = Searcher(self._c)
         self.identity = SourceIdentity("esaudit", backend.label)
@@ -205,6 +207,7 @@ class EventStore:
             if exists is None:
                 conn.execute(insert(s.meta).values(key=SCHEMA_VERSION_KEY,
                                                    value=str(SCHEMA_VERSION)))
+                conn.execute(insert(s.meta).values(key=TIMELINE_MINUTES_THROUGH, value="0"))
 
     def _upgrade(self) -> int:
         """Bring an older schema up to this one, in one locked transaction (a second
@@ -222,6 +225,8 @@ class EventStore:
                 upgrade_to_v3(conn)
             if version < 4:
                 s.fold_snapshots.create(conn, checkfirst=True)
+            if version < 5:
+                s.timeline_minutes.create(conn, checkfirst=True)
             conn.execute(update(s.meta).where(s.meta.c.key == SCHEMA_VERSION_KEY)
                          .values(value=str(SCHEMA_VERSION)))
         return SCHEMA_VERSION
@@ -383,6 +388,9 @@ class EventStore:
 
     def stats(self) -> StoreStats:
         return self._reader.stats()
+
+    def timeline_minutes(self) -> MinuteCounts | None:
+        return self._timeline_minutes.read()
 
     # -- investigating (store.searching) ---------------------------------------------------
     def search_events(self, search: EventSearch, *, after_position: int = 0,

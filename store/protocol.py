@@ -19,6 +19,7 @@ from .records import (
     EventPayload,
     EventRow,
     FoldSnapshot,
+    MinuteCounts,
     RecordedEvent,
     Snapshot,
     StoreStats,
@@ -186,6 +187,11 @@ class Source(Protocol):
                          ) -> Iterator[list[tuple[int, int, int, int]]]:
         """The timeline's columns: pages of (position, recorded_at_us, stream type code,
         event type code)."""
+        ...
+
+    def timeline_minutes(self) -> MinuteCounts | None:
+        """The events counted per minute, stream type and event type up to a position, if
+        the source keeps such counts (``store.timeline_minutes``); None where it does not."""
         ...
 
     # -- investigating ---------------------------------------------------------------------

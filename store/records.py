@@ -166,6 +166,21 @@ class FoldSnapshot:
     state: dict[str, Any]
 
 
+class MinuteCount(NamedTuple):
+    """Events of one stream type and event type recorded in one minute (``recorded_at_us //
+    60,000,000``); see ``store.timeline_minutes``."""
+
+    minute: int
+    stream_type: str
+    type: str
+    events: int
+
+
+class MinuteCounts(NamedTuple):
+    through: int  # every event up to this position is counted, none after it
+    rows: list[MinuteCount]
+
+
 @dataclass(frozen=True, slots=True)
 class StoreStats:
     events: int

@@ -91,3 +91,12 @@ imports = Table(
     Column("source", Text, nullable=False),  # what was imported: its format and file or URL
     Column("imported_at", BigInteger, nullable=False),  # microseconds since the epoch, UTC
 )
+
+timeline_minutes = Table(
+    "timeline_minutes",
+    metadata,
+    Column("minute", BigInteger, primary_key=True),  # recorded_at // 60 s, UTC
+    Column("stream_type", String(200), primary_key=True),
+    Column("type", String(200), primary_key=True),
+    Column("events", BigInteger, nullable=False),
+)

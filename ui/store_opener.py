@@ -13,12 +13,13 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMenu, QMess
 from esaudit.application.jobs import CancelCheck, Progress
 from esaudit.application.seed import seed
 from esaudit.application.timeline import TimelineData, load_timeline
+from esaudit.application.timeline_overview import TimelineOverview, load_overview
 from esaudit.bootstrap import Services, bootstrap
 
 from .actions import make_action
 from .session import Session
 from .timeline import TimelinePanel
-from .workers import run_in_background
+from .workers import Worker, run_in_background
 
 MAX_RECENT = 8
 STORE_FILTER = "esaudit stores (*.db)"
@@ -41,6 +42,8 @@ class StoreOpener(QObject):
         self.window = window
         self.timeline = timeline
         self.settings = settings
+        self.reading_events: Worker | None = None  # a big store's events, after its counts
+        session.storeClosed.connect(self._stop_reading_events)
         self.new_store_action = make_action(
             window, "&New store…", self.new_store, "Ctrl+Shift+N",
             "Create an empty SQLite store", "actionNewStore", "new-store")
@@ -71,17 +74,23 @@ class StoreOpener(QObject):
             services = bootstrap(target, read_only=read_only, create=create,
                                  cipher_key=cipher_key)
             try:
-                data = load_timeline(services.store, progress, cancelled)
+                overview = load_overview(services.store)
+                data = (load_timeline(services.store, progress, cancelled)
+                        if overview is None else overview)
             except BaseException:
                 services.close()
                 raise
             return services, data
 
-        def done(result: tuple[Services, TimelineData]) -> None:
+        def done(result: tuple[Services, TimelineData | TimelineOverview]) -> None:
             services, data = result
             self._remember(target, read_only)
             self.session.open(services)
-            self.timeline.set_data(data)
+            if isinstance(data, TimelineOverview):
+                self.timeline.set_overview(data)
+                self.read_events(services)
+            else:
+                self.timeline.set_data(data)
             self.opened.emit()
 
         def failed(message: str) -> None:
@@ -93,6 +102,35 @@ class StoreOpener(QObject):
             self._open_failed(message)
 
         run_in_background(self.window, f"Opening {target}…", job, done, failed)
+
+    def read_events(self, services: Services) -> None:
+        """Read the events of a store drawn from its counts, on the pool and without a dialog:
+        the window is usable meanwhile, the caption shows how far it is, and closing the
+        store stops it."""
+        def done(data: TimelineData) -> None:
+            if self.session.services is not services:  # closed (or another opened) meanwhile
+                return
+            self.reading_events = None
+            self.timeline.set_data(data)
+            if services.store.head_position() > data.last_position:
+                self.session.historyChanged.emit()  # written to while the events were read
+
+        def failed(message: str) -> None:
+            if self.session.services is services:
+                self.reading_events = None
+                self.timeline.set_events_failed(message)
+
+        worker = run_in_background(
+            self.window, "Reading the events…",
+            lambda progress, cancelled: load_timeline(services.store, progress, cancelled),
+            done, failed, show_progress=False)
+        worker.signals.progressed.connect(self.timeline.set_events_read)
+        self.reading_events = worker
+
+    def _stop_reading_events(self) -> None:
+        if self.reading_events is not None:
+            self.reading_events.cancel()
+            self.reading_events = None
 
     def _ask_cipher_key(self, message: str, retry: bool) -> str:
         """The key the user types for an encrypted store ("" if they cancel)."""

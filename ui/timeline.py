@@ -11,6 +11,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from esaudit.application.timeline import TimelineData, event_version_at
+from esaudit.application.timeline_overview import MINUTE_S, TimelineOverview
 
 from .session import Session
 
@@ -74,6 +75,9 @@ class TimelinePanel(QWidget):
         layout.addWidget(self.plot)
 
         self._data: TimelineData | None = None
+        # a big store's per-minute counts, drawn until its events are read (set_overview)
+        self._overview: TimelineOverview | None = None
+        self._overview_read = ""
         # the selected stream's positions, and the loaded history they were read for
         self._highlighted: tuple[str, TimelineData | None, list[int]] = ("", None, [])
         self._highlight_indexes = np.empty(0, dtype=np.int64)  # into the loaded data
@@ -120,6 +124,7 @@ class TimelinePanel(QWidget):
         if it showed the newest event it slides at the same zoom to the new newest (events
         just written come into view, as a log viewer follows its tail), or widens to it when
         that lies more than a view's width beyond."""
+        had_overview, self._overview = self._overview is not None, None
         had_data = self._data is not None and len(self._data) > 0
         (x0, x1), _ = self.plot.getPlotItem().getViewBox().viewRange()
         following = had_data and x0 <= self._sorted_times[-1] <= x1
@@ -131,7 +136,9 @@ class TimelinePanel(QWidget):
             self._by_time = data.by_time
             self._sorted_times = data.times[data.by_time]
         self._redraw()
-        if not had_data:
+        if had_overview and data is not None:
+            self.update_view()  # the events replace the counts where the user looks
+        elif not had_data:
             self.fit()
         elif following and len(self._sorted_times) and self._sorted_times[-1] > x1:
             newest, width = float(self._sorted_times[-1]), x1 - x0
@@ -142,9 +149,41 @@ class TimelinePanel(QWidget):
                 self.plot.setXRange(x0, newest + (newest - x0) * 0.03, padding=0)
             self.update_view()  # now, not after the pan/zoom debounce: the data just changed
 
+    def set_overview(self, overview: TimelineOverview) -> None:
+        """Draw a big store's per-minute counts while its events are read; ``set_data``
+        replaces them, at the zoom the user chose meanwhile."""
+        self._data = None
+        self._overview = overview
+        self._overview_read = "reading its events…"
+        self._by_time = np.zeros(0, dtype=np.int64)
+        self._sorted_times = np.zeros(0)
+        self._redraw()
+        self.fit()
+
+    def set_events_read(self, done: int, total: int) -> None:
+        """How far the reading of the events has come, while the counts are drawn."""
+        if self._overview is None:
+            return
+        self._overview_read = (f"reading its events, {done * 100 // total}%…" if total > 0
+                               else "reading its events…")
+        self.update_view()
+
+    def set_events_failed(self, message: str) -> None:
+        """The events could not be read: the counts stay, and the caption says why."""
+        if self._overview is None:
+            return
+        self._overview_read = f"its events could not be read ({message}): View > Reload"
+        self.update_view()
+
     @property
     def data(self) -> TimelineData | None:
         return self._data
+
+    @property
+    def overview(self) -> TimelineOverview | None:
+        """The counts drawn while the events are read (None once they are, or for a store
+        drawn from its events at once)."""
+        return self._overview
 
     def point_count(self) -> int:
         """Events on the timeline (drawn as marks or inside the density image)."""
@@ -152,7 +191,9 @@ class TimelinePanel(QWidget):
 
     def event_types(self) -> list[str]:
         """The event types of the history drawn, sorted."""
-        return sorted(self._data.event_types) if self._data is not None else []
+        if self._data is not None:
+            return sorted(self._data.event_types)
+        return sorted(self._overview.event_types) if self._overview is not None else []
 
     def marks_shown(self) -> int:
         return sum(len(item.data) for item in self._items)
@@ -170,6 +211,9 @@ class TimelinePanel(QWidget):
             plot.removeItem(item)
         self._lane_names = []
         data = self._data
+        if data is None and self._overview is not None:
+            self._redraw_overview(self._overview)
+            return
         if data is None or len(data) == 0:
             self.caption.setText("No events yet" if data is not None else "No store open")
             self.drawn = data is not None
@@ -204,10 +248,61 @@ class TimelinePanel(QWidget):
         self._show_focus()
         self.drawn = True
 
+    def _redraw_overview(self, overview: TimelineOverview) -> None:
+        by_event = self.lane_toggle.isChecked()
+        names = overview.event_types if by_event else overview.stream_types
+        self._lane_names = sorted(names)
+        plot = self.plot.getPlotItem()
+        plot.addItem(self._density)
+        plot.addItem(self.cursor)
+        plot.getAxis("left").setTicks([[(i, name) for i, name in enumerate(self._lane_names)]])
+        self._summary = (f"{overview.events:,} events in {overview.stream_count:,} streams, "
+                         f"lanes by {'event' if by_event else 'stream'} type")
+        self.update_view()
+        self.drawn = True
+
+    def _update_overview(self, overview: TimelineOverview, x0: float, x1: float) -> None:
+        """The counts as a density: each minute's events spread over the pixel columns it
+        covers and over the rows its lane's marks would take."""
+        self.detailed = False
+        self.caption.setText(f"{self._summary} · drawn from the store's per-minute counts "
+                             f"while {self._overview_read}")
+        by_event = self.lane_toggle.isChecked()
+        codes = overview.event_type_codes if by_event else overview.stream_type_codes
+        names = overview.event_types if by_event else overview.stream_types
+        lane_of_code = np.array([self._lane_names.index(n) for n in names], dtype=np.int64)
+        width = max(int(self.plot.width()) // 2, 50)
+        rows = max(len(self._lane_names) * 12, 12)
+        minute = MINUTE_S
+        shown = (overview.minutes + minute > x0) & (overview.minutes < x1)
+        starts, counts = overview.minutes[shown], overview.counts[shown]
+        lanes = lane_of_code[codes[shown]]
+        scale = width / max(x1 - x0, 1e-9)
+        first = np.clip(((starts - x0) * scale).astype(np.int64), 0, width - 1)
+        last = np.clip(((starts + minute - x0) * scale).astype(np.int64) - 1, first, width - 1)
+        span = last - first + 1
+        offsets = np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span)
+        columns = np.repeat(first, span) + offsets
+        # A lane's marks take the middle 8 of its 12 rows (their jitter is ±0.3 of a lane).
+        weights = np.repeat(counts / span / 8.0, span)
+        base = np.repeat(lanes * 12 + 2, span)
+        density = np.zeros(rows * width, dtype=np.float64)
+        for row in range(8):
+            density += np.bincount((base + row) * width + columns, weights=weights,
+                                   minlength=rows * width)
+        self._density.setImage(np.log1p(density.reshape(rows, width).astype(np.float32)),
+                               autoLevels=True)
+        self._density.setRect(QRectF(x0, -0.5, x1 - x0, rows / 12))
+        self._density.show()
+
     def update_view(self) -> None:
         """Draw what the visible time range needs: each event as a clickable mark when there
         are few enough, else one density image (the cost of a frame stays bounded at 1M)."""
         data = self._data
+        if data is None and self._overview is not None:
+            (x0, x1), _ = self.plot.getPlotItem().getViewBox().viewRange()
+            self._update_overview(self._overview, x0, x1)
+            return
         if data is None or len(data) == 0:
             return
         (x0, x1), _ = self.plot.getPlotItem().getViewBox().viewRange()
@@ -244,9 +339,12 @@ class TimelinePanel(QWidget):
         self._density.show()
 
     def fit(self) -> None:
-        if len(self._sorted_times) == 0:
+        if len(self._sorted_times):
+            lo, hi = float(self._sorted_times[0]), float(self._sorted_times[-1])
+        elif self._overview is not None:
+            lo, hi = self._overview.time_span()
+        else:
             return
-        lo, hi = float(self._sorted_times[0]), float(self._sorted_times[-1])
         pad = max((hi - lo) * 0.03, 60.0)
         self.plot.setXRange(lo - pad, hi + pad, padding=0)
         # Headroom above the top lane keeps the legend off the marks.
@@ -307,6 +405,8 @@ class TimelinePanel(QWidget):
         """First and last event time drawn (the last day when nothing is)."""
         if len(self._sorted_times):
             return float(self._sorted_times[0]), float(self._sorted_times[-1])
+        if self._overview is not None:
+            return self._overview.time_span()
         now = time.time()
         return now - 86_400, now
 

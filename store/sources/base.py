@@ -26,6 +26,7 @@ from ..hashing import instant_from_us, us_from_instant
 from ..protocol import Capabilities, SourceIdentity
 from ..records import (
     FoldSnapshot,
+    MinuteCounts,
     RecordedEvent,
     Snapshot,
     StoreStats,
@@ -245,6 +246,10 @@ class ForeignSource(LogReading):
 
     def head_position(self) -> int:
         return self._cut.position
+
+    def timeline_minutes(self) -> MinuteCounts | None:
+        """None: a store esaudit did not write keeps no counts, and esaudit adds none to it."""
+        return None
 
     def stats(self) -> StoreStats:
         cut = self._listing

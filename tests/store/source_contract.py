@@ -13,6 +13,7 @@ from typing import Any
 from store import RecordedEvent, Source
 from store.hashing import us_from_instant
 from store.search import Condition, EventSearch, typed_parts
+from store.timeline_minutes import MINUTE_US
 from store.tracing import CORRELATION_KEYS, first_text
 
 
@@ -70,6 +71,15 @@ def check_read_contract(source: Source) -> None:
     assert [c[0] for c in codes] == positions
     assert all(types[st - 1] == e.stream_type and kinds[et - 1] == e.type
                for (_p, _at, st, et), e in zip(codes, log, strict=True))
+
+    counted = source.timeline_minutes()
+    if counted is not None:  # what it counts is exactly the events up to its marker
+        expected: dict[tuple[int, str, str], int] = {}
+        for c, e in zip(codes, log, strict=True):
+            if e.position <= counted.through:
+                key = (c[1] // MINUTE_US, e.stream_type, e.type)
+                expected[key] = expected.get(key, 0) + 1
+        assert {(r.minute, r.stream_type, r.type): r.events for r in counted.rows} == expected
 
     if streams:
         some = streams[len(streams) // 2]

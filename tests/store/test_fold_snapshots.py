@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from store import ANY, InvalidEvent, NewEvent, StoreReadOnly, open_store
+from store.schema_meta import SCHEMA_VERSION
 
 
 def _stream(target: str, stream_id: str = "s", n: int = 10) -> None:
@@ -69,6 +70,8 @@ def _make_v3(path: Path) -> None:
     """A store as schema 3 wrote it: no fold_snapshots table."""
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE fold_snapshots")
+        conn.execute("DROP TABLE timeline_minutes")
+        conn.execute("DELETE FROM es_meta WHERE key = 'timeline_minutes_through'")
         conn.execute("UPDATE es_meta SET value = '3' WHERE key = 'schema_version'")
 
 
@@ -91,4 +94,4 @@ def test_an_older_store_is_upgraded_to_keep_them(tmp_path: Path) -> None:
         assert st.save_fold_snapshots("s", "merged/1", [(2, {"i": 1})]) == 1
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT value FROM es_meta WHERE key = 'schema_version'"
-                            ).fetchone() == ("4",)
+                            ).fetchone() == (str(SCHEMA_VERSION),)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from store import StoreOpenError, open_store
+from store.schema_meta import SCHEMA_VERSION
 
 
 def digest(path: Path) -> str:
@@ -21,7 +22,7 @@ def test_first_writable_open_creates_the_schema(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:
         version = conn.execute("SELECT value FROM es_meta WHERE key='schema_version'").fetchone()
         mode = conn.execute("PRAGMA journal_mode").fetchone()
-    assert version == ("4",) and mode == ("wal",)
+    assert version == (str(SCHEMA_VERSION),) and mode == ("wal",)
 
 
 def test_read_only_open_of_a_missing_store_creates_nothing(tmp_path: Path) -> None:

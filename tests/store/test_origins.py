@@ -8,6 +8,7 @@ from pathlib import Path
 
 from esaudit.application.transfer import export_history, import_history, shown_target
 from store import ANY, NewEvent, open_store
+from store.schema_meta import SCHEMA_VERSION
 
 
 def _append(target: str, stream_id: str, n: int = 3) -> None:
@@ -72,7 +73,7 @@ def test_an_older_store_is_upgraded_and_its_earlier_events_are_of_unknown_origin
         assert st.origins().known_after == 4
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT value FROM es_meta WHERE key = 'schema_version'"
-                            ).fetchone() == ("4",)
+                            ).fetchone() == (str(SCHEMA_VERSION),)
 
 
 def test_a_read_only_open_of_an_older_store_changes_nothing_and_knows_no_origin(

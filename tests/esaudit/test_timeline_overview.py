@@ -1,0 +1,83 @@
+"""The counts the app draws of a big store before its events (``load_overview``): exactly the
+events per minute and lane, the events after the counts included, and nothing where the
+counts do not add up."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from esaudit.application import timeline_overview
+from esaudit.application.timeline_overview import MINUTE_S, load_overview
+from esaudit.application.transfer import import_history
+from store import ANY, NewEvent, open_store
+from tests.store.test_timeline_minutes import _grouped, _history
+
+
+@pytest.fixture
+def imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(timeline_overview, "OVERVIEW_FROM", 1)
+    path = str(tmp_path / "big.db")
+    with open_store(path) as st:
+        import_history(st, _history(tmp_path / "a.jsonl", "a", 5, 60, 9_000_000))
+    return path
+
+
+def _drawn(overview: timeline_overview.TimelineOverview) -> dict[tuple[int, str, str], int]:
+    return {(round(m / MINUTE_S), overview.stream_types[s], overview.event_types[e]): int(n)
+            for m, s, e, n in zip(overview.minutes, overview.stream_type_codes,
+                                  overview.event_type_codes, overview.counts, strict=True)}
+
+
+def test_the_overview_is_the_events_counted_per_minute_and_lane(imported: str) -> None:
+    with open_store(imported, read_only=True) as st:
+        overview = load_overview(st)
+    assert overview is not None
+    assert (overview.events, overview.stream_count) == (300, 5)
+    assert _drawn(overview) == _grouped(imported)
+    assert overview.stream_types == ["Meter", "Order"]  # the order first met in time
+    assert np.all(np.diff(overview.minutes) >= 0)
+    first, last = overview.time_span()
+    assert first <= 1_767_225_600 < first + MINUTE_S and last > first
+
+
+def test_events_appended_after_the_counts_are_counted_from_the_events(imported: str) -> None:
+    with open_store(imported) as st:
+        st.append("a-1", "Order", [NewEvent("LineAdded", {"i": 1})], ANY)
+        st.append("z-1", "Parcel", [NewEvent("Shipped", {"i": 2})], ANY)
+        overview = load_overview(st)
+    assert overview is not None and overview.events == 302 and overview.stream_count == 6
+    assert _drawn(overview) == _grouped(imported)
+    assert "Parcel" in overview.stream_types and "Shipped" in overview.event_types
+
+
+def test_no_overview_below_the_size_or_with_too_many_events_after_the_counts(
+        imported: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with open_store(imported) as st:
+        monkeypatch.setattr(timeline_overview, "OVERVIEW_FROM", 301)
+        assert load_overview(st) is None
+        monkeypatch.setattr(timeline_overview, "OVERVIEW_FROM", 1)
+        monkeypatch.setattr(timeline_overview, "TAIL_LIMIT", 0)
+        assert load_overview(st) is not None
+        st.append("a-1", "Order", [NewEvent("LineAdded", {"i": 1})], ANY)
+        assert load_overview(st) is None
+
+
+def test_counts_that_do_not_add_up_to_the_events_are_not_drawn(imported: str) -> None:
+    with sqlite3.connect(imported) as conn:
+        conn.execute("DELETE FROM events WHERE position = 17")
+    with open_store(imported, read_only=True) as st:
+        assert load_overview(st) is None
+
+
+def test_a_store_built_by_appends_has_no_overview(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(timeline_overview, "OVERVIEW_FROM", 1)
+    with open_store(tmp_path / "appended.db") as st:
+        for i in range(3):
+            st.append(f"s-{i}", "Order", [NewEvent("LineAdded", {"i": i})], ANY)
+        monkeypatch.setattr(timeline_overview, "TAIL_LIMIT", 2)
+        assert load_overview(st) is None

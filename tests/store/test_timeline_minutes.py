@@ -1,0 +1,134 @@
+"""The per-minute counts an import keeps (``store.timeline_minutes``), on every backend:
+complete up to their marker, committed or rolled back with the import, never moved by an
+append."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from esaudit.application.transfer import import_history
+from store import ANY, NewEvent, open_store
+from store.bulk import ImportRejected
+from store.hashing import iso_from_us
+from store.records import MinuteCounts
+from store.timeline_minutes import MINUTE_US
+
+START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
+
+
+def _history(path: Path, prefix: str, streams: int, per: int, step_us: int,
+             start_us: int = START_US) -> Path:
+    """``streams`` streams of ``per`` events, interleaved, ``step_us`` apart."""
+    lines, i = [], 0
+    for version in range(1, per + 1):
+        for s in range(streams):
+            stream_type, type_ = ("Order", "LineAdded") if s % 2 else ("Meter", "ReadingTaken")
+            lines.append(json.dumps({
+                "stream_id": f"{prefix}-{s}", "stream_type": stream_type, "version": version,
+                "type": type_, "recorded_at": iso_from_us(start_us + i * step_us),
+                "payload": {"i": i}, "metadata": {}}))
+            i += 1
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+def _grouped(target: str, through: int | None = None) -> dict[tuple[int, str, str], int]:
+    """The events themselves counted per minute, stream type and event type."""
+    counts: dict[tuple[int, str, str], int] = {}
+    with open_store(target, read_only=True) as st:
+        for page in st.iter_event_heads():
+            for position, _sid, stream_type, _v, type_, at in page:
+                if through is None or position <= through:
+                    key = (at // MINUTE_US, stream_type, type_)
+                    counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _counts(target: str) -> MinuteCounts | None:
+    with open_store(target, read_only=True) as st:
+        return st.timeline_minutes()
+
+
+def _as_dict(counted: MinuteCounts) -> dict[tuple[int, str, str], int]:
+    return {(r.minute, r.stream_type, r.type): r.events for r in counted.rows}
+
+
+def test_imports_into_an_empty_store_count_every_event_per_minute(store_target: str,
+                                                                   tmp_path: Path) -> None:
+    with open_store(store_target) as st:
+        assert st.timeline_minutes() == MinuteCounts(0, [])
+        import_history(st, _history(tmp_path / "a.jsonl", "a", 6, 40, 7_000_000))
+        # the second file falls in the same minutes: its counts add to theirs
+        import_history(st, _history(tmp_path / "b.jsonl", "b", 3, 30, 11_000_000))
+        head = st.head_position()
+    counted = _counts(store_target)
+    assert counted is not None and counted.through == head == 330
+    assert _as_dict(counted) == _grouped(store_target)
+    assert sum(r.events for r in counted.rows) == 330
+    assert len({r.minute for r in counted.rows}) > 20
+
+
+def test_appends_are_not_counted_and_an_import_after_them_counts_nothing(
+        store_target: str, tmp_path: Path) -> None:
+    with open_store(store_target) as st:
+        import_history(st, _history(tmp_path / "a.jsonl", "a", 4, 10, 20_000_000))
+        st.append("a-0", "Meter", [NewEvent("ReadingTaken", {"i": -1})], ANY)
+        import_history(st, _history(tmp_path / "b.jsonl", "b", 2, 5, 20_000_000))
+        assert st.head_position() == 51
+    counted = _counts(store_target)
+    assert counted is not None and counted.through == 40
+    assert _as_dict(counted) == _grouped(store_target, through=40)
+
+
+def test_a_rejected_import_leaves_the_counts_as_they_were(store_target: str,
+                                                          tmp_path: Path) -> None:
+    with open_store(store_target) as st:
+        import_history(st, _history(tmp_path / "a.jsonl", "a", 3, 10, 30_000_000))
+    before = _counts(store_target)
+    bad = _history(tmp_path / "b.jsonl", "b", 2, 20, 30_000_000)
+    lines = bad.read_text("utf-8").splitlines()
+    bad.write_text("\n".join(lines[:-1]).replace('"version": 20', '"version": 21') + "\n",
+                   "utf-8")
+    with open_store(store_target) as st, pytest.raises(ImportRejected):
+        import_history(st, bad)
+    assert _counts(store_target) == before
+    assert before is not None and before.through == 30
+
+
+def _make_v4(path: Path) -> None:
+    """A store as schema 4 wrote it: no counts table, no marker."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE timeline_minutes")
+        conn.execute("DELETE FROM es_meta WHERE key = 'timeline_minutes_through'")
+        conn.execute("UPDATE es_meta SET value = '4' WHERE key = 'schema_version'")
+
+
+def test_a_store_older_than_the_counts_has_none_and_a_read_only_open_leaves_it_alone(
+        tmp_path: Path) -> None:
+    path = tmp_path / "v4.db"
+    with open_store(path) as st:
+        import_history(st, _history(tmp_path / "a.jsonl", "a", 2, 5, 1_000_000))
+    _make_v4(path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert _counts(str(path)) is None
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    with open_store(path) as st:  # upgraded: the table exists, but counts none of its events
+        assert st.timeline_minutes() is None
+        import_history(st, _history(tmp_path / "b.jsonl", "b", 2, 5, 1_000_000))
+        assert st.timeline_minutes() is None
+
+
+def test_an_empty_older_store_counts_from_its_first_import(tmp_path: Path) -> None:
+    path = tmp_path / "v4.db"
+    open_store(path).close()
+    _make_v4(path)
+    with open_store(path) as st:
+        import_history(st, _history(tmp_path / "a.jsonl", "a", 2, 5, 1_000_000))
+    counted = _counts(str(path))
+    assert counted is not None and counted.through == 10
+    assert _as_dict(counted) == _grouped(str(path))
