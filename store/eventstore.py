@@ -38,6 +38,7 @@ from .records import (
     EventRow,
     ExpectedVersion,
     FoldSnapshot,
+    MinuteCounts,
     NewEvent,
     Origins,
     RecordedEvent,
@@ -51,7 +52,7 @@ from .searching import Searcher
 from .snapshots import Snapshots
 from .sqlite_look import look
 from .stream_browser import Annotation, SortKey, StreamBrowser, StreamPageRow
-from .timeline_minutes import MinuteCounts, TimelineMinutes
+from .timeline_minutes import TimelineMinutes
 from .tracing import create_correlation_index, upgrade_to_v3
 
 if TYPE_CHECKING:

@@ -195,6 +195,10 @@ class TimelinePanel(QWidget):
             return sorted(self._data.event_types)
         return sorted(self._overview.event_types) if self._overview is not None else []
 
+    def density_shown(self) -> bool:
+        """Whether the view is drawn as a density image (too many events for marks)."""
+        return bool(self._density.isVisible())
+
     def marks_shown(self) -> int:
         return sum(len(item.data) for item in self._items)
 

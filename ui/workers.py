@@ -45,6 +45,10 @@ class Worker(QRunnable):
     def cancel(self) -> None:
         self._cancel.set()
 
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
     def run(self) -> None:
         try:
             result = self.fn(progress=self.signals.progressed.emit,

@@ -1,0 +1,123 @@
+"""A big store opens on its per-minute counts: drawn at once, replaced by its events once they
+are read, which the window goes on without."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ui.store_opener
+from esaudit.application import timeline_overview
+from esaudit.application.timeline import load_timeline
+from esaudit.application.transfer import import_history
+from store import ANY, NewEvent, StoreError, open_store
+from tests.store.test_timeline_minutes import _history
+from ui.main_window import MainWindow
+
+
+@pytest.fixture
+def big_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(timeline_overview, "OVERVIEW_FROM", 1)
+    path = str(tmp_path / "big.db")
+    with open_store(path) as st:
+        import_history(st, _history(tmp_path / "a.jsonl", "a", 6, 50, 20_000_000))
+    return path
+
+
+class Gate:
+    """Holds the reading of the events until the test lets it go (or makes it fail once)."""
+
+    def __init__(self) -> None:
+        self.open = threading.Event()
+        self.calls = 0
+        self.fail_with: str | None = None
+
+    def load(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        assert self.open.wait(20), "the test never let the reading go"
+        if self.fail_with is not None:
+            message, self.fail_with = self.fail_with, None
+            raise StoreError(message)
+        return load_timeline(*args, **kwargs)
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    held = Gate()
+    monkeypatch.setattr(ui.store_opener, "load_timeline", held.load)
+    yield held
+    held.open.set()
+
+
+def _open(qtbot, window: MainWindow, path: str) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.loaded, timeout=20_000):
+        window.open_target(path)
+
+
+def _events_read(qtbot, window: MainWindow) -> Callable[[], bool]:  # type: ignore[no-untyped-def]
+    return lambda: window.timeline.overview is None and window.timeline.point_count() > 0
+
+
+def test_the_counts_are_drawn_first_and_the_events_replace_them(
+        qtbot, window: MainWindow, big_path: str, gate: Gate) -> None:  # type: ignore[no-untyped-def]
+    _open(qtbot, window, big_path)
+    timeline = window.timeline
+    assert timeline.overview is not None and timeline.drawn and not timeline.detailed
+    assert timeline.point_count() == 0
+    assert "per-minute counts while reading its events" in timeline.caption.text()
+    assert timeline.lanes() == ["Meter", "Order"]
+    assert timeline.density_shown()
+    assert window.streams.model.rowCount() == 6  # the window is in use meanwhile
+    timeline.plot.getPlotItem().getViewBox().setXRange(1_767_225_600, 1_767_226_200,
+                                                       padding=0)
+    timeline.update_view()  # zoomed in on the counts: still drawn from them
+    assert "per-minute counts" in timeline.caption.text()
+    gate.open.set()
+    qtbot.waitUntil(_events_read(qtbot, window), timeout=20_000)
+    assert timeline.point_count() == 300
+    assert "per-minute counts" not in timeline.caption.text()
+    (x0, x1), _ = timeline.plot.getPlotItem().getViewBox().viewRange()
+    assert (x0, x1) == pytest.approx((1_767_225_600, 1_767_226_200))  # the zoom chosen stays
+
+
+def test_closing_the_store_while_its_events_are_read_stops_the_reading(
+        qtbot, window: MainWindow, big_path: str, gate: Gate) -> None:  # type: ignore[no-untyped-def]
+    _open(qtbot, window, big_path)
+    worker = window.opener.reading_events
+    assert worker is not None
+    window.session.close()
+    assert window.opener.reading_events is None and worker.cancel_requested
+    gate.open.set()
+    qtbot.wait(300)
+    assert window.timeline.overview is None and window.timeline.point_count() == 0
+    assert window.timeline.caption.text() == "No store open"
+
+
+def test_a_failed_reading_keeps_the_counts_and_says_why_until_a_reload(
+        qtbot, window: MainWindow, big_path: str, gate: Gate) -> None:  # type: ignore[no-untyped-def]
+    gate.fail_with = "the disk went away"
+    gate.open.set()
+    _open(qtbot, window, big_path)
+    qtbot.waitUntil(lambda: "could not be read" in window.timeline.caption.text(),
+                    timeout=10_000)
+    assert "the disk went away" in window.timeline.caption.text()
+    assert window.timeline.overview is not None and window.opener.reading_events is None
+    window.reload()
+    qtbot.waitUntil(_events_read(qtbot, window), timeout=20_000)
+    assert window.timeline.point_count() == 300 and gate.calls == 2
+
+
+def test_events_written_while_the_events_are_read_are_shown_after(
+        qtbot, window: MainWindow, big_path: str, gate: Gate) -> None:  # type: ignore[no-untyped-def]
+    _open(qtbot, window, big_path)
+    with open_store(big_path) as st:
+        st.append("a-0", "Meter", [NewEvent("ReadingTaken", {"i": 1})], ANY)
+    window.session.historyChanged.emit()  # what following the store does: nothing reads twice
+    assert gate.calls == 1
+    gate.open.set()
+    qtbot.waitUntil(lambda: window.timeline.point_count() == 301, timeout=20_000)
+    assert window.timeline.overview is None
