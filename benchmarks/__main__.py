@@ -407,7 +407,9 @@ def main() -> None:
         if "app" in only:
             app = bench_app(source, folder)
             print(f"{f'app: open {n:,} events / {n // 10:,} streams, timeline drawn':<52} "
-                  f"{app['open_s']:>12.2f} s {'-':>14} {'-':>7}")
+                  f"{app['open_s']:>12.2f} s {'-':>14} {'-':>7}  from its {app['drawn_from']}")
+            print(f"{'  open until every event is read':<52} "
+                  f"{app['events_read_s']:>12.2f} s {'-':>14} {'-':>7}")
             print_app_rows(app)
             print(f"{'app: following the idle store, CPU over 30 s':<52} "
                   f"{app['follow_idle_cpu_pct']:>12.2f} % {'-':>14} {'-':>7}"

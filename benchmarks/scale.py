@@ -57,6 +57,8 @@ FIGURES = (
     Figure("seal_s", "seal --key (process)", "s", "<= 60 s", 60),
     Figure("seal_base_s", "  baseline: plain verify (process)", "s", "-"),
     Figure("open_s", "app: open until the timeline is drawn", "s", "<= 4 s", 4),
+    Figure("events_read_s", "  open until every event is read (marks when zoomed in)", "s",
+           "-"),
     Figure("frame_median_ms", "app: pan/zoom frame, median of 40", "ms", "<= 50 ms", 50),
     Figure("frame_max_ms", "app: pan/zoom frame, max of 40", "ms", "-"),
     Figure("keystroke_median_ms", "app: stream-filter keystroke to rows shown, median of 8",

@@ -15,7 +15,8 @@ def test_the_app_benchmark_measures_a_store_it_opened(tmp_path: Path) -> None:
     write_history_jsonl(source, events, streams)
     figures = bench_app(source, tmp_path, idle_s=3.0)
     assert figures["events"] == events
-    assert figures["open_s"] > 0
+    assert figures["open_s"] > 0 and figures["drawn_from"] == "events"  # too small for counts
+    assert figures["events_read_s"] >= figures["open_s"]
     assert 0 < figures["frame_median_ms"] <= figures["frame_max_ms"]
     assert 0 < figures["keystroke_median_ms"] <= figures["keystroke_max_ms"]
     with_nine = sum("9" in f"ord-{s:06d}" for s in range(streams))
