@@ -327,9 +327,10 @@ class MainWindow(QMainWindow):
         if services is None:
             return
         self._update_counts()
-        if self.timeline.overview is not None:  # its events are being read, up to the head
+        overview = self.timeline.overview
+        if overview is not None:  # its events are being read, up to the head
             if self.opener.reading_events is None:  # reading them failed: View > Reload
-                self.opener.read_events(services)
+                self.opener.read_events(services, overview)
             return
         base = self.timeline.data
 

@@ -13,7 +13,11 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMenu, QMess
 from esaudit.application.jobs import CancelCheck, Progress
 from esaudit.application.seed import seed
 from esaudit.application.timeline import TimelineData, load_timeline
-from esaudit.application.timeline_overview import TimelineOverview, load_overview
+from esaudit.application.timeline_overview import (
+    TimelineOverview,
+    load_overview,
+    minutes_differing,
+)
 from esaudit.bootstrap import Services, bootstrap
 
 from .actions import make_action
@@ -88,7 +92,7 @@ class StoreOpener(QObject):
             self.session.open(services)
             if isinstance(data, TimelineOverview):
                 self.timeline.set_overview(data)
-                self.read_events(services)
+                self.read_events(services, data)
             else:
                 self.timeline.set_data(data)
             self.opened.emit()
@@ -103,15 +107,25 @@ class StoreOpener(QObject):
 
         run_in_background(self.window, f"Opening {target}…", job, done, failed)
 
-    def read_events(self, services: Services) -> None:
+    def read_events(self, services: Services, overview: TimelineOverview) -> None:
         """Read the events of a store drawn from its counts, on the pool and without a dialog:
         the window is usable meanwhile, the caption shows how far it is, and closing the
-        store stops it."""
-        def done(data: TimelineData) -> None:
+        store stops it. The counts drawn are then checked against the events."""
+        def job(progress: Progress, cancelled: CancelCheck) -> tuple[TimelineData, int]:
+            data = load_timeline(services.store, progress, cancelled)
+            return data, minutes_differing(overview, data)
+
+        def done(result: tuple[TimelineData, int]) -> None:
             if self.session.services is not services:  # closed (or another opened) meanwhile
                 return
+            data, wrong = result
             self.reading_events = None
             self.timeline.set_data(data)
+            if wrong:
+                self.timeline.set_notice(
+                    f"the store's per-minute counts, drawn while its events were read, "
+                    f"disagreed with them in {wrong:,} minute{'s' if wrong != 1 else ''}: "
+                    "drawn from the events now")
             if services.store.head_position() > data.last_position:
                 self.session.historyChanged.emit()  # written to while the events were read
 
@@ -120,10 +134,8 @@ class StoreOpener(QObject):
                 self.reading_events = None
                 self.timeline.set_events_failed(message)
 
-        worker = run_in_background(
-            self.window, "Reading the events…",
-            lambda progress, cancelled: load_timeline(services.store, progress, cancelled),
-            done, failed, show_progress=False)
+        worker = run_in_background(self.window, "Reading the events…", job, done, failed,
+                                   show_progress=False)
         worker.signals.progressed.connect(self.timeline.set_events_read)
         self.reading_events = worker
 

@@ -78,6 +78,7 @@ class TimelinePanel(QWidget):
         # a big store's per-minute counts, drawn until its events are read (set_overview)
         self._overview: TimelineOverview | None = None
         self._overview_read = ""
+        self._notice = ""  # what the caption adds about this store's drawing (set_notice)
         # the selected stream's positions, and the loaded history they were read for
         self._highlighted: tuple[str, TimelineData | None, list[int]] = ("", None, [])
         self._highlight_indexes = np.empty(0, dtype=np.int64)  # into the loaded data
@@ -129,6 +130,8 @@ class TimelinePanel(QWidget):
         (x0, x1), _ = self.plot.getPlotItem().getViewBox().viewRange()
         following = had_data and x0 <= self._sorted_times[-1] <= x1
         self._data = data
+        if data is None:
+            self._notice = ""
         if data is None or len(data) == 0:
             self._by_time = np.zeros(0, dtype=np.int64)
             self._sorted_times = np.zeros(0)
@@ -155,6 +158,7 @@ class TimelinePanel(QWidget):
         self._data = None
         self._overview = overview
         self._overview_read = "reading its events…"
+        self._notice = ""
         self._by_time = np.zeros(0, dtype=np.int64)
         self._sorted_times = np.zeros(0)
         self._redraw()
@@ -173,6 +177,11 @@ class TimelinePanel(QWidget):
         if self._overview is None:
             return
         self._overview_read = f"its events could not be read ({message}): View > Reload"
+        self.update_view()
+
+    def set_notice(self, text: str) -> None:
+        """A remark the caption carries while this store is shown (a warning about it)."""
+        self._notice = f" · ⚠ {text}" if text else ""
         self.update_view()
 
     @property
@@ -269,8 +278,8 @@ class TimelinePanel(QWidget):
         """The counts as a density: each minute's events spread over the pixel columns it
         covers and over the rows its lane's marks would take."""
         self.detailed = False
-        self.caption.setText(f"{self._summary} · drawn from the store's per-minute counts "
-                             f"while {self._overview_read}")
+        self.caption.setText(f"{self._summary} · drawn from the store's per-minute counts; "
+                             f"{self._overview_read}")
         by_event = self.lane_toggle.isChecked()
         codes = overview.event_type_codes if by_event else overview.stream_type_codes
         names = overview.event_types if by_event else overview.stream_types
@@ -317,9 +326,9 @@ class TimelinePanel(QWidget):
         flagged = len(self._flagged.data)
         bad = (f" · ✖ {flagged:,} event{'s' if flagged != 1 else ''} failed verification"
                if flagged else "")
-        self.caption.setText(f"{self._summary}{bad}" if self.detailed else
+        self.caption.setText(f"{self._summary}{bad}{self._notice}" if self.detailed else
                              f"{self._summary}{bad} · {len(visible):,} in view, drawn as "
-                             "density: zoom in (wheel) for single events")
+                             f"density: zoom in (wheel) for single events{self._notice}")
         if self.detailed:
             self._density.hide()
             types = data.event_type_codes[visible]

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from esaudit.application import timeline_overview
-from esaudit.application.timeline_overview import MINUTE_S, load_overview
+from esaudit.application.timeline import load_timeline
+from esaudit.application.timeline_overview import MINUTE_S, load_overview, minutes_differing
 from esaudit.application.transfer import import_history
 from store import ANY, NewEvent, open_store
 from tests.store.test_timeline_minutes import _grouped, _history
@@ -81,3 +82,26 @@ def test_a_store_built_by_appends_has_no_overview(tmp_path: Path,
             st.append(f"s-{i}", "Order", [NewEvent("LineAdded", {"i": i})], ANY)
         monkeypatch.setattr(timeline_overview, "TAIL_LIMIT", 2)
         assert load_overview(st) is None
+
+
+def _move_one_event(path: str) -> None:
+    """Counts that still add up but are wrong: one event moved from the first minute to the
+    last, as an edit behind the store's back could."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE timeline_minutes SET events = events - 1 WHERE rowid = "
+                     "(SELECT rowid FROM timeline_minutes ORDER BY minute LIMIT 1)")
+        conn.execute("UPDATE timeline_minutes SET events = events + 1 WHERE rowid = "
+                     "(SELECT rowid FROM timeline_minutes ORDER BY minute DESC LIMIT 1)")
+
+
+def test_the_events_read_check_the_counts_that_were_drawn(imported: str) -> None:
+    with open_store(imported) as st:
+        overview = load_overview(st)
+        assert overview is not None and overview.head == 300
+        st.append("a-1", "Order", [NewEvent("LineAdded", {"i": 1})], ANY)  # after the counts
+        assert minutes_differing(overview, load_timeline(st)) == 0
+    _move_one_event(imported)
+    with open_store(imported, read_only=True) as st:
+        wrong = load_overview(st)
+        assert wrong is not None and wrong.events == 301  # it adds up: it is drawn
+        assert minutes_differing(wrong, load_timeline(st)) == 2

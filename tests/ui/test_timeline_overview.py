@@ -15,6 +15,7 @@ from esaudit.application import timeline_overview
 from esaudit.application.timeline import load_timeline
 from esaudit.application.transfer import import_history
 from store import ANY, NewEvent, StoreError, open_store
+from tests.esaudit.test_timeline_overview import _move_one_event
 from tests.store.test_timeline_minutes import _history
 from ui.main_window import MainWindow
 
@@ -68,7 +69,7 @@ def test_the_counts_are_drawn_first_and_the_events_replace_them(
     timeline = window.timeline
     assert timeline.overview is not None and timeline.drawn and not timeline.detailed
     assert timeline.point_count() == 0
-    assert "per-minute counts while reading its events" in timeline.caption.text()
+    assert "per-minute counts; reading its events" in timeline.caption.text()
     assert timeline.lanes() == ["Meter", "Order"]
     assert timeline.density_shown()
     assert window.streams.model.rowCount() == 6  # the window is in use meanwhile
@@ -121,3 +122,27 @@ def test_events_written_while_the_events_are_read_are_shown_after(
     gate.open.set()
     qtbot.waitUntil(lambda: window.timeline.point_count() == 301, timeout=20_000)
     assert window.timeline.overview is None
+
+
+def test_counts_found_wrong_by_the_events_are_said_to_be(
+        qtbot, window: MainWindow, big_path: str, gate: Gate) -> None:  # type: ignore[no-untyped-def]
+    _move_one_event(big_path)
+    gate.open.set()
+    _open(qtbot, window, big_path)
+    qtbot.waitUntil(_events_read(qtbot, window), timeout=20_000)
+    caption = window.timeline.caption.text()
+    assert "per-minute counts, drawn while its events were read, disagreed with them in " \
+           "2 minutes" in caption
+    window.timeline.fit()
+    assert "disagreed" in window.timeline.caption.text()  # it stays while the store is open
+    window.session.close()
+    assert window.timeline.caption.text() == "No store open"
+
+
+def test_right_counts_leave_no_remark(qtbot, window: MainWindow, big_path: str,
+                                      gate: Gate) -> None:  # type: ignore[no-untyped-def]
+    gate.open.set()
+    _open(qtbot, window, big_path)
+    qtbot.waitUntil(_events_read(qtbot, window), timeout=20_000)
+    assert "⚠" not in window.timeline.caption.text()
+    assert window.timeline.caption.text().startswith("300 events in 6 streams")
