@@ -18,13 +18,19 @@ from store import ANY, NewEvent, open_store
 from tests.store.test_timeline_minutes import _grouped, _history
 
 
+def imported_store(folder: Path, monkeypatch: pytest.MonkeyPatch, streams: int, per: int,
+                   step_us: int) -> str:
+    """A store of one import, which the app then counts as big enough to open on its counts."""
+    monkeypatch.setattr(timeline_overview, "OVERVIEW_FROM", 1)
+    path = str(folder / "big.db")
+    with open_store(path) as st:
+        import_history(st, _history(folder / "a.jsonl", "a", streams, per, step_us))
+    return path
+
+
 @pytest.fixture
 def imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(timeline_overview, "OVERVIEW_FROM", 1)
-    path = str(tmp_path / "big.db")
-    with open_store(path) as st:
-        import_history(st, _history(tmp_path / "a.jsonl", "a", 5, 60, 9_000_000))
-    return path
+    return imported_store(tmp_path, monkeypatch, 5, 60, 9_000_000)
 
 
 def _drawn(overview: timeline_overview.TimelineOverview) -> dict[tuple[int, str, str], int]:

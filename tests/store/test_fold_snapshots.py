@@ -10,6 +10,7 @@ import pytest
 
 from store import ANY, InvalidEvent, NewEvent, StoreReadOnly, open_store
 from store.schema_meta import SCHEMA_VERSION
+from tests.store.older_schema import make_older
 
 
 def _stream(target: str, stream_id: str = "s", n: int = 10) -> None:
@@ -66,19 +67,10 @@ def test_walking_pages_through_more_states_than_a_page(store_target: str) -> Non
         assert [k.version for k in st.iter_fold_snapshots()] == list(range(1, 1201))
 
 
-def _make_v3(path: Path) -> None:
-    """A store as schema 3 wrote it: no fold_snapshots table."""
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP TABLE fold_snapshots")
-        conn.execute("DROP TABLE timeline_minutes")
-        conn.execute("DELETE FROM es_meta WHERE key = 'timeline_minutes_through'")
-        conn.execute("UPDATE es_meta SET value = '3' WHERE key = 'schema_version'")
-
-
 def test_an_older_store_read_only_has_none_and_is_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "v3.db"
     _stream(str(path))
-    _make_v3(path)
+    make_older(path, 3)
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     with open_store(path, read_only=True) as st:
         assert st.load_fold_snapshot("s", "merged/1") is None
@@ -89,7 +81,7 @@ def test_an_older_store_read_only_has_none_and_is_left_alone(tmp_path: Path) -> 
 def test_an_older_store_is_upgraded_to_keep_them(tmp_path: Path) -> None:
     path = tmp_path / "v3.db"
     _stream(str(path))
-    _make_v3(path)
+    make_older(path, 3)
     with open_store(path) as st:
         assert st.save_fold_snapshots("s", "merged/1", [(2, {"i": 1})]) == 1
     with sqlite3.connect(path) as conn:

@@ -9,6 +9,7 @@ from pathlib import Path
 from esaudit.application.transfer import export_history, import_history, shown_target
 from store import ANY, NewEvent, open_store
 from store.schema_meta import SCHEMA_VERSION
+from tests.store.older_schema import make_older
 
 
 def _append(target: str, stream_id: str, n: int = 3) -> None:
@@ -54,19 +55,11 @@ def test_an_import_records_its_source_without_a_password(store_target: str,
     assert "s3cret" not in shown and shown.startswith("postgresql+psycopg://app:")
 
 
-def _make_v1(path: Path) -> None:
-    """A store as schema 1 wrote it: no imports table, schema_version 1."""
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP TABLE imports")
-        conn.execute("DELETE FROM es_meta WHERE key = 'origins_known_after'")
-        conn.execute("UPDATE es_meta SET value = '1' WHERE key = 'schema_version'")
-
-
 def test_an_older_store_is_upgraded_and_its_earlier_events_are_of_unknown_origin(
         tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     _append(str(path), "old", 4)
-    _make_v1(path)
+    make_older(path, 1)
     _append(str(path), "new", 2)
     with open_store(path, read_only=True) as st:
         assert (st.origin_of("old"), st.origin_of("new")) == ("unknown", "appended")
@@ -80,7 +73,7 @@ def test_a_read_only_open_of_an_older_store_changes_nothing_and_knows_no_origin(
         tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     _append(str(path), "old", 4)
-    _make_v1(path)
+    make_older(path, 1)
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     with open_store(path, read_only=True) as st:
         assert st.origin_of("old") == "unknown"

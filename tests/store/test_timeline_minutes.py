@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from store.bulk import ImportRejected
 from store.hashing import iso_from_us
 from store.records import MinuteCounts
 from store.timeline_minutes import MINUTE_US
+from tests.store.older_schema import make_older
 
 START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
 
@@ -100,20 +100,12 @@ def test_a_rejected_import_leaves_the_counts_as_they_were(store_target: str,
     assert before is not None and before.through == 30
 
 
-def _make_v4(path: Path) -> None:
-    """A store as schema 4 wrote it: no counts table, no marker."""
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP TABLE timeline_minutes")
-        conn.execute("DELETE FROM es_meta WHERE key = 'timeline_minutes_through'")
-        conn.execute("UPDATE es_meta SET value = '4' WHERE key = 'schema_version'")
-
-
 def test_a_store_older_than_the_counts_has_none_and_a_read_only_open_leaves_it_alone(
         tmp_path: Path) -> None:
     path = tmp_path / "v4.db"
     with open_store(path) as st:
         import_history(st, _history(tmp_path / "a.jsonl", "a", 2, 5, 1_000_000))
-    _make_v4(path)
+    make_older(path, 4)
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     assert _counts(str(path)) is None
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
@@ -126,7 +118,7 @@ def test_a_store_older_than_the_counts_has_none_and_a_read_only_open_leaves_it_a
 def test_an_empty_older_store_counts_from_its_first_import(tmp_path: Path) -> None:
     path = tmp_path / "v4.db"
     open_store(path).close()
-    _make_v4(path)
+    make_older(path, 4)
     with open_store(path) as st:
         import_history(st, _history(tmp_path / "a.jsonl", "a", 2, 5, 1_000_000))
     counted = _counts(str(path))

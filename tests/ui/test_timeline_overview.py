@@ -11,22 +11,15 @@ from typing import Any
 import pytest
 
 import ui.store_opener
-from esaudit.application import timeline_overview
 from esaudit.application.timeline import load_timeline
-from esaudit.application.transfer import import_history
 from store import ANY, NewEvent, StoreError, open_store
-from tests.esaudit.test_timeline_overview import _move_one_event
-from tests.store.test_timeline_minutes import _history
+from tests.esaudit.test_timeline_overview import _move_one_event, imported_store
 from ui.main_window import MainWindow
 
 
 @pytest.fixture
 def big_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(timeline_overview, "OVERVIEW_FROM", 1)
-    path = str(tmp_path / "big.db")
-    with open_store(path) as st:
-        import_history(st, _history(tmp_path / "a.jsonl", "a", 6, 50, 20_000_000))
-    return path
+    return imported_store(tmp_path, monkeypatch, 6, 50, 20_000_000)
 
 
 class Gate:
