@@ -123,9 +123,8 @@ class StoreOpener(QObject):
             self.timeline.set_data(data)
             if wrong:
                 self.timeline.set_notice(
-                    f"the store's per-minute counts, drawn while its events were read, "
-                    f"disagreed with them in {wrong:,} minute{'s' if wrong != 1 else ''}: "
-                    "drawn from the events now")
+                    f"the store's per-minute counts disagreed with its events in {wrong:,} "
+                    f"minute{'s' if wrong != 1 else ''}: drawn from the events now")
             if services.store.head_position() > data.last_position:
                 self.session.historyChanged.emit()  # written to while the events were read
 

@@ -64,6 +64,8 @@ class TimelinePanel(QWidget):
         fit.clicked.connect(self.fit)
         self.caption = QLabel("No store open", objectName="timelineCaption")
         self.caption.setProperty("muted", True)
+        # A long caption is cut at the panel's edge rather than widening the window's layout.
+        self.caption.setMinimumWidth(1)
         bar = QHBoxLayout()
         bar.addWidget(self.caption, 1)
         bar.addWidget(self.lane_toggle)
@@ -179,9 +181,14 @@ class TimelinePanel(QWidget):
         self._overview_read = f"its events could not be read ({message}): View > Reload"
         self.update_view()
 
+    def _say(self, text: str) -> None:
+        """The caption, a warning first; whatever the width cuts off is in its tooltip."""
+        self.caption.setText(f"{self._notice}{text}")
+        self.caption.setToolTip(f"{self._notice}{text}")
+
     def set_notice(self, text: str) -> None:
         """A remark the caption carries while this store is shown (a warning about it)."""
-        self._notice = f" · ⚠ {text}" if text else ""
+        self._notice = f"⚠ {text} · " if text else ""
         self.update_view()
 
     @property
@@ -228,7 +235,7 @@ class TimelinePanel(QWidget):
             self._redraw_overview(self._overview)
             return
         if data is None or len(data) == 0:
-            self.caption.setText("No events yet" if data is not None else "No store open")
+            self._say("No events yet" if data is not None else "No store open")
             self.drawn = data is not None
             return
         by_event = self.lane_toggle.isChecked()
@@ -278,8 +285,8 @@ class TimelinePanel(QWidget):
         """The counts as a density: each minute's events spread over the pixel columns it
         covers and over the rows its lane's marks would take."""
         self.detailed = False
-        self.caption.setText(f"{self._summary} · drawn from the store's per-minute counts; "
-                             f"{self._overview_read}")
+        self._say(f"{self._summary} · drawn from the store's per-minute counts; "
+                  f"{self._overview_read}")
         by_event = self.lane_toggle.isChecked()
         codes = overview.event_type_codes if by_event else overview.stream_type_codes
         names = overview.event_types if by_event else overview.stream_types
@@ -326,9 +333,9 @@ class TimelinePanel(QWidget):
         flagged = len(self._flagged.data)
         bad = (f" · ✖ {flagged:,} event{'s' if flagged != 1 else ''} failed verification"
                if flagged else "")
-        self.caption.setText(f"{self._summary}{bad}{self._notice}" if self.detailed else
-                             f"{self._summary}{bad} · {len(visible):,} in view, drawn as "
-                             f"density: zoom in (wheel) for single events{self._notice}")
+        self._say(f"{self._summary}{bad}" if self.detailed else
+                  f"{self._summary}{bad} · {len(visible):,} in view, drawn as density: zoom in "
+                  "(wheel) for single events")
         if self.detailed:
             self._density.hide()
             types = data.event_type_codes[visible]

@@ -124,8 +124,9 @@ def test_counts_found_wrong_by_the_events_are_said_to_be(
     _open(qtbot, window, big_path)
     qtbot.waitUntil(_events_read(qtbot, window), timeout=20_000)
     caption = window.timeline.caption.text()
-    assert "per-minute counts, drawn while its events were read, disagreed with them in " \
-           "2 minutes" in caption
+    assert caption.startswith("⚠ the store's per-minute counts disagreed with its events in "
+                              "2 minutes: drawn from the events now · 300 events in 6 streams")
+    assert window.timeline.caption.toolTip() == caption
     window.timeline.fit()
     assert "disagreed" in window.timeline.caption.text()  # it stays while the store is open
     window.session.close()
