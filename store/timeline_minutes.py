@@ -36,13 +36,27 @@ MinuteKey = tuple[int, str, str]
 """(minute, stream type, event type): the minute is ``recorded_at_us // MINUTE_US``."""
 
 
+def _position(marker: object) -> int | None:
+    """The marker's position; None for a value esaudit never writes (an edited marker makes
+    the counts count for nothing, it never stops an open or an import)."""
+    if isinstance(marker, str) and marker.isascii() and marker.isdigit():
+        return int(marker)
+    return None
+
+
+def _valid(row: tuple[object, ...]) -> bool:
+    minute, stream_type, type_, events = row
+    return (type(minute) is int and type(events) is int and events > 0
+            and isinstance(stream_type, str) and isinstance(type_, str))
+
+
 def counted_through(conn: Connection, mark: str) -> int | None:
     """The position the counts are complete up to, inside a write transaction; None where
     they count none of the store's events (a store that had events before the table)."""
     found = conn.exec_driver_sql(f"SELECT value FROM es_meta WHERE key = {mark}",
                                  (TIMELINE_MINUTES_THROUGH,)).scalar()
     if found is not None:
-        return int(found)
+        return _position(found)
     empty = conn.exec_driver_sql("SELECT 1 FROM events LIMIT 1").first() is None
     return 0 if empty else None
 
@@ -82,7 +96,11 @@ class TimelineMinutes:
                 if through is None:
                     return None
             else:
-                through = int(found)
+                through = _position(found)
+                if through is None:
+                    return None
             rows = q.rows("SELECT minute, stream_type, type, events FROM timeline_minutes "
                           "ORDER BY minute, stream_type, type")
+        if not all(map(_valid, rows)):
+            return None
         return MinuteCounts(through, [MinuteCount(*row) for row in rows])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,25 @@ def test_an_empty_older_store_counts_from_its_first_import(tmp_path: Path) -> No
     counted = _counts(str(path))
     assert counted is not None and counted.through == 10
     assert _as_dict(counted) == _grouped(str(path))
+
+
+@pytest.mark.parametrize("edit", [
+    "UPDATE es_meta SET value = 'many' WHERE key = 'timeline_minutes_through'",
+    "UPDATE es_meta SET value = '-3' WHERE key = 'timeline_minutes_through'",
+    "UPDATE timeline_minutes SET events = 'x' WHERE rowid = 1",
+    "UPDATE timeline_minutes SET events = 0 WHERE rowid = 1",
+    "UPDATE timeline_minutes SET minute = 1.5 WHERE rowid = 1",
+    "UPDATE timeline_minutes SET type = x'00ff' WHERE rowid = 1",
+])
+def test_edited_counts_count_for_nothing_and_stop_no_import(tmp_path: Path, edit: str) -> None:
+    path = tmp_path / "edited.db"
+    with open_store(path) as st:
+        import_history(st, _history(tmp_path / "a.jsonl", "a", 2, 5, 1_000_000))
+    with sqlite3.connect(path) as conn:
+        conn.execute(edit)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert _counts(str(path)) is None
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    with open_store(path) as st:
+        import_history(st, _history(tmp_path / "b.jsonl", "b", 2, 5, 1_000_000))
+        assert st.head_position() == 20
