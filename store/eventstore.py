@@ -390,8 +390,8 @@ class EventStore:
     def stats(self) -> StoreStats:
         return self._reader.stats()
 
-    def timeline_minutes(self) -> MinuteCounts | None:
-        return self._timeline_minutes.read()
+    def timeline_minutes(self, max_rows: int | None = None) -> MinuteCounts | None:
+        return self._timeline_minutes.read(max_rows)
 
     # -- investigating (store.searching) ---------------------------------------------------
     def search_events(self, search: EventSearch, *, after_position: int = 0,

@@ -189,9 +189,10 @@ class Source(Protocol):
         event type code)."""
         ...
 
-    def timeline_minutes(self) -> MinuteCounts | None:
+    def timeline_minutes(self, max_rows: int | None = None) -> MinuteCounts | None:
         """The events counted per minute, stream type and event type up to a position, if
-        the source keeps such counts (``store.timeline_minutes``); None where it does not."""
+        the source keeps such counts (``store.timeline_minutes``); None where it does not, or
+        where they take more than ``max_rows`` rows."""
         ...
 
     # -- investigating ---------------------------------------------------------------------

@@ -39,8 +39,8 @@ MinuteKey = tuple[int, str, str]
 def _position(marker: object) -> int | None:
     """The marker's position; None for a value esaudit never writes (an edited marker makes
     the counts count for nothing, it never stops an open or an import)."""
-    if isinstance(marker, str) and marker.isascii() and marker.isdigit():
-        return int(marker)
+    if isinstance(marker, str) and marker.isascii() and marker.isdigit() and len(marker) <= 18:
+        return int(marker)  # at most 18 digits: below 2**63, and never a huge int to parse
     return None
 
 
@@ -84,7 +84,8 @@ class TimelineMinutes:
         self._c = connections
         self._schema_version = schema_version
 
-    def read(self) -> MinuteCounts | None:
+    def read(self, max_rows: int | None = None) -> MinuteCounts | None:
+        """The counts; None where there are none, or more than ``max_rows`` rows of them."""
         if self._schema_version() < FIRST_SCHEMA:
             return None
         with self._c.reads() as q:
@@ -98,6 +99,11 @@ class TimelineMinutes:
             else:
                 through = _position(found)
                 if through is None:
+                    return None
+            if max_rows is not None:
+                kept = q.value("SELECT count(*) FROM (SELECT 1 FROM timeline_minutes "
+                               f"LIMIT {int(max_rows) + 1}) AS t")
+                if kept > max_rows:
                     return None
             rows = q.rows("SELECT minute, stream_type, type, events FROM timeline_minutes "
                           "ORDER BY minute, stream_type, type")

@@ -112,7 +112,8 @@ class StoreOpener(QObject):
         the window is usable meanwhile, the caption shows how far it is, and closing the
         store stops it. The counts drawn are then checked against the events."""
         def job(progress: Progress, cancelled: CancelCheck) -> tuple[TimelineData, int]:
-            data = load_timeline(services.store, progress, cancelled)
+            data = load_timeline(services.store, progress, cancelled,
+                                 minutes_upto=overview.head)
             return data, minutes_differing(overview, data)
 
         def done(result: tuple[TimelineData, int]) -> None:
@@ -133,9 +134,12 @@ class StoreOpener(QObject):
                 self.reading_events = None
                 self.timeline.set_events_failed(message)
 
+        self.timeline.set_events_read(0, 0)
         worker = run_in_background(self.window, "Reading the events…", job, done, failed,
                                    show_progress=False)
-        worker.signals.progressed.connect(self.timeline.set_events_read)
+        worker.signals.progressed.connect(
+            lambda done_, total: self.timeline.set_events_read(done_, total)
+            if self.reading_events is worker else None)
         self.reading_events = worker
 
     def _stop_reading_events(self) -> None:

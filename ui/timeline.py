@@ -172,14 +172,14 @@ class TimelinePanel(QWidget):
             return
         self._overview_read = (f"reading its events, {done * 100 // total}%…" if total > 0
                                else "reading its events…")
-        self.update_view()
+        self._overview_caption()  # the drawing stays: it does not change as the events come
 
     def set_events_failed(self, message: str) -> None:
         """The events could not be read: the counts stay, and the caption says why."""
         if self._overview is None:
             return
         self._overview_read = f"its events could not be read ({message}): View > Reload"
-        self.update_view()
+        self._overview_caption()
 
     def _say(self, text: str) -> None:
         """The caption, a warning first; whatever the width cuts off is in its tooltip."""
@@ -285,8 +285,7 @@ class TimelinePanel(QWidget):
         """The counts as a density: each minute's events spread over the pixel columns it
         covers and over the rows its lane's marks would take."""
         self.detailed = False
-        self._say(f"{self._summary} · drawn from the store's per-minute counts; "
-                  f"{self._overview_read}")
+        self._overview_caption()
         by_event = self.lane_toggle.isChecked()
         codes = overview.event_type_codes if by_event else overview.stream_type_codes
         names = overview.event_types if by_event else overview.stream_types
@@ -314,6 +313,13 @@ class TimelinePanel(QWidget):
                                autoLevels=True)
         self._density.setRect(QRectF(x0, -0.5, x1 - x0, rows / 12))
         self._density.show()
+
+    def _overview_caption(self) -> None:
+        flagged = len(self.flagged_positions)  # their crosses wait for the events
+        bad = (f" · ✖ {flagged:,} event{'s' if flagged != 1 else ''} failed verification"
+               if flagged else "")
+        self._say(f"{self._summary}{bad} · drawn from the store's per-minute counts; "
+                  f"{self._overview_read}")
 
     def update_view(self) -> None:
         """Draw what the visible time range needs: each event as a clickable mark when there

@@ -19,6 +19,7 @@ import numpy as np
 from esaudit.domain.events import ORDER, ORDER_EVENT_TYPES, PRODUCT, PRODUCT_EVENT_TYPES
 from store import Source, open_store
 from store.gcpause import collector_paused
+from store.timeline_minutes import MINUTE_US
 
 from .investigate.tail import LATE_WINDOW
 from .jobs import Cancelled
@@ -44,6 +45,10 @@ class TimelineData:
     stream_count: int = 0
     _codes: dict[str, dict[str, int]] = field(default_factory=lambda: {
         "stream_type": {}, "event_type": {}})
+    # events per (minute, stream type, event type) up to a position, where the load was asked
+    # for them (``minutes_upto``): counted from the integer microseconds, which ``times``
+    # holds only to a float's precision
+    minute_counts: dict[tuple[int, str, str], int] | None = None
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -130,9 +135,12 @@ def _split_point(store: Source, total: int) -> int | None:
 
 def load_timeline(store: Source, progress: Callable[[int, int], None] | None = None,
                   cancelled: Callable[[], bool] | None = None,
-                  base: TimelineData | None = None, page_size: int = 50_000) -> TimelineData:
+                  base: TimelineData | None = None, page_size: int = 50_000,
+                  minutes_upto: int | None = None) -> TimelineData:
     """Every event's timeline columns; with ``base``, only the events after it are read and
-    appended (a command adds a few events to a million: the rest is not read again).
+    appended (a command adds a few events to a million: the rest is not read again). With
+    ``minutes_upto`` (and no ``base``), ``minute_counts`` counts the events up to that
+    position, to check counts drawn before the events (``timeline_overview``).
 
     Where positions may become visible out of order (``Capabilities.ordered`` false), the
     last ``LATE_WINDOW`` positions of ``base`` are read again, and if the events then number
@@ -144,7 +152,11 @@ def load_timeline(store: Source, progress: Callable[[int, int], None] | None = N
     large SQLite store of esaudit's has its later positions read by a second process
     meanwhile (``read_later_half``): Python's turn per row is most of the load.
     """
+    if cancelled and cancelled():
+        raise Cancelled("loading the timeline was cancelled")
     data = TimelineData() if base is None else base.copy()
+    tally: dict[tuple[int, str, str], int] | None = (
+        {} if minutes_upto is not None and base is None else None)
     unordered = base is not None and not store.capabilities.ordered
     if unordered:
         data.keep_through(max(0, data.last_position - LATE_WINDOW))
@@ -180,6 +192,10 @@ def load_timeline(store: Source, progress: Callable[[int, int], None] | None = N
                     parts.append((block[:, 0], block[:, 1] / 1e6,
                                   kinds[0].decode(block[:, 2], stream_types),
                                   kinds[1].decode(block[:, 3], event_types)))
+                    if tally is not None and minutes_upto is not None:
+                        upto = block[:, 0] <= minutes_upto
+                        _count_minutes(tally, block[upto, 1], parts[-1][2][upto],
+                                       parts[-1][3][upto], data.stream_types, data.event_types)
     finally:
         if half is not None:
             half.stop()
@@ -188,10 +204,37 @@ def load_timeline(store: Source, progress: Callable[[int, int], None] | None = N
         for k, name in enumerate(columns):
             setattr(data, name, np.concatenate([getattr(data, name), *(p[k] for p in parts)]))
         data.by_time = np.argsort(data.times, kind="stable")
+    data.minute_counts = tally
     events, data.stream_count = store.counts()
     if unordered and len(data) != events:
-        return load_timeline(store, progress, cancelled, None, page_size)
+        return load_timeline(store, progress, cancelled, None, page_size, minutes_upto)
     return data
+
+
+def _count_minutes(tally: dict[tuple[int, str, str], int], recorded_at_us: np.ndarray,
+                   stream_codes: np.ndarray, event_codes: np.ndarray, stream_types: list[str],
+                   event_types: list[str]) -> None:
+    """Add events to ``tally`` by (minute, stream type, event type): one sort of their keys."""
+    if not len(recorded_at_us):
+        return
+    minutes = recorded_at_us // MINUTE_US  # numpy floors, as the import's ``//`` does
+    width = max(len(event_types), 1)
+    kinds = max(len(stream_types), 1) * width
+    if max(-int(minutes.min()), int(minutes.max())) < 2**62 // kinds:
+        keys = minutes * kinds + stream_codes.astype(np.int64) * width + event_codes
+        found, numbers = np.unique(keys, return_counts=True)
+        rows = [(*divmod(int(k), kinds), n) for k, n in zip(found.tolist(), numbers.tolist(),
+                                                            strict=True)]
+        triples = [(m, rest // width, rest % width, n) for m, rest, n in rows]
+    else:  # minutes so far out (edited rows) that one integer key could overflow
+        stacked = np.stack([minutes, stream_codes.astype(np.int64),
+                            event_codes.astype(np.int64)], axis=1)
+        found2, numbers = np.unique(stacked, axis=0, return_counts=True)
+        triples = [(m, st, et, n) for (m, st, et), n in zip(found2.tolist(), numbers.tolist(),
+                                                            strict=True)]
+    for minute, st, et, n in triples:
+        key = (minute, stream_types[st], event_types[et])
+        tally[key] = tally.get(key, 0) + n
 
 
 def _up_to(pages: Iterable[list[tuple[int, int, int, int]]], to: int | None,

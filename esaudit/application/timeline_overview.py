@@ -30,6 +30,11 @@ TAIL_LIMIT = 200_000
 more has its counts left aside (it was written by appends, which do not count)."""
 
 
+COMPRESSION = 10
+"""Events per count row at least: counts of a history spread so thinly over its minutes that
+they are not a tenth of its events would take as long to read as the events themselves."""
+
+
 @dataclass(frozen=True)
 class TimelineOverview:
     """Counts of events per minute and lane, in columns (one entry per minute, stream type
@@ -54,11 +59,13 @@ def load_overview(store: Source) -> TimelineOverview | None:
     """The counts of a store of ``OVERVIEW_FROM`` positions or more that keeps them, with the
     events after them counted here; None where there are none to draw, or they do not add up
     to the store's events."""
-    head = store.head_position()
-    if head < OVERVIEW_FROM:
+    if store.head_position() < OVERVIEW_FROM:
         return None
-    found = store.timeline_minutes()
-    if found is None or head - found.through > TAIL_LIMIT:
+    found = store.timeline_minutes(max_rows=store.head_position() // COMPRESSION)
+    # The head is read after the counts: an import committed between the two is then read as
+    # events after the counts, and one committed after both makes the sum below disagree.
+    head = store.head_position()
+    if found is None or not 0 <= head - found.through <= TAIL_LIMIT:
         return None
     tally: dict[tuple[int, str, str], int] = {}
     for row in found.rows:
@@ -85,25 +92,18 @@ def load_overview(store: Source) -> TimelineOverview | None:
 
 
 def minutes_differing(overview: TimelineOverview, data: TimelineData) -> int:
-    """How many (minute, stream type, event type) the counts drawn got wrong, against the
-    events read up to the same position: 0 where they showed exactly what the events show.
+    """In how many minutes the counts drawn got any stream type's or event type's number
+    wrong, against the events read up to the same position (``load_timeline`` with
+    ``minutes_upto=overview.head``): 0 where they showed exactly what the events show.
 
-    Run once the events are read (off the GUI thread: a sort of their keys, ~0.4 s at 10M), so
-    counts edited behind the store's back are found out, not silently replaced."""
-    upto = data.positions <= overview.head
-    width = max(len(data.event_types), 1)
-    kinds = max(len(data.stream_types), 1) * width
-    minutes = np.floor(data.times[upto] / MINUTE_S).astype(np.int64)
-    keys = (minutes * kinds + data.stream_type_codes[upto].astype(np.int64) * width
-            + data.event_type_codes[upto])
-    found, numbers = np.unique(keys, return_counts=True)
-    read: dict[tuple[int, str, str], int] = {}
-    for key, n in zip(found.tolist(), numbers.tolist(), strict=True):
-        minute, rest = divmod(key, kinds)
-        read[(minute, data.stream_types[rest // width], data.event_types[rest % width])] = n
+    Run once the events are read, off the GUI thread, so that counts edited behind the store's
+    back are found out, not silently replaced."""
+    if data.minute_counts is None:
+        raise ValueError("the events were read without counting their minutes")
+    read = data.minute_counts
     drawn = {(round(m / MINUTE_S), overview.stream_types[st], overview.event_types[et]): n
              for m, st, et, n in zip(overview.minutes.tolist(),
                                      overview.stream_type_codes.tolist(),
                                      overview.event_type_codes.tolist(),
                                      overview.counts.tolist(), strict=True)}
-    return sum(read.get(key) != drawn.get(key) for key in read.keys() | drawn.keys())
+    return len({key[0] for key in read.keys() | drawn.keys() if read.get(key) != drawn.get(key)})

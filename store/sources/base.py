@@ -247,7 +247,7 @@ class ForeignSource(LogReading):
     def head_position(self) -> int:
         return self._cut.position
 
-    def timeline_minutes(self) -> MinuteCounts | None:
+    def timeline_minutes(self, max_rows: int | None = None) -> MinuteCounts | None:
         """None: a store esaudit did not write keeps no counts, and esaudit adds none to it."""
         return None
 

@@ -130,6 +130,7 @@ def test_an_empty_older_store_counts_from_its_first_import(tmp_path: Path) -> No
 @pytest.mark.parametrize("edit", [
     "UPDATE es_meta SET value = 'many' WHERE key = 'timeline_minutes_through'",
     "UPDATE es_meta SET value = '-3' WHERE key = 'timeline_minutes_through'",
+    f"UPDATE es_meta SET value = '{'9' * 5000}' WHERE key = 'timeline_minutes_through'",
     "UPDATE timeline_minutes SET events = 'x' WHERE rowid = 1",
     "UPDATE timeline_minutes SET events = 0 WHERE rowid = 1",
     "UPDATE timeline_minutes SET minute = 1.5 WHERE rowid = 1",

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import ui.store_opener
+from esaudit.application.jobs import Cancelled
 from esaudit.application.timeline import load_timeline
 from store import ANY, NewEvent, StoreError, open_store
 from tests.esaudit.test_timeline_overview import _move_one_event, imported_store
@@ -29,6 +30,7 @@ class Gate:
         self.open = threading.Event()
         self.calls = 0
         self.fail_with: str | None = None
+        self.raised: list[type[BaseException]] = []
 
     def load(self, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
@@ -36,7 +38,11 @@ class Gate:
         if self.fail_with is not None:
             message, self.fail_with = self.fail_with, None
             raise StoreError(message)
-        return load_timeline(*args, **kwargs)
+        try:
+            return load_timeline(*args, **kwargs)
+        except BaseException as e:
+            self.raised.append(type(e))
+            raise
 
 
 @pytest.fixture
@@ -86,7 +92,9 @@ def test_closing_the_store_while_its_events_are_read_stops_the_reading(
     window.session.close()
     assert window.opener.reading_events is None and worker.cancel_requested
     gate.open.set()
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: bool(gate.raised), timeout=10_000)
+    assert gate.raised == [Cancelled]  # it stopped before reading a row
+    qtbot.wait(100)
     assert window.timeline.overview is None and window.timeline.point_count() == 0
     assert window.timeline.caption.text() == "No store open"
 
@@ -140,3 +148,22 @@ def test_right_counts_leave_no_remark(qtbot, window: MainWindow, big_path: str,
     qtbot.waitUntil(_events_read(qtbot, window), timeout=20_000)
     assert "⚠" not in window.timeline.caption.text()
     assert window.timeline.caption.text().startswith("300 events in 6 streams")
+
+
+def test_lanes_toggled_on_the_counts_then_another_store_opened_while_reading(
+        qtbot, window: MainWindow, big_path: str, demo_path: str,  # type: ignore[no-untyped-def]
+        gate: Gate) -> None:
+    _open(qtbot, window, big_path)
+    timeline = window.timeline
+    timeline.lane_toggle.setChecked(True)  # lanes by event type, drawn from the counts
+    assert timeline.lanes() == ["LineAdded", "ReadingTaken"] and timeline.density_shown()
+    first = window.opener.reading_events
+    with qtbot.waitSignal(window.loaded, timeout=20_000):
+        window.open_target(demo_path)
+        gate.open.set()
+    assert first is not None and first.cancel_requested
+    with open_store(demo_path, read_only=True) as st:
+        events = st.counts()[0]
+    qtbot.wait(300)  # whatever the first store's reading did meanwhile is over
+    assert timeline.overview is None and timeline.point_count() == events
+    assert "per-minute counts" not in timeline.caption.text()
