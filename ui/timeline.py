@@ -81,6 +81,7 @@ class TimelinePanel(QWidget):
         self._overview: TimelineOverview | None = None
         self._overview_read = ""
         self._notice = ""  # what the caption adds about this store's drawing (set_notice)
+        self._fitted: list[float] | tuple[float, float] = (0.0, 0.0)  # the last fit's range
         # the selected stream's positions, and the loaded history they were read for
         self._highlighted: tuple[str, TimelineData | None, list[int]] = ("", None, [])
         self._highlight_indexes = np.empty(0, dtype=np.int64)  # into the loaded data
@@ -141,8 +142,10 @@ class TimelinePanel(QWidget):
             self._by_time = data.by_time
             self._sorted_times = data.times[data.by_time]
         self._redraw()
-        if had_overview and data is not None:
+        if had_overview and data is not None and (x0, x1) != self._fitted:
             self.update_view()  # the events replace the counts where the user looks
+        elif had_overview and data is not None:
+            self.fit()  # not moved since the counts were fitted: fit the events' own span
         elif not had_data:
             self.fit()
         elif following and len(self._sorted_times) and self._sorted_times[-1] > x1:
@@ -373,6 +376,7 @@ class TimelinePanel(QWidget):
             return
         pad = max((hi - lo) * 0.03, 60.0)
         self.plot.setXRange(lo - pad, hi + pad, padding=0)
+        self._fitted = self.plot.getPlotItem().getViewBox().viewRange()[0]
         # Headroom above the top lane keeps the legend off the marks.
         self.plot.setYRange(-0.6, max(len(self._lane_names) - 0.4, 0.6) + 0.9, padding=0)
         if not (lo <= self.cursor.value() <= hi):

@@ -31,10 +31,12 @@ class Gate:
         self.calls = 0
         self.fail_with: str | None = None
         self.raised: list[type[BaseException]] = []
+        self.held_calls: int | None = None  # how many calls wait (None: every one)
 
     def load(self, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
-        assert self.open.wait(20), "the test never let the reading go"
+        if self.held_calls is None or self.calls <= self.held_calls:
+            assert self.open.wait(20), "the test never let the reading go"
         if self.fail_with is not None:
             message, self.fail_with = self.fail_with, None
             raise StoreError(message)
@@ -141,12 +143,16 @@ def test_counts_found_wrong_by_the_events_are_said_to_be(
     assert window.timeline.caption.text() == "No store open"
 
 
-def test_right_counts_leave_no_remark(qtbot, window: MainWindow, big_path: str,
-                                      gate: Gate) -> None:  # type: ignore[no-untyped-def]
+def test_right_counts_leave_no_remark_and_an_unmoved_view_fits_the_events(
+        qtbot, window: MainWindow, big_path: str, gate: Gate) -> None:  # type: ignore[no-untyped-def]
     gate.open.set()
     _open(qtbot, window, big_path)
     qtbot.waitUntil(_events_read(qtbot, window), timeout=20_000)
     assert "⚠" not in window.timeline.caption.text()
+    view = window.timeline.plot.getPlotItem().getViewBox()
+    first, last = window.timeline.time_span()  # the events' own, not the counted minutes'
+    pad = max((last - first) * 0.03, 60.0)
+    assert view.viewRange()[0] == pytest.approx([first - pad, last + pad])
     assert window.timeline.caption.text().startswith("300 events in 6 streams")
 
 
@@ -158,12 +164,14 @@ def test_lanes_toggled_on_the_counts_then_another_store_opened_while_reading(
     timeline.lane_toggle.setChecked(True)  # lanes by event type, drawn from the counts
     assert timeline.lanes() == ["LineAdded", "ReadingTaken"] and timeline.density_shown()
     first = window.opener.reading_events
+    gate.held_calls = 1  # the first store's reading waits; the second store's open does not
     with qtbot.waitSignal(window.loaded, timeout=20_000):
         window.open_target(demo_path)
-        gate.open.set()
     assert first is not None and first.cancel_requested
+    gate.open.set()
+    qtbot.waitUntil(lambda: bool(gate.raised), timeout=10_000)
+    assert gate.raised == [Cancelled]
     with open_store(demo_path, read_only=True) as st:
         events = st.counts()[0]
-    qtbot.wait(300)  # whatever the first store's reading did meanwhile is over
     assert timeline.overview is None and timeline.point_count() == events
     assert "per-minute counts" not in timeline.caption.text()
