@@ -36,6 +36,11 @@ def parse_instant(text: str) -> datetime:
         raise UsageError(f"not an ISO 8601 instant: {text!r} (e.g. 2026-01-31T12:00:00Z)"
                          ) from None
     if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)  # 0001-01-01T00:00+01:00 is in the year 0 in UTC
+        except OverflowError:
+            raise UsageError(f"{text.strip()!r} lies outside the years 1 to 9999 in UTC"
+                             ) from None
         return value
     NOTES.append(f"esaudit: note: {text.strip()} has no time zone; read as UTC")
     return value.replace(tzinfo=UTC)
