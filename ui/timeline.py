@@ -162,7 +162,7 @@ class TimelinePanel(QWidget):
         replaces them, at the zoom the user chose meanwhile."""
         self._data = None
         self._overview = overview
-        self._overview_read = "reading its events…"
+        self._overview_read = "reading the events…"
         self._notice = ""
         self._by_time = np.zeros(0, dtype=np.int64)
         self._sorted_times = np.zeros(0)
@@ -173,15 +173,15 @@ class TimelinePanel(QWidget):
         """How far the reading of the events has come, while the counts are drawn."""
         if self._overview is None:
             return
-        self._overview_read = (f"reading its events, {done * 100 // total}%…" if total > 0
-                               else "reading its events…")
+        self._overview_read = (f"reading the events: {done * 100 // total}%…" if total > 0
+                               else "reading the events…")
         self._overview_caption()  # the drawing stays: it does not change as the events come
 
     def set_events_failed(self, message: str) -> None:
         """The events could not be read: the counts stay, and the caption says why."""
         if self._overview is None:
             return
-        self._overview_read = f"its events could not be read ({message}): View > Reload"
+        self._overview_read = f"the events could not be read ({message}): View > Reload"
         self._overview_caption()
 
     def _say(self, text: str) -> None:
@@ -279,8 +279,8 @@ class TimelinePanel(QWidget):
         plot.addItem(self._density)
         plot.addItem(self.cursor)
         plot.getAxis("left").setTicks([[(i, name) for i, name in enumerate(self._lane_names)]])
-        self._summary = (f"{overview.events:,} events in {overview.stream_count:,} streams, "
-                         f"lanes by {'event' if by_event else 'stream'} type")
+        # short, so that how far the reading is shows: the lanes are on the toggle's face
+        self._summary = f"{overview.events:,} events in {overview.stream_count:,} streams"
         self.update_view()
         self.drawn = True
 
@@ -321,8 +321,11 @@ class TimelinePanel(QWidget):
         flagged = len(self.flagged_positions)  # their crosses wait for the events
         bad = (f" · ✖ {flagged:,} event{'s' if flagged != 1 else ''} failed verification"
                if flagged else "")
-        self._say(f"{self._summary}{bad} · drawn from the store's per-minute counts; "
-                  f"{self._overview_read}")
+        self._say(f"{self._summary}{bad} · per-minute counts, {self._overview_read}")
+        self.caption.setToolTip(
+            f"{self.caption.text()}\nDrawn from the events the store's import counted per "
+            "minute, stream type and event type; the events replace the drawing once read, "
+            "and are checked against it.")
 
     def update_view(self) -> None:
         """Draw what the visible time range needs: each event as a clickable mark when there

@@ -70,7 +70,7 @@ def test_the_counts_are_drawn_first_and_the_events_replace_them(
     timeline = window.timeline
     assert timeline.overview is not None and timeline.drawn and not timeline.detailed
     assert timeline.point_count() == 0
-    assert "per-minute counts; reading its events" in timeline.caption.text()
+    assert "events in 6 streams · per-minute counts, reading the events…" in timeline.caption.text()
     assert timeline.lanes() == ["Meter", "Order"]
     assert timeline.density_shown()
     assert window.streams.model.rowCount() == 6  # the window is in use meanwhile
