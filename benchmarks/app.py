@@ -13,7 +13,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def _rss_mb() -> tuple[float, float]:
@@ -23,6 +25,13 @@ def _rss_mb() -> tuple[float, float]:
         key, _, value = line.partition(":")
         fields[key] = value.strip()
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _until(app: Any, condition: Callable[[], bool], step_s: float) -> None:
+    """Run the event loop until ``condition`` holds, looking every ``step_s``."""
+    while not condition():
+        app.processEvents()
+        time.sleep(step_s)
 
 
 def measure(store: str, idle_s: float = 30.0) -> dict[str, float | str]:
@@ -43,17 +52,13 @@ def measure(store: str, idle_s: float = 30.0) -> dict[str, float | str]:
     window.failed.connect(lambda message: sys.exit(f"cannot open {store}: {message}"))
     start = time.perf_counter()
     window.open_target(store, read_only=True)
-    while not done:
-        app.processEvents()
-        time.sleep(0.001)
+    _until(app, lambda: bool(done), 0.001)
     window.grab()  # the first full paint, timeline included
     opened = time.perf_counter() - start
     drawn_from = "counts" if window.timeline.overview is not None else "events"
     # A big store's timeline is drawn from its per-minute counts first: the figures below
     # are taken once its events are read too, as on every other store.
-    while window.timeline.overview is not None:
-        app.processEvents()
-        time.sleep(0.001)
+    _until(app, lambda: window.timeline.overview is None, 0.001)
     events_read = time.perf_counter() - start
 
     timeline, view = window.timeline, window.timeline.plot.getPlotItem().getViewBox()
@@ -81,14 +86,12 @@ def measure(store: str, idle_s: float = 30.0) -> dict[str, float | str]:
         debounce.stop()
         debounce.timeout.emit()
         blocked.append(time.perf_counter() - begin)  # the GUI thread's own share
-        while panel.model.reading:  # the list is read on the pool: until it is shown
-            app.processEvents()
-            time.sleep(0.0005)
+        # the list is read on the pool: until it is shown
+        _until(app, lambda: not panel.model.reading, 0.0005)
         panel.table.grab()
         keystrokes.append(time.perf_counter() - begin)
-        while panel.model.counting:  # the count of every match follows on a thread of its own
-            app.processEvents()
-            time.sleep(0.0005)
+        # the count of every match follows on a thread of its own
+        _until(app, lambda: not panel.model.counting, 0.0005)
         counted.append(time.perf_counter() - begin)
     matched = panel.count.text()  # what the last keystroke filtered: proof the work ran
     rss, peak = _rss_mb()

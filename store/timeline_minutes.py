@@ -50,15 +50,20 @@ def _valid(row: tuple[object, ...]) -> bool:
             and isinstance(stream_type, str) and isinstance(type_, str))
 
 
+def _through(marker: object, has_events: Callable[[], bool]) -> int | None:
+    """The position the counts are complete up to; None where they count none of the store's
+    events (a store that had events before the table, or an edited marker)."""
+    if marker is None:
+        return None if has_events() else 0
+    return _position(marker)
+
+
 def counted_through(conn: Connection, mark: str) -> int | None:
-    """The position the counts are complete up to, inside a write transaction; None where
-    they count none of the store's events (a store that had events before the table)."""
-    found = conn.exec_driver_sql(f"SELECT value FROM es_meta WHERE key = {mark}",
-                                 (TIMELINE_MINUTES_THROUGH,)).scalar()
-    if found is not None:
-        return _position(found)
-    empty = conn.exec_driver_sql("SELECT 1 FROM events LIMIT 1").first() is None
-    return 0 if empty else None
+    """``_through`` inside an import's write transaction."""
+    marker = conn.exec_driver_sql(f"SELECT value FROM es_meta WHERE key = {mark}",
+                                  (TIMELINE_MINUTES_THROUGH,)).scalar()
+    return _through(marker, lambda: conn.exec_driver_sql(
+        "SELECT 1 FROM events LIMIT 1").first() is not None)
 
 
 def add_counts(conn: Connection, mark: str, counts: dict[MinuteKey, int], through: int,
@@ -90,16 +95,12 @@ class TimelineMinutes:
             return None
         with self._c.reads() as q:
             # One transaction: the marker and the counts are the same commit's.
-            found = q.value(f"SELECT value FROM es_meta WHERE key = {q.mark}",
-                            [TIMELINE_MINUTES_THROUGH])
-            if found is None:
-                through = 0 if q.value("SELECT 1 FROM events LIMIT 1") is None else None
-                if through is None:
-                    return None
-            else:
-                through = _position(found)
-                if through is None:
-                    return None
+            through = _through(
+                q.value(f"SELECT value FROM es_meta WHERE key = {q.mark}",
+                        [TIMELINE_MINUTES_THROUGH]),
+                lambda: q.value("SELECT 1 FROM events LIMIT 1") is not None)
+            if through is None:
+                return None
             if max_rows is not None:
                 kept = q.value("SELECT count(*) FROM (SELECT 1 FROM timeline_minutes "
                                f"LIMIT {int(max_rows) + 1}) AS t")

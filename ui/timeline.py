@@ -30,6 +30,12 @@ def _density_lut() -> np.ndarray:
     return np.hstack([lut, alpha])
 
 
+def _failed_text(flagged: int) -> str:
+    """What the caption adds for events a verification flagged."""
+    return (f" · ✖ {flagged:,} event{'s' if flagged != 1 else ''} failed verification"
+            if flagged else "")
+
+
 class TimelinePanel(QWidget):
     eventClicked = Signal(int)  # position
     cursorMoved = Signal(float)  # seconds since the epoch, UTC
@@ -296,8 +302,8 @@ class TimelinePanel(QWidget):
         width = max(int(self.plot.width()) // 2, 50)
         rows = max(len(self._lane_names) * 12, 12)
         minute = MINUTE_S
-        shown = (overview.minutes + minute > x0) & (overview.minutes < x1)
-        starts, counts = overview.minutes[shown], overview.counts[shown]
+        shown = (overview.starts + minute > x0) & (overview.starts < x1)
+        starts, counts = overview.starts[shown], overview.counts[shown]
         lanes = lane_of_code[codes[shown]]
         scale = width / max(x1 - x0, 1e-9)
         first = np.clip(((starts - x0) * scale).astype(np.int64), 0, width - 1)
@@ -318,9 +324,7 @@ class TimelinePanel(QWidget):
         self._density.show()
 
     def _overview_caption(self) -> None:
-        flagged = len(self.flagged_positions)  # their crosses wait for the events
-        bad = (f" · ✖ {flagged:,} event{'s' if flagged != 1 else ''} failed verification"
-               if flagged else "")
+        bad = _failed_text(len(self.flagged_positions))  # their crosses wait for the events
         self._say(f"{self._summary}{bad} · per-minute counts, {self._overview_read}")
         self.caption.setToolTip(
             f"{self.caption.text()}\nDrawn from the events the store's import counted per "
@@ -342,9 +346,7 @@ class TimelinePanel(QWidget):
         visible = self._by_time[lo:hi]
         self.detailed = len(visible) <= DETAIL_LIMIT
         self._draw_highlight()
-        flagged = len(self._flagged.data)
-        bad = (f" · ✖ {flagged:,} event{'s' if flagged != 1 else ''} failed verification"
-               if flagged else "")
+        bad = _failed_text(len(self._flagged.data))
         self._say(f"{self._summary}{bad}" if self.detailed else
                   f"{self._summary}{bad} · {len(visible):,} in view, drawn as density: zoom in "
                   "(wheel) for single events")

@@ -223,9 +223,8 @@ def _count_minutes(tally: dict[tuple[int, str, str], int], recorded_at_us: np.nd
     if max(-int(minutes.min()), int(minutes.max())) < 2**62 // kinds:
         keys = minutes * kinds + stream_codes.astype(np.int64) * width + event_codes
         found, numbers = np.unique(keys, return_counts=True)
-        rows = [(*divmod(int(k), kinds), n) for k, n in zip(found.tolist(), numbers.tolist(),
-                                                            strict=True)]
-        triples = [(m, rest // width, rest % width, n) for m, rest, n in rows]
+        triples = [(k // kinds, k % kinds // width, k % width, n)
+                   for k, n in zip(found.tolist(), numbers.tolist(), strict=True)]
     else:  # minutes so far out (edited rows) that one integer key could overflow
         stacked = np.stack([minutes, stream_codes.astype(np.int64),
                             event_codes.astype(np.int64)], axis=1)

@@ -40,7 +40,8 @@ class TimelineOverview:
     """Counts of events per minute and lane, in columns (one entry per minute, stream type
     and event type with events)."""
 
-    minutes: np.ndarray  # float64: the minute's first second since the epoch, UTC
+    minutes: np.ndarray  # int64: recorded_at_us // MINUTE_US, as the store counts them
+    starts: np.ndarray  # float64: each minute's first second since the epoch, UTC (drawing)
     stream_type_codes: np.ndarray  # int32, into stream_types
     event_type_codes: np.ndarray  # int32, into event_types
     counts: np.ndarray  # int64: events in that minute of that stream type and event type
@@ -52,16 +53,17 @@ class TimelineOverview:
 
     def time_span(self) -> tuple[float, float]:
         """From the first counted minute's start to the last one's end."""
-        return float(self.minutes[0]), float(self.minutes[-1]) + MINUTE_S
+        return float(self.starts[0]), float(self.starts[-1]) + MINUTE_S
 
 
 def load_overview(store: Source) -> TimelineOverview | None:
     """The counts of a store of ``OVERVIEW_FROM`` positions or more that keeps them, with the
     events after them counted here; None where there are none to draw, or they do not add up
     to the store's events."""
-    if store.head_position() < OVERVIEW_FROM:
+    size = store.head_position()
+    if size < OVERVIEW_FROM:
         return None
-    found = store.timeline_minutes(max_rows=store.head_position() // COMPRESSION)
+    found = store.timeline_minutes(max_rows=size // COMPRESSION)
     # The head is read after the counts: an import committed between the two is then read as
     # events after the counts, and one committed after both makes the sum below disagree.
     head = store.head_position()
@@ -86,7 +88,7 @@ def load_overview(store: Source) -> TimelineOverview | None:
     event_codes = np.fromiter((event_types.setdefault(k[2], len(event_types)) for k in keys),
                               dtype=np.int32, count=len(keys))
     return TimelineOverview(
-        minutes * MINUTE_S, stream_codes, event_codes,
+        minutes, minutes * MINUTE_S, stream_codes, event_codes,
         np.fromiter((tally[k] for k in keys), dtype=np.int64, count=len(keys)),
         list(stream_types), list(event_types), events, stream_count, head)
 
@@ -101,7 +103,7 @@ def minutes_differing(overview: TimelineOverview, data: TimelineData) -> int:
     if data.minute_counts is None:
         raise ValueError("the events were read without counting their minutes")
     read = data.minute_counts
-    drawn = {(round(m / MINUTE_S), overview.stream_types[st], overview.event_types[et]): n
+    drawn = {(m, overview.stream_types[st], overview.event_types[et]): n
              for m, st, et, n in zip(overview.minutes.tolist(),
                                      overview.stream_type_codes.tolist(),
                                      overview.event_type_codes.tolist(),

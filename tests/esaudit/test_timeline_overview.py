@@ -39,7 +39,7 @@ def imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _drawn(overview: timeline_overview.TimelineOverview) -> dict[tuple[int, str, str], int]:
-    return {(round(m / MINUTE_S), overview.stream_types[s], overview.event_types[e]): int(n)
+    return {(int(m), overview.stream_types[s], overview.event_types[e]): int(n)
             for m, s, e, n in zip(overview.minutes, overview.stream_type_codes,
                                   overview.event_type_codes, overview.counts, strict=True)}
 
@@ -52,6 +52,7 @@ def test_the_overview_is_the_events_counted_per_minute_and_lane(imported: str) -
     assert _drawn(overview) == _grouped(imported)
     assert overview.stream_types == ["Meter", "Order"]  # the order first met in time
     assert np.all(np.diff(overview.minutes) >= 0)
+    assert np.array_equal(overview.starts, overview.minutes * MINUTE_S)
     first, last = overview.time_span()
     assert first <= 1_767_225_600 < first + MINUTE_S and last > first
 
