@@ -115,7 +115,7 @@ def import_rows(
     from sqlalchemy import func, select
 
     from . import schema as s
-    from .timeline_minutes import add_counts, counted_through
+    from .timeline_minutes import add_counts, counts_from
     from .tracing import create_correlation_index
 
     mark = "?" if backend == "sqlite" else "%s"
@@ -129,10 +129,9 @@ def import_rows(
     index_after = start == 0 and backend == "sqlite" and _drop_correlation_index(conn)
     hasher = ChainHasher()
     checked: set[str] = set()
-    # (minute, stream type, event type) -> events, kept only while the store's counts are
-    # complete up to its head (store.timeline_minutes)
-    minutes: dict[MinuteKey, int] | None = (
-        {} if counted_through(conn, mark) == start else None)
+    # (minute, stream type, event type) -> events, from the events appended since the
+    # counts' marker, then the import's own rows (store.timeline_minutes)
+    minutes: dict[MinuteKey, int] | None = counts_from(conn, mark, start)
     # stream id -> [stream type, version, head hash, first at, last at]
     heads: dict[str, _Head] = {}
     for chunk in _chunks(rows, CHUNK):

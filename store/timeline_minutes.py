@@ -6,9 +6,10 @@ each stretch of time. Reading every event's columns costs about a microsecond a 
 (ten seconds for ten million events on two cores), while an import holds every row it writes
 anyway: it counts them per minute in the same transaction, so the counts commit or roll back
 with the events. ``es_meta``'s ``timeline_minutes_through`` is the position up to which the
-counts are complete. Appends do not count (one more write per command); an import counts only
-when the counts are complete up to the store's head as it starts, so they stay complete up to
-the marker, and a reader counts the events after it itself.
+counts are complete. Appends do not count (one more write per command, where every append's
+cost counts); an import first counts the events appended since the marker, up to
+``CATCH_UP_MAX`` of them, then its own rows, so the counts stay complete up to the marker with
+no hole, and a reader counts the events after it itself.
 
 Like a snapshot this is derived data, never the source of truth: the app replaces the drawing
 with the events as soon as it has read them, and a store whose counts do not add up to its
@@ -34,6 +35,10 @@ FIRST_SCHEMA = 5
 
 MinuteKey = tuple[int, str, str]
 """(minute, stream type, event type): the minute is ``recorded_at_us // MINUTE_US``."""
+
+CATCH_UP_MAX = 200_000
+"""The most events appended since the marker that an import counts before its own rows: at
+about a microsecond each, no more than a big store's open costs to count them itself."""
 
 
 def _position(marker: object) -> int | None:
@@ -66,9 +71,33 @@ def counted_through(conn: Connection, mark: str) -> int | None:
         "SELECT 1 FROM events LIMIT 1").first() is not None)
 
 
+def counts_from(conn: Connection, mark: str, head: int) -> dict[MinuteKey, int] | None:
+    """Where an import starts counting: the counts of the events after the marker (appended
+    since the last import that counted), or None where it counts nothing: counts that count
+    none of the store, a marker past the head, more than ``CATCH_UP_MAX`` events after it,
+    or one of them holding a value esaudit never writes."""
+    through = counted_through(conn, mark)
+    if through is None or through > head or head - through > CATCH_UP_MAX:
+        return None
+    counts: dict[MinuteKey, int] = {}
+    if through == head:
+        return counts
+    rows = conn.exec_driver_sql(
+        "SELECT recorded_at, stream_type, type FROM events "
+        f"WHERE position > {mark} AND position <= {mark}", (through, head)).all()
+    for at, stream_type, type_ in rows:
+        if type(at) is not int or not isinstance(stream_type, str) \
+                or not isinstance(type_, str):
+            return None
+        key = (at // MINUTE_US, stream_type, type_)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def add_counts(conn: Connection, mark: str, counts: dict[MinuteKey, int], through: int,
                ) -> None:
-    """Add an import's counts and move the marker to its last position, in its transaction."""
+    """Add an import's counts (with those ``counts_from`` began with) and move the marker to
+    its last position, in its transaction."""
     rows = [(minute, stream_type, type_, n) for (minute, stream_type, type_), n
             in counts.items()]
     if rows:

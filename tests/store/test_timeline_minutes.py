@@ -1,6 +1,6 @@
 """The per-minute counts an import keeps (``store.timeline_minutes``), on every backend:
 complete up to their marker, committed or rolled back with the import, never moved by an
-append."""
+append, and caught up over the appends by the next import."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from esaudit.application.transfer import import_history
-from store import ANY, NewEvent, open_store
+from store import ANY, NewEvent, open_store, timeline_minutes
 from store.bulk import ImportRejected
 from store.hashing import iso_from_us
 from store.records import MinuteCounts
@@ -74,16 +74,55 @@ def test_imports_into_an_empty_store_count_every_event_per_minute(store_target: 
     assert len({r.minute for r in counted.rows}) > 20
 
 
-def test_appends_are_not_counted_and_an_import_after_them_counts_nothing(
+def test_an_import_counts_the_events_appended_since_the_marker_before_its_own(
         store_target: str, tmp_path: Path) -> None:
     with open_store(store_target) as st:
         import_history(st, _history(tmp_path / "a.jsonl", "a", 4, 10, 20_000_000))
-        st.append("a-0", "Meter", [NewEvent("ReadingTaken", {"i": -1})], ANY)
+        for i in range(3):
+            st.append("a-0", "Meter", [NewEvent("ReadingTaken", {"i": -i})], ANY)
+        st.append("c-0", "Cart", [NewEvent("CartOpened", {})], ANY)
+        counted = st.timeline_minutes()
+        assert counted is not None and counted.through == 40  # appends do not count
         import_history(st, _history(tmp_path / "b.jsonl", "b", 2, 5, 20_000_000))
-        assert st.head_position() == 51
+        assert st.head_position() == 54
+    counted = _counts(store_target)
+    assert counted is not None and counted.through == 54
+    assert _as_dict(counted) == _grouped(store_target)
+    assert ("Cart", "CartOpened") in {(r.stream_type, r.type) for r in counted.rows}
+
+
+def test_an_import_after_more_appends_than_it_catches_up_counts_nothing(
+        store_target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(timeline_minutes, "CATCH_UP_MAX", 3)
+    with open_store(store_target) as st:
+        import_history(st, _history(tmp_path / "a.jsonl", "a", 4, 10, 20_000_000))
+        for i in range(4):
+            st.append("a-0", "Meter", [NewEvent("ReadingTaken", {"i": -i})], ANY)
+        import_history(st, _history(tmp_path / "b.jsonl", "b", 2, 5, 20_000_000))
+        assert st.head_position() == 54
     counted = _counts(store_target)
     assert counted is not None and counted.through == 40
     assert _as_dict(counted) == _grouped(store_target, through=40)
+
+
+@pytest.mark.parametrize("edit", [
+    "UPDATE events SET recorded_at = 'noon' WHERE position = 41",
+    "UPDATE events SET type = x'00ff' WHERE position = 41",
+])
+def test_an_appended_event_edited_to_a_value_esaudit_never_writes_stops_the_counting(
+        tmp_path: Path, edit: str) -> None:
+    path = tmp_path / "edited.db"
+    with open_store(path) as st:
+        import_history(st, _history(tmp_path / "a.jsonl", "a", 4, 10, 20_000_000))
+        st.append("a-0", "Meter", [NewEvent("ReadingTaken", {"i": -1})], ANY)
+    with sqlite3.connect(path) as conn:
+        conn.execute(edit)
+    with open_store(path) as st:
+        import_history(st, _history(tmp_path / "b.jsonl", "b", 2, 5, 20_000_000))
+        assert st.head_position() == 51
+        counted = st.timeline_minutes()
+    assert counted is not None and counted.through == 40
+    assert _as_dict(counted) == _grouped(str(path), through=40)
 
 
 def test_a_rejected_import_leaves_the_counts_as_they_were(store_target: str,
