@@ -16,6 +16,7 @@ from typing import Any
 
 from .bulk import ImportRejected, ImportRow, ImportTuple
 from .hashing import canonical_json, iso_from_us, us_from_instant
+from .two_process import SecondProcess
 
 REQUIRED = ("stream_id", "stream_type", "version", "type", "recorded_at", "payload", "metadata")
 OPTIONAL = ("position", "hash")
@@ -33,10 +34,26 @@ class HistoryReader(ABC):
         except OSError as e:
             raise ImportRejected(self.source, 0, f"cannot read the file: {e.strerror}") from None
         self._done = 0
+        self._started: SecondProcess | None = None
 
     @property
     def fraction(self) -> float:
         return min(self._done / self.size, 1.0)
+
+    def start(self) -> None:
+        """Start the reader's second process now, where it has one (a large JSONL file's
+        parser): it begins while the importing process is still opening the store."""
+        if self._started is None:
+            self._started = self._second_process()
+
+    def _second_process(self) -> SecondProcess | None:
+        return None
+
+    def close(self) -> None:
+        """Stop a second process ``start`` began that the rows did not use."""
+        if self._started is not None:
+            self._started.stop()
+            self._started = None
 
     @abstractmethod
     def __iter__(self) -> Iterator[ImportTuple]:

@@ -194,6 +194,12 @@ class JsonlReader(HistoryReader):
                          if parallel is None else parallel)
         self.block_bytes = block_bytes
 
+    def _second_process(self) -> two_process.SecondProcess | None:
+        return two_process.SecondProcess.start(PARSER, self._job()) if self.parallel else None
+
+    def _job(self) -> tuple[str, int]:
+        return (self.source, self.block_bytes)
+
     def __iter__(self) -> Iterator[ImportTuple]:
         try:
             fh = self.path.open("rb")
@@ -216,8 +222,8 @@ class JsonlReader(HistoryReader):
             fh.seek(offset)
             return _parsed_blocks(self.source, fh, self.block_bytes, line, None)
 
-        job = (self.source, self.block_bytes)
-        with closing(two_process.walk(PARSER, job, rest_here)) as blocks:
+        started, self._started = self._started, None
+        with closing(two_process.walk(PARSER, self._job(), rest_here, started)) as blocks:
             for rows, end, next_line in blocks:
                 if rows is None:
                     raise ImportRejected(self.source, end, next_line)

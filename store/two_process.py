@@ -117,16 +117,17 @@ class SecondProcess:
         self.stop()
 
 
-def walk(entry: str, job: Any, here: Callable[[M | None], Iterable[M]]
-         ) -> Generator[M, None, None]:
-    """The messages of ``entry(job)`` from a worker; if it fails before the end, the rest
-    from ``here(last message delivered, or None)`` in this process, after the worker stopped.
+def walk(entry: str, job: Any, here: Callable[[M | None], Iterable[M]],
+         started: SecondProcess | None = None) -> Generator[M, None, None]:
+    """The messages of ``entry(job)`` from a worker (``started`` earlier on that very job, or
+    started now); if it fails before the end, the rest from ``here(last message delivered,
+    or None)`` in this process, after the worker stopped.
 
     Close the iterator (``contextlib.closing``) when leaving it early, so the worker stops
     then and not when the iterator is collected.
     """
     last: M | None = None
-    with SecondProcess.start(entry, job) as worker:
+    with started if started is not None else SecondProcess.start(entry, job) as worker:
         for message in worker.messages():
             last = message
             yield message

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
-
-from sqlalchemy import Connection, MetaData
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .bulk import ImportRow, ImportSummary, ImportTuple
 from .protocol import Source
 from .records import ExpectedVersion, NewEvent, Origins, RecordedEvent
+
+if TYPE_CHECKING:  # an import's reader starts before the database layer has loaded
+    from sqlalchemy import Connection, MetaData
 
 
 class WritableStore(Source, Protocol):

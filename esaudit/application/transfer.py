@@ -166,22 +166,53 @@ def export_history(store: Source, path: Path, selection: Selection | None = None
                             cancelled=cancelled).events
 
 
-def import_history(store: WritableStore, path: Path | str, fmt: str | None = None, *,
-                   progress: Progress | None = None,
-                   cancelled: Callable[[], bool] | None = None,
-                   cipher_key: str | None = None, models: Models | None = None,
-                   ) -> ImportSummary:
-    """Import a whole file, or a whole store another program wrote (a SQLite file or a
-    PostgreSQL URL), in one transaction (ImportRejected names the line or position); then
-    keep states of its long streams under the fold ``models`` choose for them (by default
-    the payloads merged; see ``fold_snapshots``)."""
+@dataclass
+class ImportSource:
+    """What an import reads: a file, or a store another program wrote, its format and its
+    reader (whose second process may have started before the store was open)."""
+
+    target: str
+    format: str
     reader: HistoryReader | SourceReader
+
+    def close(self) -> None:
+        """Stop whatever the reader began that its rows did not use."""
+        self.reader.close()
+
+
+def open_import(path: Path | str, fmt: str | None = None, *, cipher_key: str | None = None,
+                start: bool = False) -> ImportSource:
+    """The reader of a file or foreign store to import (ImportRejected if it cannot be read
+    or its format not told); ``start``: its second process begins at once, for a caller
+    that has a store still to open."""
+    target = str(path)
     if fmt is None:
-        fmt = foreign_kind(str(path)) if "://" in str(path) else detect_format(Path(path))
+        fmt = foreign_kind(target) if "://" in target else detect_format(Path(path))
+    reader: HistoryReader | SourceReader
     if fmt in FOREIGN_FORMATS:
         reader = SourceReader(path, fmt, cipher_key=cipher_key)
     else:
         reader = open_reader(Path(path), fmt)
+    if start:
+        reader.start()
+    return ImportSource(target, fmt, reader)
+
+
+def import_history(store: WritableStore, path: Path | str, fmt: str | None = None, *,
+                   progress: Progress | None = None,
+                   cancelled: Callable[[], bool] | None = None,
+                   cipher_key: str | None = None, models: Models | None = None,
+                   opened: ImportSource | None = None) -> ImportSummary:
+    """Import a whole file, or a whole store another program wrote (a SQLite file or a
+    PostgreSQL URL), in one transaction (ImportRejected names the line or position); then
+    keep states of its long streams under the fold ``models`` choose for them (by default
+    the payloads merged; see ``fold_snapshots``). ``opened``: the reader ``open_import``
+    made of the same ``path`` and ``fmt`` earlier, used (and closed) instead of a new one."""
+    if opened is None or opened.target != str(path) or fmt not in (None, opened.format):
+        if opened is not None:
+            opened.close()
+        opened = open_import(path, fmt, cipher_key=cipher_key)
+    reader = opened.reader
 
     def report(_events: int) -> None:
         if progress is not None:
@@ -189,9 +220,11 @@ def import_history(store: WritableStore, path: Path | str, fmt: str | None = Non
 
     try:
         summary = store.import_rows(reader, progress=report, cancelled=cancelled,
-                                    source=f"{fmt} {shown_target(str(path))}")
+                                    source=f"{opened.format} {shown_target(opened.target)}")
     except ImportCancelled:
         raise Cancelled("the import was cancelled: nothing was stored") from None
+    finally:
+        opened.close()
     keep_fold_snapshots(store, models if models is not None else Models(store),
                         summary.first_position, summary.last_position)
     return summary

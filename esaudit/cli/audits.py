@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING
 from ..domain.errors import InvalidCommand
 from ..output import print_json, print_table
 from ..wording import counted
-from .common import command, end_progress, file_digest, selection, stderr_progress, writable
+from .common import (
+    Early,
+    command,
+    end_progress,
+    file_digest,
+    prepare,
+    selection,
+    stderr_progress,
+    writable,
+)
 from .exits import EXIT_FINDING, EXIT_OK
 
 if TYPE_CHECKING:
@@ -170,14 +179,33 @@ def cmd_export(svc: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@prepare("import")
+def prepare_import(args: argparse.Namespace) -> Early | None:
+    """A large file's second process, started before the store opens; None for a server
+    URL, or where the file cannot be read as given (the import then says why, in the order
+    it always has: the store first)."""
+    if "://" in args.file:
+        return None
+    from store.errors import StoreError
+
+    from ..application.transfer import open_import
+    try:
+        return open_import(args.file, args.format, start=True,
+                           cipher_key=os.environ.get("CIPHER_KEY") or None)
+    except (StoreError, ValueError, OSError):
+        return None
+
+
 @command("import")
 def cmd_import(svc: Services, args: argparse.Namespace) -> int:
-    from ..application.transfer import import_history
+    from ..application.transfer import ImportSource, import_history
     w = writable(svc, "import")
+    early = getattr(args, "early", None)
     summary = import_history(w.store, args.file, args.format,
                              progress=stderr_progress("import"),
                              cipher_key=os.environ.get("CIPHER_KEY") or None,
-                             models=svc.models)
+                             models=svc.models,
+                             opened=early if isinstance(early, ImportSource) else None)
     end_progress()
     w.projector.catch_up()
     if args.json:

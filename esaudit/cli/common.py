@@ -8,7 +8,7 @@ import hashlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the commands load them; --help and errors need none of them
     from store import Source
@@ -36,6 +36,28 @@ def command(name: str, *, read_models: bool = True) -> Callable[[Command], Comma
         COMMANDS[name] = fn
         if not read_models:
             WITHOUT_READ_MODELS.add(name)
+        return fn
+    return register
+
+
+class Early(Protocol):
+    """Work a command began before its store opened; closed whatever happens next."""
+
+    def close(self) -> None: ...
+
+
+Prepare = Callable[[argparse.Namespace], Early | None]
+"""What a command can begin before its store is open (``args.early`` then holds it)."""
+
+PREPARES: dict[str, Prepare] = {}
+"""The commands that begin work before their store opens, by name."""
+
+
+def prepare(name: str) -> Callable[[Prepare], Prepare]:
+    """Register what the command ``name`` begins before its store opens: a start-up's
+    loading of the database layer and opening of the store then overlaps it."""
+    def register(fn: Prepare) -> Prepare:
+        PREPARES[name] = fn
         return fn
     return register
 

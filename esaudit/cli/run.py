@@ -13,7 +13,13 @@ from store.errors import ConcurrencyError, StoreError
 
 from ..domain.errors import DomainError, InvalidTransition
 from .arguments import NOTES, build_parser
-from .common import COMMANDS, SOURCE_COMMANDS, STANDALONE_COMMANDS, WITHOUT_READ_MODELS
+from .common import (
+    COMMANDS,
+    PREPARES,
+    SOURCE_COMMANDS,
+    STANDALONE_COMMANDS,
+    WITHOUT_READ_MODELS,
+)
 from .exits import (
     EXIT_CONFLICT,
     EXIT_INTERRUPTED,
@@ -103,15 +109,21 @@ def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> in
             creates = _creates(args)
             target = args.db or default_target(creates)
             models = [Path(m) for m in args.models + getattr(args, "check_models", [])]
-            svc = bootstrap(target, read_only=args.read_only, create=creates,
-                            read_models=args.command not in WITHOUT_READ_MODELS,
-                            source_kind=args.source, model_files=models,
-                            code_path=Path(args.code_path) if args.code_path else None,
-                            code_application=args.code_app)
+            begin = PREPARES.get(args.command)
+            args.early = begin(args) if begin is not None else None
             try:
-                code = run(svc, args)
+                svc = bootstrap(target, read_only=args.read_only, create=creates,
+                                read_models=args.command not in WITHOUT_READ_MODELS,
+                                source_kind=args.source, model_files=models,
+                                code_path=Path(args.code_path) if args.code_path else None,
+                                code_application=args.code_app)
+                try:
+                    code = run(svc, args)
+                finally:
+                    svc.close()
             finally:
-                svc.close()
+                if args.early is not None:
+                    args.early.close()
         for note in NOTES:
             print(note, file=sys.stderr)
         return code

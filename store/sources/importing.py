@@ -240,6 +240,24 @@ class SourceReader:
         self.parallel = paged and (
             file and self._end >= PARALLEL_MIN_EVENTS and (os.cpu_count() or 1) > 1
             if parallel is None else parallel and file)
+        self._started: two_process.SecondProcess | None = None
+
+    def start(self) -> None:
+        """Start the second process now (a large eventsourcing file only): it starts and
+        converts its first pages while the importing process opens the store."""
+        if self.parallel and self._started is None:
+            self._started = two_process.SecondProcess.start(CONVERTER, self._job())
+
+    def close(self) -> None:
+        """Stop a second process the rows did not use, and close the source if they were
+        never read (reading them closes it)."""
+        if self._started is not None:
+            self._started.stop()
+            self._started = None
+        self._store.close()
+
+    def _job(self) -> tuple[str, str | None, int]:
+        return (self.source, self._cipher_key, self._end)
 
     @property
     def fraction(self) -> float:
@@ -278,8 +296,9 @@ class SourceReader:
             after, number, done = (0, 0, 0) if last is None else (last[1], last[2], last[3])
             return pages.blocks(after, number, done, self._end, None)
 
-        blocks = (two_process.walk(CONVERTER, (self.source, self._cipher_key, self._end),
-                                   rest_here) if self.parallel else rest_here(None))
+        started, self._started = self._started, None
+        blocks = (two_process.walk(CONVERTER, self._job(), rest_here, started)
+                  if self.parallel else rest_here(None))
         with closing(blocks):
             for rows, last, number, _ in blocks:
                 if rows is None:

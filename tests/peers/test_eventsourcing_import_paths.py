@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import store.sources.importing as importing
+import store.two_process as two_process
 from store import open_store
 from store.bulk import ImportRejected
 from store.errors import StoreError
@@ -78,6 +79,36 @@ def test_the_second_process_stores_the_hashes_this_one_computes(
     there = _imported(target, tmp_path / "b.db", parallel=True)
     assert there == here
     assert all(len(row[8]) == 64 for row in there)
+
+
+def test_a_second_process_started_before_the_store_opens_converts_the_same_rows(
+        eventsourcing_sqlite_paging: Expected, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    target = eventsourcing_sqlite_paging.location
+    expected = _imported(target, tmp_path / "a.db", parallel=False)
+    started: list[two_process.SecondProcess] = []
+    start = two_process.SecondProcess.start.__func__  # type: ignore[attr-defined]
+
+    def spy(cls: type[two_process.SecondProcess], entry: str, job: object
+            ) -> two_process.SecondProcess:
+        started.append(start(cls, entry, job))
+        return started[-1]
+
+    monkeypatch.setattr(two_process.SecondProcess, "start", classmethod(spy))
+    reader = SourceReader(target, "eventsourcing", parallel=True)
+    reader.start()
+    assert len(started) == 1
+    with open_store(tmp_path / "b.db") as store:
+        store.import_rows(reader)
+        assert list(store.iter_raw_events()) == expected
+    assert len(started) == 1  # the rows came from the worker started before the store opened
+
+    unread = SourceReader(target, "eventsourcing", parallel=True)
+    unread.start()
+    unread.close()  # never read: the worker is stopped and the source closed
+    assert started[-1]._proc is not None and started[-1]._proc.poll() is not None
+    with pytest.raises(StoreError, match="closed"):
+        list(unread._store.iter_raw_events())
 
 
 def test_when_the_second_process_fails_this_one_walks_the_rest(
