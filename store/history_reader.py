@@ -8,15 +8,16 @@ line (``ImportRejected``).
 from __future__ import annotations
 
 import json
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .bulk import ImportRejected, ImportRow, ImportTuple
 from .hashing import canonical_json, iso_from_us, us_from_instant
-from .two_process import SecondProcess
+from .two_process import FileIdentity, SecondProcess, file_identity
 
 REQUIRED = ("stream_id", "stream_type", "version", "type", "recorded_at", "payload", "metadata")
 OPTIONAL = ("position", "hash")
@@ -35,6 +36,7 @@ class HistoryReader(ABC):
             raise ImportRejected(self.source, 0, f"cannot read the file: {e.strerror}") from None
         self._done = 0
         self._started: SecondProcess | None = None
+        self._started_on: FileIdentity | None = None
 
     @property
     def fraction(self) -> float:
@@ -44,10 +46,24 @@ class HistoryReader(ABC):
         """Start the reader's second process now, where it has one (a large JSONL file's
         parser): it begins while the importing process is still opening the store."""
         if self._started is None:
+            try:
+                self._started_on = file_identity(os.stat(self.path))
+            except OSError:
+                return  # the rows say why, in their turn
             self._started = self._second_process()
 
     def _second_process(self) -> SecondProcess | None:
         return None
+
+    def _early_worker(self, fh: BinaryIO) -> SecondProcess | None:
+        """The second process ``start`` began, if the file this process reads (``fh``) is
+        still the one it was started on; else it is stopped and the rows start afresh, from
+        the file as it is now (one replaced or written to meanwhile)."""
+        started, self._started = self._started, None
+        if started is not None and file_identity(os.fstat(fh.fileno())) != self._started_on:
+            started.stop()
+            return None
+        return started
 
     def close(self) -> None:
         """Stop a second process ``start`` began that the rows did not use."""

@@ -188,11 +188,11 @@ class JsonlReader(HistoryReader):
     """
 
     def __init__(self, path: Path, *, parallel: bool | None = None,
-                 block_bytes: int = BLOCK_BYTES) -> None:
+                 block_bytes: int | None = None) -> None:
         super().__init__(path)
         self.parallel = (self.size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
                          if parallel is None else parallel)
-        self.block_bytes = block_bytes
+        self.block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
 
     def _second_process(self) -> two_process.SecondProcess | None:
         return two_process.SecondProcess.start(PARSER, self._job()) if self.parallel else None
@@ -222,7 +222,7 @@ class JsonlReader(HistoryReader):
             fh.seek(offset)
             return _parsed_blocks(self.source, fh, self.block_bytes, line, None)
 
-        started, self._started = self._started, None
+        started = self._early_worker(fh)
         with closing(two_process.walk(PARSER, self._job(), rest_here, started)) as blocks:
             for rows, end, next_line in blocks:
                 if rows is None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import marshal
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -42,6 +43,15 @@ _END = (0).to_bytes(_HEADER, "little")
 _BOOT = ("import sys, marshal; job = marshal.loads(sys.stdin.buffer.read()); "
          "sys.path.insert(0, sys.argv[1]); "
          "from store.two_process import serve; serve(sys.argv[2], job)")
+
+FileIdentity = tuple[int, int, int, int]
+"""A file's device, inode, size and modification time: what tells a worker started on a file
+whether the file is still the one the first process reads."""
+
+
+def file_identity(st: os.stat_result) -> FileIdentity:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
 
 M = TypeVar("M")
 R = TypeVar("R")

@@ -173,6 +173,7 @@ class ImportSource:
 
     target: str
     format: str
+    cipher_key: str | None
     reader: HistoryReader | SourceReader
 
     def close(self) -> None:
@@ -194,8 +195,12 @@ def open_import(path: Path | str, fmt: str | None = None, *, cipher_key: str | N
     else:
         reader = open_reader(Path(path), fmt)
     if start:
-        reader.start()
-    return ImportSource(target, fmt, reader)
+        try:
+            reader.start()
+        except BaseException:
+            reader.close()
+            raise
+    return ImportSource(target, fmt, cipher_key, reader)
 
 
 def import_history(store: WritableStore, path: Path | str, fmt: str | None = None, *,
@@ -208,7 +213,8 @@ def import_history(store: WritableStore, path: Path | str, fmt: str | None = Non
     keep states of its long streams under the fold ``models`` choose for them (by default
     the payloads merged; see ``fold_snapshots``). ``opened``: the reader ``open_import``
     made of the same ``path`` and ``fmt`` earlier, used (and closed) instead of a new one."""
-    if opened is None or opened.target != str(path) or fmt not in (None, opened.format):
+    if opened is None or (opened.target, opened.cipher_key) != (str(path), cipher_key) \
+            or fmt not in (None, opened.format):
         if opened is not None:
             opened.close()
         opened = open_import(path, fmt, cipher_key=cipher_key)

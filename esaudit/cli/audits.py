@@ -192,7 +192,7 @@ def prepare_import(args: argparse.Namespace) -> Early | None:
     try:
         return open_import(args.file, args.format, start=True,
                            cipher_key=os.environ.get("CIPHER_KEY") or None)
-    except (StoreError, ValueError, OSError):
+    except (StoreError, OSError):
         return None
 
 

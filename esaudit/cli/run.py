@@ -110,8 +110,10 @@ def main(argv: Sequence[str] | None = None, run_gui: RunGui | None = None) -> in
             target = args.db or default_target(creates)
             models = [Path(m) for m in args.models + getattr(args, "check_models", [])]
             begin = PREPARES.get(args.command)
-            args.early = begin(args) if begin is not None else None
+            args.early = None
             try:
+                if begin is not None:
+                    args.early = begin(args)
                 svc = bootstrap(target, read_only=args.read_only, create=creates,
                                 read_models=args.command not in WITHOUT_READ_MODELS,
                                 source_kind=args.source, model_files=models,

@@ -125,6 +125,18 @@ def _orjson_text(value: object) -> str:
     return _orjson_dumps(value).decode()
 
 
+def _inode(target: str) -> tuple[int, int] | None:
+    """The device and inode of a SQLite file (None for a server URL, or a file not there):
+    the same for as long as SQLite writes it, different once another file took its name."""
+    if "://" in target:
+        return None
+    try:
+        st = os.stat(target)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 def _open(target: str | Path, kind: str, cipher_key: str | None) -> Source:
     from . import open_source
 
@@ -223,6 +235,7 @@ class SourceReader:
     def __init__(self, target: str | Path, kind: str, *, cipher_key: str | None = None,
                  parallel: bool | None = None) -> None:
         self.source = str(target)
+        self._inode = _inode(self.source)
         try:
             opened = _open(target, kind, cipher_key)
         except StoreError as e:
@@ -266,6 +279,9 @@ class SourceReader:
     def __iter__(self) -> Iterator[ImportTuple]:
         store = self._store
         try:
+            if _inode(self.source) != self._inode:
+                raise ImportRejected(self.source, 0, "the file was replaced while the import "
+                                     "was starting; nothing was stored: import it again")
             if isinstance(store, EventsourcingSource):
                 yield from self._paged(store)
                 return

@@ -18,9 +18,9 @@ from store import open_store
 from store.hashing import iso_from_us
 
 
-def _history(path: Path, events: int) -> Path:
+def _history(path: Path, events: int, prefix: str = "s") -> Path:
     path.write_text("".join(json.dumps({
-        "stream_id": f"s-{i % 7}", "stream_type": "Meter", "version": i // 7 + 1,
+        "stream_id": f"{prefix}-{i % 7}", "stream_type": "Meter", "version": i // 7 + 1,
         "type": "ReadingTaken", "recorded_at": iso_from_us(1_767_225_600_000_000 + i),
         "payload": {"i": i}, "metadata": {}}) + "\n" for i in range(events)), "utf-8")
     return path
@@ -66,6 +66,41 @@ def test_the_parser_starts_before_the_store_opens_and_imports_every_line(
     with open_store(tmp_path / "s.db", read_only=True) as st:
         assert st.head_position() == 700
         assert [e.payload["i"] for e in st.iter_events()] == list(range(700))
+    assert source.stat().st_size > 20 * 2048  # many blocks handed over by the early worker
+
+
+def test_a_file_replaced_while_the_store_opens_is_imported_as_it_is_now(
+        tmp_path: Path, workers: list[tuple[str, Any]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    source = _history(tmp_path / "h.jsonl", 700, prefix="old")
+    newer = _history(tmp_path / "newer.jsonl", 350, prefix="new")
+    bootstrap = bootstrap_module.bootstrap
+
+    def replaced_first(*args: Any, **kwargs: Any) -> Any:
+        newer.replace(source)  # another program puts a new file under the name
+        return bootstrap(*args, **kwargs)
+
+    monkeypatch.setattr(bootstrap_module, "bootstrap", replaced_first)
+    assert main(["--db", str(tmp_path / "s.db"), "import", str(source)]) == 0
+    with open_store(tmp_path / "s.db", read_only=True) as st:
+        assert {s.stream_id for s in st.streams()} == {f"new-{i}" for i in range(7)}
+        assert st.head_position() == 350
+    started = [w for what, w in workers if what == "worker"]
+    assert len(started) == 2 and all(map(_stopped, started))  # the first one discarded
+
+
+def test_an_interrupt_while_the_store_opens_stops_the_parser(
+        tmp_path: Path, workers: list[tuple[str, Any]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    source = _history(tmp_path / "h.jsonl", 300)
+
+    def interrupted(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bootstrap_module, "bootstrap", interrupted)
+    assert main(["--db", str(tmp_path / "s.db"), "import", str(source)]) == 130
+    assert [what for what, _ in workers] == ["worker"]
+    assert _stopped(workers[0][1])
 
 
 def test_an_import_refused_after_the_parser_started_stops_it_and_says_why(

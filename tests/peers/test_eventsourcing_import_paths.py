@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import esaudit.bootstrap as bootstrap_module
 import store.sources.importing as importing
 import store.two_process as two_process
+from esaudit.cli import main
 from store import open_store
 from store.bulk import ImportRejected
 from store.errors import StoreError
@@ -109,6 +112,58 @@ def test_a_second_process_started_before_the_store_opens_converts_the_same_rows(
     assert started[-1]._proc is not None and started[-1]._proc.poll() is not None
     with pytest.raises(StoreError, match="closed"):
         list(unread._store.iter_raw_events())
+
+
+def test_the_cli_starts_the_converter_before_the_store_opens_and_stops_it_on_a_refusal(
+        eventsourcing_sqlite_paging: Expected, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    target = eventsourcing_sqlite_paging.location
+    expected = _imported(target, tmp_path / "a.db", parallel=False)
+    seen: list[tuple[str, Any]] = []
+    start = two_process.SecondProcess.start.__func__  # type: ignore[attr-defined]
+    bootstrap = bootstrap_module.bootstrap
+
+    def spy(cls: type[two_process.SecondProcess], entry: str, job: object
+            ) -> two_process.SecondProcess:
+        seen.append(("worker", start(cls, entry, job)))
+        return seen[-1][1]  # type: ignore[no-any-return]
+
+    def opened(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("store", None))
+        return bootstrap(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "PARALLEL_MIN_EVENTS", 0)
+    monkeypatch.setattr(two_process.SecondProcess, "start", classmethod(spy))
+    monkeypatch.setattr(bootstrap_module, "bootstrap", opened)
+    before = Path(target).read_bytes()
+    assert main(["--db", str(tmp_path / "b.db"), "import", target,
+                 "--format", "eventsourcing"]) == 0
+    assert [what for what, _ in seen] == ["worker", "store"]
+    with open_store(tmp_path / "b.db", read_only=True) as store:
+        assert list(store.iter_raw_events()) == expected
+
+    seen.clear()
+    missing = tmp_path / "no-such-folder" / "c.db"
+    assert main(["--db", str(missing), "import", target]) == 2
+    assert capsys.readouterr().err.strip() == f"esaudit: folder {missing.parent} does not exist"
+    assert [what for what, _ in seen] == ["worker", "store"]
+    assert all(w._proc is None or w._proc.poll() is not None for what, w in seen if w)
+    assert Path(target).read_bytes() == before
+
+
+def test_a_store_replaced_while_the_import_starts_is_refused_and_nothing_stored(
+        eventsourcing_sqlite_paging: Expected, tmp_path: Path) -> None:
+    target = eventsourcing_sqlite_paging.location
+    reader = SourceReader(target, "eventsourcing", parallel=True)
+    reader.start()
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes(Path(target).read_bytes())
+    copy.replace(target)
+    with open_store(tmp_path / "b.db") as store, pytest.raises(ImportRejected,
+                                                               match="replaced"):
+        store.import_rows(reader)
+    with open_store(tmp_path / "b.db", read_only=True) as store:
+        assert store.head_position() == 0
 
 
 def test_when_the_second_process_fails_this_one_walks_the_rest(

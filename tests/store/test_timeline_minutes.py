@@ -91,6 +91,25 @@ def test_an_import_counts_the_events_appended_since_the_marker_before_its_own(
     assert ("Cart", "CartOpened") in {(r.stream_type, r.type) for r in counted.rows}
 
 
+def test_appended_events_before_1970_are_caught_up_into_the_minutes_they_fall_in(
+        tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with open_store(path) as st:
+        import_history(st, _history(tmp_path / "a.jsonl", "a", 2, 5, 7_000_000,
+                                    start_us=-90_000_000))
+        for _ in range(3):
+            st.append("a-0", "Meter", [NewEvent("ReadingTaken", {})], ANY)
+    with sqlite3.connect(path) as conn:  # instants only an edit can give an append
+        conn.execute("UPDATE events SET recorded_at = -1 WHERE position = 11")
+        conn.execute("UPDATE events SET recorded_at = -60000001 WHERE position = 12")
+    with open_store(path) as st:
+        import_history(st, _history(tmp_path / "b.jsonl", "b", 1, 2, 1_000_000))
+    counted = _counts(str(path))
+    assert counted is not None and counted.through == 15
+    assert _as_dict(counted) == _grouped(str(path))
+    assert {r.minute for r in counted.rows} >= {-2, -1}
+
+
 def test_an_import_after_more_appends_than_it_catches_up_counts_nothing(
         store_target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(timeline_minutes, "CATCH_UP_MAX", 3)
