@@ -166,7 +166,7 @@ def export_history(store: Source, path: Path, selection: Selection | None = None
                             cancelled=cancelled).events
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImportSource:
     """What an import reads: a file, or a store another program wrote, its format and its
     reader (whose second process may have started before the store was open)."""
