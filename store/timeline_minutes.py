@@ -18,7 +18,7 @@ events is drawn from the events alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from .records import MinuteCount, MinuteCounts
@@ -79,13 +79,21 @@ def counts_from(conn: Connection, mark: str, head: int) -> dict[MinuteKey, int] 
     through = counted_through(conn, mark)
     if through is None or through > head or head - through > CATCH_UP_MAX:
         return None
-    counts: dict[MinuteKey, int] = {}
     if through == head:
-        return counts
+        return {}
     rows = conn.exec_driver_sql(
         "SELECT recorded_at, stream_type, type FROM events "
-        f"WHERE position > {mark} AND position <= {mark}", (through, head)).all()
-    for at, stream_type, type_ in rows:
+        f"WHERE position > {mark} AND position <= {mark}", (through, head)).tuples()
+    return count_events(rows, {})
+
+
+def count_events(events: Iterable[tuple[object, object, object]],
+                 counts: dict[MinuteKey, int]) -> dict[MinuteKey, int] | None:
+    """``counts`` with events given as (recorded at, stream type, event type) added, each
+    in its minute as an import counts it; None where one holds a value esaudit never writes
+    (then the counts count for nothing). What both an import catching up and a reader
+    counting the events after the marker apply."""
+    for at, stream_type, type_ in events:
         if type(at) is not int or not isinstance(stream_type, str) \
                 or not isinstance(type_, str):
             return None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from store import Source
-from store.timeline_minutes import MINUTE_US
+from store.timeline_minutes import MINUTE_US, count_events
 
 from .timeline import TimelineData
 
@@ -69,13 +69,13 @@ def load_overview(store: Source) -> TimelineOverview | None:
     head = store.head_position()
     if found is None or not 0 <= head - found.through <= TAIL_LIMIT:
         return None
-    tally: dict[tuple[int, str, str], int] = {}
-    for row in found.rows:
-        tally[(row.minute, row.stream_type, row.type)] = row.events
-    for page in store.iter_event_heads(found.through, to_position=head):
-        for _position, _sid, stream_type, _version, type_, at in page:
-            key = (at // MINUTE_US, stream_type, type_)
-            tally[key] = tally.get(key, 0) + 1
+    tally = count_events(
+        ((at, stream_type, type_)
+         for page in store.iter_event_heads(found.through, to_position=head)
+         for _position, _sid, stream_type, _version, type_, at in page),
+        {(row.minute, row.stream_type, row.type): row.events for row in found.rows})
+    if tally is None:
+        return None
     events, stream_count = store.counts()
     if not tally or sum(tally.values()) != events:
         return None

@@ -67,6 +67,20 @@ def test_events_appended_after_the_counts_are_counted_from_the_events(imported: 
     assert "Parcel" in overview.stream_types and "Shipped" in overview.event_types
 
 
+@pytest.mark.parametrize("edit", [
+    "UPDATE events SET recorded_at = 'noon' WHERE position = 301",
+    "UPDATE events SET type = x'00ff' WHERE position = 301",
+])
+def test_an_event_after_the_counts_holding_a_value_esaudit_never_writes_means_no_overview(
+        imported: str, edit: str) -> None:
+    with open_store(imported) as st:
+        st.append("a-1", "Order", [NewEvent("LineAdded", {"i": 1})], ANY)
+    with sqlite3.connect(imported) as conn:
+        conn.execute(edit)
+    with open_store(imported, read_only=True) as st:
+        assert load_overview(st) is None  # the events are drawn instead, as for any edit
+
+
 def test_no_overview_below_the_size_or_with_too_many_events_after_the_counts(
         imported: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with open_store(imported) as st:

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from esaudit.application.timeline import load_timeline
 from esaudit.application.verify import heads_from_report, verify
 from esaudit.bootstrap import Services, bootstrap
 from esaudit.domain import commands as c
+from store import StoreError
 from store.hashing import chain_hash, envelope_bytes, us_from_instant
 
 ESAUDIT = str(Path(sys.executable).with_name("esaudit"))
@@ -88,6 +90,17 @@ def test_a_value_of_another_type_is_a_finding_not_a_crash(
     assert column in found.detail and "changed after it was written" in found.detail
     assert report.events_checked == 10
     json.dumps(report.as_json())  # the report is still one a script can read
+
+
+@pytest.mark.parametrize("value", ["'yesterday'", "1.5", "X'00ff'"])
+def test_an_instant_of_another_type_stops_the_timeline_with_its_position_not_a_traceback(
+        history: tuple[Path, Services], value: str) -> None:
+    path, svc = history
+    sql(path, f"UPDATE events SET recorded_at = {value} WHERE position = 7")
+    with pytest.raises(StoreError) as e:
+        load_timeline(svc.store)
+    assert str(e.value).startswith("the event at position 7 holds a time esaudit never writes")
+    assert "esaudit verify" in str(e.value)
 
 
 def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(
