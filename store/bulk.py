@@ -204,14 +204,9 @@ def _drop_correlation_index(conn: Connection) -> bool:
     The drop is part of the import's transaction, so a rejected or cancelled import rolls
     it back with everything else.
     """
-    from .tracing import CORRELATION_INDEX
+    from .tracing import drop_correlation_index
 
-    found = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'index' AND "
-                                 f"name = '{CORRELATION_INDEX}'").first()
-    if found is None:
-        return False
-    conn.exec_driver_sql(f"DROP INDEX {CORRELATION_INDEX}")
-    return True
+    return drop_correlation_index(conn)
 
 
 def _check_names(row: ImportTuple, checked: set[str]) -> None:

@@ -45,6 +45,10 @@ class WritableStore(Source, Protocol):
         """Appends and snapshots on this thread share one locked write transaction."""
         ...
 
+    def bulk_appends(self) -> AbstractContextManager[None]:
+        """Many appends to come: the store may defer upkeep it can redo once at the end."""
+        ...
+
     # -- read models: their tables, transactions and checkpoints ---------------------------
     def create_tables(self, tables: MetaData) -> None:
         """Create the application's read-model tables (idempotent)."""

@@ -203,14 +203,15 @@ def seed(handler: CommandHandler, *, orders: int, seed: int = 1, days: int = 30,
     last_step = {_stream_of(step.command): i for i, step in enumerate(steps)}
     conflicts = 0
     catalogue: dict[str, int] = {}
-    for start in range(0, len(steps), BATCH):
-        with handler.store.batch():
-            for i in range(start, min(start + BATCH, len(steps))):
-                conflicts += _run(runner, steps[i], catalogue, rng)
-                if last_step[_stream_of(steps[i].command)] == i:
-                    runner.forget(_stream_of(steps[i].command))
-        if progress:
-            progress(min(start + BATCH, len(steps)), len(steps))
+    with handler.store.bulk_appends():
+        for start in range(0, len(steps), BATCH):
+            with handler.store.batch():
+                for i in range(start, min(start + BATCH, len(steps))):
+                    conflicts += _run(runner, steps[i], catalogue, rng)
+                    if last_step[_stream_of(steps[i].command)] == i:
+                        runner.forget(_stream_of(steps[i].command))
+            if progress:
+                progress(min(start + BATCH, len(steps)), len(steps))
     handler.projector.catch_up()
     return SeedResult(orders, len(PRODUCTS), len(steps), conflicts, order_ids)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -7,6 +8,7 @@ from esaudit.application.diff import count_by_kind, diff_states
 from esaudit.application.seed import plan, seed
 from esaudit.bootstrap import bootstrap
 from esaudit.domain import order
+from store.tracing import CORRELATION_INDEX, correlation_expression
 
 UNTIL = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -20,6 +22,24 @@ def seeded(path: Path, s: int) -> list[tuple]:
     finally:
         svc.close()
 
+
+def test_a_seeded_store_finds_each_correlation_by_its_index(tmp_path: Path) -> None:
+    """The seed sets the correlation index aside while it appends and builds it at its end."""
+    path = tmp_path / "s.db"
+    svc = bootstrap(str(path))
+    try:
+        seed(svc.commands, orders=25, seed=3, days=20, until=UNTIL)
+        events = list(svc.store.iter_events())
+        wanted = events[len(events) // 2].metadata["correlation_id"]
+        found = [e.position for e in svc.store.correlated_events(wanted)]
+    finally:
+        svc.close()
+    assert found == [e.position for e in events if e.metadata["correlation_id"] == wanted]
+    with sqlite3.connect(path) as conn:
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT position FROM events WHERE "
+            f"{correlation_expression('sqlite')} = ?", [wanted]).fetchall()
+    assert CORRELATION_INDEX in " ".join(str(row[-1]) for row in plan)
 
 
 def test_same_seed_same_history_different_seed_different(tmp_path: Path) -> None:

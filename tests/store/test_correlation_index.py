@@ -80,3 +80,61 @@ def test_a_read_only_open_of_an_older_store_scans_and_changes_nothing(tmp_path: 
         assert len(st.correlated_events("c-0")) == 10
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     assert CORRELATION_INDEX not in _plan(path)
+
+
+def _indexed(path: Path) -> bool:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
+                            [CORRELATION_INDEX]).fetchone() is not None
+
+
+def test_bulk_appends_into_an_empty_store_build_the_index_once_at_the_end(
+        tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with open_store(path) as st, st.bulk_appends():
+        assert not _indexed(path)
+        for i in range(20):
+            st.append(f"s-{i % 3}", "Thing", [NewEvent("Touched", {"i": i}, {
+                "correlation_id": f"c-{i % 2}"})], ANY)
+        assert [e.payload["i"] for e in st.correlated_events("c-1")] == list(range(1, 20, 2))
+    assert _indexed(path)
+    assert CORRELATION_INDEX in _plan(path)
+    with open_store(path, read_only=True) as st:
+        assert len(st.correlated_events("c-0")) == 10
+
+
+def test_bulk_appends_keep_the_index_of_a_store_that_holds_events(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    _history(path)
+    with open_store(path) as st, st.bulk_appends():
+        assert _indexed(path)
+        st.append("s-9", "Thing", [NewEvent("Touched", {}, {"correlation_id": "c-1"})], ANY)
+    assert len(open_store(path, read_only=True).correlated_events("c-1")) == 12
+
+
+def test_bulk_appends_build_the_index_again_when_their_work_fails(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with open_store(path) as st:
+        try:
+            with st.bulk_appends():
+                st.append("s-1", "Thing", [NewEvent("Touched", {}, {})], ANY)
+                raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            pass
+    assert _indexed(path)
+
+
+def test_an_index_a_killed_seed_left_out_is_built_on_the_next_writable_open(
+        tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    _history(path)
+    with sqlite3.connect(path) as conn:  # what a seed killed inside bulk_appends leaves
+        conn.execute(f"DROP INDEX {CORRELATION_INDEX}")
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with open_store(path, read_only=True) as st:  # a read-only open scans and writes nothing
+        assert len(st.correlated_events("c-1")) == 11
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert not _indexed(path)
+    open_store(path).close()
+    assert _indexed(path)
+    assert CORRELATION_INDEX in _plan(path)
