@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     ConcurrencyError,
     InvalidEvent,
+    NotAsWritten,
     SchemaTooNew,
     StoreBusy,
     StoreError,
@@ -63,6 +64,7 @@ __all__ = [
     "ExpectedVersion",
     "InvalidEvent",
     "NewEvent",
+    "NotAsWritten",
     "Origins",
     "RecordedEvent",
     "SchemaTooNew",

@@ -30,6 +30,12 @@ class StoreReadOnly(StoreError):
         super().__init__(f"the store is open read-only: {what} refused")
 
 
+class NotAsWritten(StoreError):
+    """An event holds a value no writer of esaudit's writes (an instant edited to text, a
+    payload that is no longer JSON): it was changed behind the store's back. Reading it
+    stops here, by position, rather than guess; ``esaudit verify`` names every such event."""
+
+
 class StoreBusy(StoreError):
     """Another writer held the store for longer than the busy timeout."""
 

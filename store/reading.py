@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from .connections import Connections
+from .errors import NotAsWritten
 from .hashing import decode_json, instant_from_us, us_from_instant
 from .records import (
     EVENT_ROW_COLUMNS,
@@ -85,11 +86,17 @@ def _of_type(mark: str, stream_type: str | None) -> tuple[list[str], list[Any]]:
 
 def row_to_event(row: Sequence[Any]) -> RecordedEvent:
     position, stream_id, stream_type, version, type_, at, payload, meta, digest = row
-    return RecordedEvent(
-        position=position, stream_id=stream_id, stream_type=stream_type, version=version,
-        type=type_, recorded_at=instant_from_us(at), payload=decode_json(payload),
-        metadata={} if meta == "{}" else decode_json(meta), hash=digest,
-    )
+    try:
+        return RecordedEvent(
+            position=position, stream_id=stream_id, stream_type=stream_type, version=version,
+            type=type_, recorded_at=instant_from_us(at), payload=decode_json(payload),
+            metadata={} if meta == "{}" else decode_json(meta), hash=digest,
+        )
+    except (TypeError, ValueError, OverflowError):
+        raise NotAsWritten(
+            f"the event at position {position!r} ({stream_id!r} version {version!r}) holds a "
+            "value esaudit never writes: it was changed after it was written; esaudit verify "
+            "names every such event") from None
 
 
 def _row_to_stream(row: Sequence[Any]) -> StreamInfo:

@@ -86,6 +86,10 @@ class EventPanel(QWidget):
     def _show(self, row: int) -> None:
         e = self.model.event_at(row)
         if e is None:
+            why = self.model.unreadable_at(row)
+            if why:
+                fill_tree(self.inspector, {"not readable": why})
+                self._announce(None)
             return
         fields = {"type": e.type, "version": e.version, "position": e.position,
                   "recorded_at": e.recorded_at.isoformat(), "payload": shown(e.payload),

@@ -173,7 +173,7 @@ class ReplayPanel(QWidget):
         replayer = services.replayer
         try:
             quick = replayer.replay_within(stream_id, version, QUICK_FOLD)
-        except DomainError as e:
+        except (DomainError, StoreError) as e:
             self._failed(str(e))
             return
         if quick is not None:
@@ -200,7 +200,7 @@ class ReplayPanel(QWidget):
             return
         try:
             when = timestamp_of_version(services.store, stream_id, version)
-        except DomainError:
+        except (DomainError, StoreError):
             return
         if when is None:
             self.at_edit.setDateTime(self.at_edit.minimumDateTime())  # "before the first event"
@@ -277,7 +277,7 @@ class ReplayPanel(QWidget):
             self._blames.cancel()
             try:
                 self._show_blame(blame(replayer, stream_id, version))
-            except DomainError as e:
+            except (DomainError, StoreError) as e:
                 self._blame_failed(str(e))
             return
         self._mark_changed("finding…", "finding the event that last changed each field "

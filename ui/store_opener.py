@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMenu, QMessageBox, QWidget
 
 from esaudit.application.jobs import CancelCheck, Progress
+from esaudit.application.records import NotAsWritten
 from esaudit.application.seed import seed
 from esaudit.application.timeline import TimelineData, load_timeline
 from esaudit.application.timeline_overview import (
@@ -77,22 +78,27 @@ class StoreOpener(QObject):
         def job(progress: Progress, cancelled: CancelCheck) -> Any:
             services = bootstrap(target, read_only=read_only, create=create,
                                  cipher_key=cipher_key)
+            unreadable = ""
             try:
                 overview = load_overview(services.store)
                 data = (load_timeline(services.store, progress, cancelled)
                         if overview is None else overview)
+            except NotAsWritten as error:  # the store opens, so Verify can name the edits
+                data, unreadable = TimelineData(), str(error)
             except BaseException:
                 services.close()
                 raise
-            return services, data
+            return services, data, unreadable
 
-        def done(result: tuple[Services, TimelineData | TimelineOverview]) -> None:
-            services, data = result
+        def done(result: tuple[Services, TimelineData | TimelineOverview, str]) -> None:
+            services, data, unreadable = result
             self._remember(target, read_only)
             self.session.open(services)
             if isinstance(data, TimelineOverview):
                 self.timeline.set_overview(data)
                 self.read_events(services, data)
+            elif unreadable:
+                self.timeline.set_unreadable(unreadable)
             else:
                 self.timeline.set_data(data)
             self.opened.emit()

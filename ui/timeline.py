@@ -87,6 +87,7 @@ class TimelinePanel(QWidget):
         self._overview: TimelineOverview | None = None
         self._overview_read = ""
         self._notice = ""  # what the caption adds about this store's drawing (set_notice)
+        self._unreadable = ""  # why the store's timeline cannot be drawn (set_unreadable)
         self._fitted: list[float] | tuple[float, float] = (0.0, 0.0)  # the last fit's range
         # the selected stream's positions, and the loaded history they were read for
         self._highlighted: tuple[str, TimelineData | None, list[int]] = ("", None, [])
@@ -139,6 +140,7 @@ class TimelinePanel(QWidget):
         (x0, x1), _ = self.plot.getPlotItem().getViewBox().viewRange()
         following = had_data and x0 <= self._sorted_times[-1] <= x1
         self._data = data
+        self._unreadable = ""
         if data is None:
             self._notice = ""
         if data is None or len(data) == 0:
@@ -162,6 +164,13 @@ class TimelinePanel(QWidget):
             else:  # far beyond the view: widen, so what was in view stays
                 self.plot.setXRange(x0, newest + (newest - x0) * 0.03, padding=0)
             self.update_view()  # now, not after the pan/zoom debounce: the data just changed
+
+    def set_unreadable(self, message: str) -> None:
+        """The store is open but its timeline cannot be drawn (an event edited to a value
+        esaudit never writes): the panel stays empty and the caption says why."""
+        self.set_data(TimelineData())
+        self._unreadable = message
+        self._redraw()
 
     def set_overview(self, overview: TimelineOverview) -> None:
         """Draw a big store's per-minute counts while its events are read; ``set_data``
@@ -242,6 +251,13 @@ class TimelinePanel(QWidget):
         data = self._data
         if data is None and self._overview is not None:
             self._redraw_overview(self._overview)
+            return
+        if self._unreadable:
+            self._say(f"The timeline is not drawn: {self._unreadable}")
+            self.caption.setToolTip(f"{self.caption.text()}\nAudit > Verify integrity "
+                                    "(Ctrl+Shift+V) lists every event changed after it was "
+                                    "written.")
+            self.drawn = True
             return
         if data is None or len(data) == 0:
             self._say("No events yet" if data is not None else "No store open")

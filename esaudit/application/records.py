@@ -14,6 +14,7 @@ from __future__ import annotations
 from store import (
     ConcurrencyError,
     EventStore,
+    NotAsWritten,
     RecordedEvent,
     Source,
     StoreError,
@@ -23,6 +24,7 @@ from store import (
 __all__ = [
     "ConcurrencyError",
     "EventStore",
+    "NotAsWritten",
     "RecordedEvent",
     "Source",
     "StoreError",

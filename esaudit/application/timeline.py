@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from esaudit.domain.events import ORDER, ORDER_EVENT_TYPES, PRODUCT, PRODUCT_EVENT_TYPES
-from store import Source, StoreError, open_store
+from store import NotAsWritten, Source, open_store
 from store.gcpause import collector_paused
 from store.timeline_minutes import MINUTE_US
 
@@ -255,15 +255,15 @@ def _names_at(store: Source, first: int, last: int) -> Iterator[tuple[int, str, 
             yield position, stream_type, type_
 
 
-def _not_as_written(page: Iterable[tuple[Any, ...]]) -> StoreError:
-    """The error for a page holding a row no writer of esaudit's can have written (an instant
-    edited to text, say): named by position, with where to find out more, not a traceback."""
+def _not_as_written(page: Iterable[tuple[Any, ...]]) -> NotAsWritten:
+    """The error for a page holding a row no writer of esaudit's can have written: named by
+    position, with where to find out more, not a traceback."""
     for position, at, *_codes in page:
         if type(position) is not int or type(at) is not int or not -2**63 <= at < 2**63:
-            return StoreError(f"the event at position {position!r} holds a time esaudit never "
+            return NotAsWritten(f"the event at position {position!r} holds a time esaudit never "
                               f"writes ({at!r}): it was changed after it was written; "
                               "esaudit verify names every such event")
-    return StoreError("an event holds a value esaudit never writes; esaudit verify names it")
+    return NotAsWritten("an event holds a value esaudit never writes; esaudit verify names it")
 
 
 def _read(store: Source, after: int, to: int | None, stream_types: list[str],

@@ -15,7 +15,7 @@ from esaudit.application.timeline import load_timeline
 from esaudit.application.verify import heads_from_report, verify
 from esaudit.bootstrap import Services, bootstrap
 from esaudit.domain import commands as c
-from store import StoreError
+from store import NotAsWritten, StoreError
 from store.hashing import chain_hash, envelope_bytes, us_from_instant
 
 ESAUDIT = str(Path(sys.executable).with_name("esaudit"))
@@ -101,6 +101,29 @@ def test_an_instant_of_another_type_stops_the_timeline_with_its_position_not_a_t
         load_timeline(svc.store)
     assert str(e.value).startswith("the event at position 7 holds a time esaudit never writes")
     assert "esaudit verify" in str(e.value)
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("recorded_at", "'yesterday'"), ("recorded_at", "X'00ff'"), ("payload", "'{not json'")])
+def test_reading_an_event_of_another_type_names_it_in_one_line(
+        history: tuple[Path, Services], column: str, value: str) -> None:
+    """Reading a stream, the events or the command line stops at the edited event, by
+    position, stream and version, instead of a TypeError from deep in the reader."""
+    path, svc = history
+    sql(path, f"UPDATE events SET {column} = {value} WHERE stream_id = 'ord-a' AND version = 3")
+    expected = ("the event at position 3 ('ord-a' version 3) holds a value esaudit never "
+                "writes: it was changed after it was written")
+    for read in (lambda: svc.store.read_stream("ord-a"),
+                 lambda: list(svc.store.iter_events())):
+        with pytest.raises(NotAsWritten) as e:
+            read()
+        assert str(e.value).startswith(expected)
+    assert [e.version for e in svc.store.read_stream("ord-a", 4)] == [4, 5]
+    out = subprocess.run([ESAUDIT, "--db", str(path), "events", "ord-a"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [f"esaudit: {expected}; esaudit verify names "
+                                               "every such event"]
 
 
 def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(

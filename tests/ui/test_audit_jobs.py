@@ -57,6 +57,39 @@ def test_verify_clean_then_a_tampered_event_is_found_and_shown(
     assert rows and opened.events.model.event_at(rows[0].row()).position == pos
 
 
+def test_a_store_with_an_instant_edited_to_text_opens_and_verify_names_the_event(
+        qtbot, window: MainWindow, demo_path: str) -> None:  # type: ignore[no-untyped-def]
+    """The timeline cannot draw such a store, so it stays empty and says why; the store
+    still opens, and Verify finds the edit."""
+    with sqlite3.connect(demo_path) as conn:
+        conn.execute("UPDATE events SET recorded_at = 'noon' WHERE position = 30")
+        stream, version = conn.execute("SELECT stream_id, version FROM events "
+                                       "WHERE position = 30").fetchone()
+    with qtbot.waitSignal(window.loaded, timeout=20_000):
+        window.open_target(demo_path)
+    caption = window.timeline.caption.text()
+    assert caption.startswith("The timeline is not drawn: the event at position 30 holds a "
+                              "time esaudit never writes ('noon')")
+    assert "Verify integrity" in window.timeline.caption.toolTip()
+    assert window.timeline.point_count() == 0
+    assert window.streams.model.rowCount() > 0  # the rest of the store is there
+    window.session.select_stream(stream)  # its other versions show, that one says why not
+    model = window.events.model
+    row = version - 1
+    assert model.rowCount() >= version and model.event_at(0) is not None
+    assert model.event_at(row) is None
+    assert [model.data(model.index(row, k)) for k in range(3)] == [version, "", "not readable"]
+    assert "position 30" in model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+    window.events.table.selectRow(row)
+    assert "changed after it was written" in window.events.inspector.topLevelItem(0).text(1)
+    _run(qtbot, window, "verify")
+    finding = window.audit_dock.findings.finding(0)
+    assert (finding.kind, finding.stream_id, finding.version) == (
+        "malformed_event", stream, version)
+    window.session.close()
+    assert window.timeline.caption.text() == "No store open"
+
+
 def test_a_drifted_read_model_is_listed_and_shown_side_by_side(
         qtbot, opened: MainWindow, demo_path: str) -> None:  # type: ignore[no-untyped-def]
     order = opened.session.services.queries.orders()[1]

@@ -8,7 +8,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush
 
 from esaudit.application.flagged import FlaggedEvents
-from esaudit.application.records import RecordedEvent, Source
+from esaudit.application.records import RecordedEvent, Source, StoreError
 from esaudit.application.timeline import event_version_at
 
 from ..actions import icon
@@ -35,7 +35,9 @@ class EventTableModel(TableModel):
         self._store: Source | None = None
         self._stream_id = ""
         self._first = 1
-        self._pages: PageCache[RecordedEvent] = PageCache(self._read_page, PAGE, CACHED_PAGES)
+        self._pages: PageCache[RecordedEvent | None] = PageCache(self._read_page, PAGE,
+                                                                 CACHED_PAGES)
+        self._unreadable: dict[int, str] = {}  # version -> why it cannot be shown
         self.flagged = FlaggedEvents()
 
     def set_flags(self, flags: FlaggedEvents) -> None:
@@ -68,17 +70,37 @@ class EventTableModel(TableModel):
         self._total = max(version - first_version + 1, 0) if store is not None and stream_id \
             else 0
         self._pages.clear()
+        self._unreadable.clear()
         self.endResetModel()
 
-    def _read_page(self, number: int) -> list[RecordedEvent]:
+    def _read_page(self, number: int) -> list[RecordedEvent | None]:
+        """A page of versions; if the page cannot be read (an event edited behind the
+        store's back), each version on its own, so only the ones that fail are left out
+        and each says why (``unreadable_at``)."""
         if self._store is None:
             return []
         first = number * PAGE + self._first
-        last = self._first + self._total - 1
-        return self._store.read_stream(self._stream_id, first, min(first + PAGE - 1, last))
+        last = min(first + PAGE - 1, self._first + self._total - 1)
+        try:
+            return list(self._store.read_stream(self._stream_id, first, last))
+        except StoreError:
+            return [self._read_version(version) for version in range(first, last + 1)]
+
+    def _read_version(self, version: int) -> RecordedEvent | None:
+        assert self._store is not None
+        try:
+            found = self._store.read_stream(self._stream_id, version, version)
+        except StoreError as error:
+            self._unreadable[version] = str(error)
+            return None
+        return found[0] if found else None
 
     def event_at(self, row: int) -> RecordedEvent | None:
         return self._pages.row(row) if 0 <= row < self._total else None
+
+    def unreadable_at(self, row: int) -> str:
+        """Why the event of ``row`` cannot be shown ("" if it can, or is not read yet)."""
+        return self._unreadable.get(row + self._first, "")
 
     def row_of_position(self, position: int) -> int:
         """The row of the event at a global position; -1 if it belongs to another stream."""
@@ -96,7 +118,7 @@ class EventTableModel(TableModel):
             return None
         e = self.event_at(index.row())
         if e is None:
-            return None
+            return self._unreadable_data(index, role)
         if role == Qt.ItemDataRole.DisplayRole:
             fourth = e.metadata.get("actor", "") if e.hash else str(
                 e.provenance.get("message_id") or e.provenance.get("topic", ""))
@@ -118,4 +140,23 @@ class EventTableModel(TableModel):
             if flagged is not None:
                 tip = f"✖ Failed verification ({flagged.kind}): {flagged.detail}\n{tip}"
             return tip
+        return None
+
+    def _unreadable_data(self, index: Index, role: int) -> Any:
+        """A version that cannot be read: its number, "not readable", and why in its tip."""
+        why = self.unreadable_at(index.row())
+        if not why:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (index.row() + self._first, "", "not readable", "")[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"✖ {why}"
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0:
+            return icon("flagged")
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return QBrush(FLAGGED_BACKGROUND)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QBrush(FLAGGED_TEXT)
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
