@@ -87,16 +87,40 @@ def _of_type(mark: str, stream_type: str | None) -> tuple[list[str], list[Any]]:
 def row_to_event(row: Sequence[Any]) -> RecordedEvent:
     position, stream_id, stream_type, version, type_, at, payload, meta, digest = row
     try:
-        return RecordedEvent(
-            position=position, stream_id=stream_id, stream_type=stream_type, version=version,
-            type=type_, recorded_at=instant_from_us(at), payload=decode_json(payload),
-            metadata={} if meta == "{}" else decode_json(meta), hash=digest,
-        )
-    except (TypeError, ValueError, OverflowError):
-        raise NotAsWritten(
-            f"the event at position {position!r} ({stream_id!r} version {version!r}) holds a "
-            "value esaudit never writes: it was changed after it was written; esaudit verify "
-            "names every such event") from None
+        recorded_at = instant_from_us(at)
+        decoded = decode_json(payload)
+        metadata = {} if meta == "{}" else decode_json(meta)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise _not_as_written(f"the event at position {position!r} ({stream_id!r} version "
+                              f"{version!r})") from error
+    return RecordedEvent(
+        position=position, stream_id=stream_id, stream_type=stream_type, version=version,
+        type=type_, recorded_at=recorded_at, payload=decoded, metadata=metadata, hash=digest,
+    )
+
+
+def _not_as_written(event: str) -> NotAsWritten:
+    return NotAsWritten(f"{event} holds a value esaudit never writes: it was changed after it "
+                        "was written; esaudit verify names every such event")
+
+
+def _payloads(rows: list[tuple[Any, ...]], stream_id: str) -> list[tuple[int, str, Any]]:
+    """(version, type, payload) of each row; an undecodable payload is named by version."""
+    try:
+        return [(v, t, decode_json(p)) for v, t, p in rows]
+    except (TypeError, ValueError) as error:
+        bad = next((v for v, _t, p in rows if not _decodes(p)), None)
+        if bad is None:
+            raise
+        raise _not_as_written(f"the event {stream_id!r} version {bad!r}") from error
+
+
+def _decodes(payload: Any) -> bool:
+    try:
+        decode_json(payload)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _row_to_stream(row: Sequence[Any]) -> StreamInfo:
@@ -146,7 +170,7 @@ class Reader:
             sql += f" AND recorded_at <= {self._c.sql.mark}"
             params.append(us_from_instant(until))
         sql += " ORDER BY version"
-        return [(v, t, decode_json(p)) for v, t, p in self._c.read(sql, params)]
+        return _payloads(self._c.read(sql, params), stream_id)
 
     def iter_events(
         self, after_position: int = 0, *, to_position: int | None = None,

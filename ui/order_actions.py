@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox, QSpinBox, QWidg
 
 from esaudit.application.handlers import new_order_id
 from esaudit.application.jobs import CancelCheck, Progress
-from esaudit.application.records import ConcurrencyError, StoreError
+from esaudit.application.records import ConcurrencyError, NotAsWritten, StoreError
 from esaudit.application.replay import QUICK_FOLD
 from esaudit.domain import commands as c
 from esaudit.domain import order
@@ -84,7 +84,10 @@ class OrderActions(QObject):
         # The replayer, not the handler: it shares the states a long replay remembered with
         # the replay panel, which asks for the same stream at the same moment.
         replayer = services.replayer
-        quick = replayer.replay_within(info.stream_id, info.version, QUICK_FOLD)
+        try:
+            quick = replayer.replay_within(info.stream_id, info.version, QUICK_FOLD)
+        except NotAsWritten:  # an event edited behind the store's back: no command is offered
+            return None
         if quick is not None:
             return quick.state
         seen = (info.stream_id, info.version)

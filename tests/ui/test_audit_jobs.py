@@ -82,12 +82,31 @@ def test_a_store_with_an_instant_edited_to_text_opens_and_verify_names_the_event
     assert "position 30" in model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
     window.events.table.selectRow(row)
     assert "changed after it was written" in window.events.inspector.topLevelItem(0).text(1)
+    assert model.row_of_position(30) == row  # found by position past the unreadable row
     _run(qtbot, window, "verify")
     finding = window.audit_dock.findings.finding(0)
     assert (finding.kind, finding.stream_id, finding.version) == (
         "malformed_event", stream, version)
     window.session.close()
     assert window.timeline.caption.text() == "No store open"
+
+
+def test_a_payload_edited_to_non_json_is_named_when_its_stream_is_replayed(
+        qtbot, window: MainWindow, demo_path: str) -> None:  # type: ignore[no-untyped-def]
+    with sqlite3.connect(demo_path) as conn:
+        stream, version, position = conn.execute(
+            "SELECT stream_id, version, position FROM events WHERE stream_type = 'Order' "
+            "AND version = 2 LIMIT 1").fetchone()
+        conn.execute("UPDATE events SET payload = '{not json' WHERE position = ?", (position,))
+    with qtbot.waitSignal(window.loaded, timeout=20_000):
+        window.open_target(demo_path)
+    window.session.select_stream(stream)
+    info = window.replay.info.text()
+    assert info.startswith(f"Cannot replay: the event {stream!r} version {version} holds a "
+                           "value esaudit never writes")
+    window.show_finding(stream, position, version)  # where a Verify finding points
+    assert window.events.model.event_at(version - 1) is None
+    assert not any(a.isEnabled() for a in window.orders.actions.values())
 
 
 def test_a_drifted_read_model_is_listed_and_shown_side_by_side(

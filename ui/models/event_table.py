@@ -8,7 +8,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush
 
 from esaudit.application.flagged import FlaggedEvents
-from esaudit.application.records import RecordedEvent, Source, StoreError
+from esaudit.application.records import NotAsWritten, RecordedEvent, Source
 from esaudit.application.timeline import event_version_at
 
 from ..actions import icon
@@ -83,14 +83,14 @@ class EventTableModel(TableModel):
         last = min(first + PAGE - 1, self._first + self._total - 1)
         try:
             return list(self._store.read_stream(self._stream_id, first, last))
-        except StoreError:
+        except NotAsWritten:
             return [self._read_version(version) for version in range(first, last + 1)]
 
     def _read_version(self, version: int) -> RecordedEvent | None:
         assert self._store is not None
         try:
             found = self._store.read_stream(self._stream_id, version, version)
-        except StoreError as error:
+        except NotAsWritten as error:
             self._unreadable[version] = str(error)
             return None
         return found[0] if found else None
@@ -105,7 +105,7 @@ class EventTableModel(TableModel):
     def row_of_position(self, position: int) -> int:
         """The row of the event at a global position; -1 if it belongs to another stream."""
         for row, event in self._pages.cached():
-            if event.position == position:
+            if event is not None and event.position == position:
                 return row
         found = None if self._store is None else event_version_at(self._store, position)
         row = -1 if found is None else found[1] - self._first
