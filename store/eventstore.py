@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -279,10 +279,17 @@ class EventStore:
                 dropped = empty and drop_correlation_index(conn)
         try:
             yield
-        finally:
+        except BaseException:
             if dropped:
-                with self.write_transaction(lock=True) as conn:
-                    create_correlation_index(conn)
+                with suppress(Exception):  # the appends' own error is the one to see;
+                    self._build_correlation_index()  # the next writable open builds it
+            raise
+        if dropped:
+            self._build_correlation_index()
+
+    def _build_correlation_index(self) -> None:
+        with self.write_transaction(lock=True) as conn:
+            create_correlation_index(conn)
 
     def has_tables(self, names: list[str]) -> bool:
         return set(names) <= {row[0] for row in self._c.read(self._c.sql.table_names, [])}

@@ -327,6 +327,8 @@ class MainWindow(QMainWindow):
         if services is None:
             return
         self._update_counts()
+        if self.timeline.unreadable:  # an edited event: reading from the start fails again
+            return
         overview = self.timeline.overview
         if overview is not None:  # its events are being read, up to the head
             if self.opener.reading_events is None:  # reading them failed: View > Reload

@@ -117,16 +117,23 @@ class StoreOpener(QObject):
         """Read the events of a store drawn from its counts, on the pool and without a dialog:
         the window is usable meanwhile, the caption shows how far it is, and closing the
         store stops it. The counts drawn are then checked against the events."""
-        def job(progress: Progress, cancelled: CancelCheck) -> tuple[TimelineData, int]:
-            data = load_timeline(services.store, progress, cancelled,
-                                 minutes_upto=overview.head)
+        def job(progress: Progress, cancelled: CancelCheck
+                ) -> tuple[TimelineData, int] | NotAsWritten:
+            try:
+                data = load_timeline(services.store, progress, cancelled,
+                                     minutes_upto=overview.head)
+            except NotAsWritten as error:  # not a reload's matter: Verify names the edit
+                return error
             return data, minutes_differing(overview, data)
 
-        def done(result: tuple[TimelineData, int]) -> None:
+        def done(result: tuple[TimelineData, int] | NotAsWritten) -> None:
             if self.session.services is not services:  # closed (or another opened) meanwhile
                 return
-            data, wrong = result
             self.reading_events = None
+            if isinstance(result, NotAsWritten):
+                self.timeline.set_unreadable(str(result))
+                return
+            data, wrong = result
             self.timeline.set_data(data)
             if wrong:
                 self.timeline.set_notice(

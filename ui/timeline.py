@@ -214,6 +214,11 @@ class TimelinePanel(QWidget):
         return self._data
 
     @property
+    def unreadable(self) -> bool:
+        """The store's timeline cannot be drawn (``set_unreadable``): rereading it fails again."""
+        return bool(self._unreadable)
+
+    @property
     def overview(self) -> TimelineOverview | None:
         """The counts drawn while the events are read (None once they are, or for a store
         drawn from its events at once)."""

@@ -7,6 +7,8 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from store import ANY, NewEvent, open_store
 from store.schema import SCHEMA_VERSION
 from store.tracing import CORRELATION_INDEX
@@ -121,6 +123,21 @@ def test_bulk_appends_build_the_index_again_when_their_work_fails(tmp_path: Path
                 raise KeyboardInterrupt
         except KeyboardInterrupt:
             pass
+    assert _indexed(path)
+
+
+def test_an_index_that_cannot_be_built_after_failed_work_leaves_that_work_s_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "s.db"
+    with open_store(path) as st:
+        def no_disk() -> None:
+            raise OSError("the disk is full")
+        monkeypatch.setattr(st, "_build_correlation_index", no_disk)
+        with pytest.raises(ValueError, match="the seed's own error"), st.bulk_appends():
+            st.append("s-1", "Thing", [NewEvent("Touched", {}, {})], ANY)
+            raise ValueError("the seed's own error")
+    assert not _indexed(path)
+    open_store(path).close()  # left to the next writable open
     assert _indexed(path)
 
 

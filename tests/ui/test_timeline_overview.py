@@ -13,7 +13,7 @@ import pytest
 import ui.store_opener
 from esaudit.application.jobs import Cancelled
 from esaudit.application.timeline import load_timeline
-from store import ANY, NewEvent, StoreError, open_store
+from store import ANY, NewEvent, NotAsWritten, StoreError, open_store
 from tests.esaudit.test_timeline_overview import _move_one_event, imported_store
 from ui.main_window import MainWindow
 
@@ -29,7 +29,7 @@ class Gate:
     def __init__(self) -> None:
         self.open = threading.Event()
         self.calls = 0
-        self.fail_with: str | None = None
+        self.fail_with: StoreError | None = None
         self.raised: list[type[BaseException]] = []
         self.held_calls: int | None = None  # how many calls wait (None: every one)
 
@@ -38,8 +38,8 @@ class Gate:
         if self.held_calls is None or self.calls <= self.held_calls:
             assert self.open.wait(20), "the test never let the reading go"
         if self.fail_with is not None:
-            message, self.fail_with = self.fail_with, None
-            raise StoreError(message)
+            error, self.fail_with = self.fail_with, None
+            raise error
         try:
             return load_timeline(*args, **kwargs)
         except BaseException as e:
@@ -103,7 +103,7 @@ def test_closing_the_store_while_its_events_are_read_stops_the_reading(
 
 def test_a_failed_reading_keeps_the_counts_and_says_why_until_a_reload(
         qtbot, window: MainWindow, big_path: str, gate: Gate) -> None:  # type: ignore[no-untyped-def]
-    gate.fail_with = "the disk went away"
+    gate.fail_with = StoreError("the disk went away")
     gate.open.set()
     _open(qtbot, window, big_path)
     qtbot.waitUntil(lambda: "could not be read" in window.timeline.caption.text(),
@@ -113,6 +113,22 @@ def test_a_failed_reading_keeps_the_counts_and_says_why_until_a_reload(
     window.reload()
     qtbot.waitUntil(_events_read(qtbot, window), timeout=20_000)
     assert window.timeline.point_count() == 300 and gate.calls == 2
+
+
+def test_an_edited_event_found_while_the_events_are_read_points_to_verify_not_reload(
+        qtbot, window: MainWindow, big_path: str, gate: Gate) -> None:  # type: ignore[no-untyped-def]
+    gate.fail_with = NotAsWritten("the event at position 7 ('a-0' version 2) holds a value "
+                                  "esaudit never writes")
+    gate.open.set()
+    _open(qtbot, window, big_path)
+    qtbot.waitUntil(lambda: window.opener.reading_events is None, timeout=10_000)
+    caption = window.timeline.caption.text()
+    assert caption == ("The timeline is not drawn: the event at position 7 ('a-0' version 2) "
+                       "holds a value esaudit never writes")
+    assert window.timeline.unreadable and window.timeline.overview is None
+    window.session.historyChanged.emit()  # following the store does not read it all again
+    qtbot.wait(100)
+    assert gate.calls == 1 and window.timeline.caption.text() == caption
 
 
 def test_events_written_while_the_events_are_read_are_shown_after(
