@@ -14,6 +14,11 @@ on disk:
   and SQLite neither locks it nor creates the side files;
 - WAL mode with a log but no ``-shm``: SQLite cannot read the log without creating ``-shm``,
   so the file and its log are copied into a private folder and the copy is read.
+
+The side files are another program's to make and remove: its first connection makes them, its
+last one checkpoints the log into the main file and removes both. A choice made from what was
+on disk is therefore checked when the open fails and after each read (``Untouched.holds``),
+and made again when the files have changed meanwhile.
 """
 
 from __future__ import annotations
@@ -23,9 +28,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from .errors import StoreOpenError
+
+if TYPE_CHECKING:
+    import tempfile
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _WAL_MODE = 2  # file format versions at header offsets 18 and 19
@@ -60,36 +69,112 @@ def _uri(path: Path, query: str) -> str:
     return f"file:{quote(str(path))}?{query}"
 
 
+def _file_key(path: Path) -> tuple[int, int, int] | None:
+    """What a write to a file changes (inode, size, modification time); None if it is gone."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _disk(path: Path) -> tuple[object, ...]:
+    """The file and its side files as they are now: a connection chosen from them is chosen
+    again once they differ."""
+    return (_file_key(path), _file_key(Path(f"{path}-wal")), _file_key(Path(f"{path}-shm")))
+
+
+@dataclass(slots=True)
+class Untouched:
+    """A connection that leaves the file and its side files as they were, and what its reads
+    rely on staying as it is on disk.
+
+    An ``immutable=1`` connection reads the main file without a lock, so a writer that has
+    since checkpointed its log into that file would have it read a mix of two states; a
+    ``readonly_shm`` connection maps the log's index it found, so a log deleted by the last
+    writer's close and made again by the next writer is one it no longer sees. ``holds`` says
+    whether neither has happened (a copy, or a database not in WAL mode, always holds).
+    """
+
+    conn: sqlite3.Connection
+    path: Path
+    mode: str
+    basis: object
+
+    def holds(self) -> bool:
+        return _basis(self.path, self.mode) == self.basis
+
+
+def _basis(path: Path, mode: str) -> object:
+    if mode == "immutable":
+        return _file_key(path)
+    if mode == "readonly_shm":
+        wal, shm = _file_key(Path(f"{path}-wal")), _file_key(Path(f"{path}-shm"))
+        return (wal and wal[0], shm and shm[0])
+    return None
+
+
+_OPEN_ATTEMPTS = 20
+
+
 @contextmanager
-def untouched_connection(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection to ``path`` that leaves the file and its side files as they were."""
+def untouched_connection(path: Path) -> Iterator[Untouched]:
+    """A read-only connection to ``path`` that leaves the file and its side files as they were.
+
+    The way to open it is chosen from the side files on disk; a writer that removes or makes
+    them between that look and the open (its last connection closing, its first opening) is
+    met by choosing again, while an open that fails with the files as they were is an error.
+    """
     check_header(path)
+    for attempt in range(_OPEN_ATTEMPTS):
+        seen = _disk(path)
+        folder: tempfile.TemporaryDirectory[str] | None = None
+        try:
+            mode, uri, folder = _choose(path)
+            basis = _basis(path, mode)
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("PRAGMA schema_version").fetchone()  # opens the log and its index
+            except BaseException:
+                conn.close()
+                raise
+        except (sqlite3.OperationalError, OSError):
+            if folder is not None:
+                folder.cleanup()
+            if attempt + 1 == _OPEN_ATTEMPTS or _disk(path) == seen:
+                raise
+            continue
+        try:
+            yield Untouched(conn, path, mode, basis)
+        finally:
+            conn.close()
+            if folder is not None:
+                folder.cleanup()
+        return
+
+
+def _choose(path: Path) -> tuple[str, str, tempfile.TemporaryDirectory[str] | None]:
+    """(mode, URI, private folder of a copy) for the side files on disk now."""
     wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
     has_log = wal.exists() and wal.stat().st_size > 0
-    folder: tempfile.TemporaryDirectory[str] | None = None
     if not is_wal_mode(path):
-        uri = _uri(path, "mode=ro")
-    elif has_log and shm.exists():
-        uri = _uri(path, "mode=ro&readonly_shm=1")
-    elif not has_log:
-        uri = _uri(path, "immutable=1")
-    else:  # a log without its index: looked at in a copy (rare, so loaded only here)
-        import shutil
-        import tempfile
-        folder = tempfile.TemporaryDirectory(prefix="esaudit-look-")
+        return "ro", _uri(path, "mode=ro"), None
+    if has_log and shm.exists():
+        return "readonly_shm", _uri(path, "mode=ro&readonly_shm=1"), None
+    if not has_log:
+        return "immutable", _uri(path, "immutable=1"), None
+    # a log without its index: looked at in a copy (rare, so loaded only here)
+    import shutil
+    import tempfile
+    folder = tempfile.TemporaryDirectory(prefix="esaudit-look-")
+    try:
         copy = Path(folder.name) / "db"
         shutil.copyfile(path, copy)
         shutil.copyfile(wal, f"{copy}-wal")
-        uri = _uri(copy, "mode=ro")
-    try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        try:
-            yield conn
-        finally:
-            conn.close()
-    finally:
-        if folder is not None:
-            folder.cleanup()
+    except BaseException:
+        folder.cleanup()
+        raise
+    return "copy", _uri(copy, "mode=ro"), folder
 
 
 def look(path: Path) -> SqliteLook:
@@ -97,10 +182,16 @@ def look(path: Path) -> SqliteLook:
 
     Driver errors propagate as ``sqlite3`` errors; the caller translates them.
     """
-    with untouched_connection(path) as conn:
-        tables = frozenset(r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'"))
-        meta: dict[str, str] = {}
-        if "es_meta" in tables:
-            meta = {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM es_meta")}
-    return SqliteLook(tables, meta)
+    for _attempt in range(_OPEN_ATTEMPTS):
+        with untouched_connection(path) as untouched:
+            conn = untouched.conn
+            tables = frozenset(r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"))
+            meta: dict[str, str] = {}
+            if "es_meta" in tables:
+                meta = {str(k): str(v) for k, v in conn.execute(
+                    "SELECT key, value FROM es_meta")}
+            if untouched.holds():
+                return SqliteLook(tables, meta)
+    raise StoreOpenError(f"{path} was written to each time it was read ({_OPEN_ATTEMPTS} "
+                         "times): open it again")

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..backends import sqlite_path, translate
 from ..errors import StoreError, StoreOpenError
 from ..search_sql import register_functions
-from ..sqlite_look import untouched_connection
+from ..sqlite_look import Untouched, untouched_connection
 
 if TYPE_CHECKING:
     from .postgres_reads import Engine
@@ -82,6 +82,7 @@ class ReadOnlyDatabase:
         self._lock = threading.RLock()
         self._stack = ExitStack()
         self._sqlite: sqlite3.Connection | None = None
+        self._untouched: Untouched
         self._engine: Engine | None = None
         self._statements: dict[str, Any] = {}
         if self._path is not None:
@@ -103,18 +104,25 @@ class ReadOnlyDatabase:
     def _open_sqlite(self) -> None:
         assert self._path is not None
         try:
-            conn = self._stack.enter_context(untouched_connection(self._path))
+            untouched = self._stack.enter_context(untouched_connection(self._path))
         except sqlite3.Error as e:
             raise translate(e, str(self._path)) from e
-        register_functions(conn)
-        self._sqlite = conn
+        register_functions(untouched.conn)
+        self._untouched = untouched
+        self._sqlite = untouched.conn
 
     @contextmanager
     def read(self) -> Iterator[Reads]:
         """One read-only transaction: every query inside sees the same committed state."""
         with self._lock:
             if self._sqlite is not None:
+                if not self._untouched.holds():  # see ``Untouched``: opened afresh
+                    self._reopen()
                 yield from self._sqlite_read(self._sqlite)
+                if not self._untouched.holds():
+                    raise StoreError(f"{self.label} was checkpointed by its application while "
+                                     "it was read, so what was read may mix two states: read "
+                                     "it again")
                 return
             if self._engine is None:  # a read from a worker that outlived the store's close
                 raise StoreError(f"{self.label} is closed")
@@ -161,10 +169,13 @@ class ReadOnlyDatabase:
         if self._path is None:
             return
         with self._lock:
-            self._stack.close()
-            self._stack = ExitStack()
-            self._sqlite = None
-            self._open_sqlite()
+            self._reopen()
+
+    def _reopen(self) -> None:
+        self._stack.close()
+        self._stack = ExitStack()
+        self._sqlite = None
+        self._open_sqlite()
 
     def close(self) -> None:
         with self._lock:

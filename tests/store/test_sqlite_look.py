@@ -1,0 +1,198 @@
+"""Looking at a SQLite file another program is writing: the way to open it is chosen from its
+side files, which that program makes and removes as its connections come and go; a read never
+fails for that and never mixes two states of the file."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from store import StoreError
+from store.sources.database import ReadOnlyDatabase
+from store.sqlite_look import look, untouched_connection
+
+
+def _wal_database(path: Path, rows: int) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(rows)])
+    conn.commit()
+    conn.close()  # the last connection's close removes -wal and -shm
+
+
+def _write(path: Path, rows: int) -> None:
+    """What an application's connection does: open, commit, close (checkpointed, log gone)."""
+    conn = sqlite3.connect(path)
+    conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(rows)])
+    conn.commit()
+    conn.close()
+
+
+def _churn(path: str, stop: mp.synchronize.Event, ready: mp.synchronize.Event) -> None:
+    while not stop.is_set():
+        _write(Path(path), 10)
+        ready.set()
+
+
+@pytest.fixture
+def churning(tmp_path: Path) -> Iterator[Path]:
+    """A WAL database whose writer opens, commits and closes over and over."""
+    path = tmp_path / "busy.db"
+    _wal_database(path, 10)
+    ctx = mp.get_context("spawn")
+    stop, ready = ctx.Event(), ctx.Event()
+    writer = ctx.Process(target=_churn, args=(str(path), stop, ready))
+    writer.start()
+    assert ready.wait(30)
+    yield path
+    stop.set()
+    writer.join(30)
+
+
+def test_a_look_at_a_file_whose_writer_comes_and_goes_never_fails(churning: Path) -> None:
+    errors = []
+    for _ in range(400):
+        try:
+            assert look(churning).tables == frozenset({"t"})
+        except (sqlite3.Error, OSError, StoreError) as e:
+            errors.append(repr(e))
+    assert errors == []
+
+
+def test_reads_meanwhile_count_rows_the_writer_committed(churning: Path) -> None:
+    db = ReadOnlyDatabase(churning)
+    try:
+        counts = []
+        for _ in range(300):
+            try:
+                with db.read() as reads:
+                    counts.append(reads.value("SELECT count(*) FROM t"))
+            except StoreError as e:  # a checkpoint during that very read: said, not mixed
+                assert "read it again" in str(e)
+        assert counts and all(n % 10 == 0 for n in counts)
+        assert counts == sorted(counts)
+    finally:
+        db.close()
+
+
+def test_a_database_checkpointed_since_it_was_opened_is_read_as_it_is_now(
+        tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    _wal_database(path, 1000)
+    db = ReadOnlyDatabase(path)  # no log on disk: the main file is the whole database
+    try:
+        with db.read() as reads:
+            assert reads.value("SELECT count(*) FROM t") == 1000
+        for _ in range(3):
+            _write(path, 50_000)
+        with db.read() as reads:
+            assert reads.first("SELECT count(*) FROM t") == (151_000,)
+    finally:
+        db.close()
+
+
+class _Writer:
+    """An application's connection held open in a process of its own (connections in one
+    process share the log's index, so a read beside them in that process proves nothing)."""
+
+    SCRIPT = (
+        "import sqlite3, sys\n"
+        "conn = sqlite3.connect(sys.argv[1])\n"
+        "for line in sys.stdin:\n"
+        "    conn.executemany('INSERT INTO t VALUES (?)', [(1,)] * int(line))\n"
+        "    conn.commit()\n"
+        "    print('done', flush=True)\n"
+        "conn.close()\n")
+
+    def __init__(self, path: Path) -> None:
+        self._proc = subprocess.Popen([sys.executable, "-c", self.SCRIPT, str(path)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def write(self, rows: int) -> None:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(f"{rows}\n")
+        self._proc.stdin.flush()
+        assert self._proc.stdout.readline() == "done\n"
+
+    def close(self) -> None:
+        """Its last connection closes: the log is checkpointed and removed."""
+        assert self._proc.stdin is not None
+        self._proc.stdin.close()
+        assert self._proc.wait(30) == 0
+
+
+def test_a_log_made_again_by_the_next_writer_is_the_one_read(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    _wal_database(path, 10)
+    first = _Writer(path)
+    first.write(1)  # a writer connected: its log and the log's index are on disk
+    db = ReadOnlyDatabase(path)
+    try:
+        with db.read() as reads:
+            assert reads.value("SELECT count(*) FROM t") == 11
+        first.close()
+        second = _Writer(path)  # the next writer makes a new log
+        second.write(100)
+        with db.read() as reads:
+            assert reads.value("SELECT count(*) FROM t") == 111
+        second.close()
+    finally:
+        db.close()
+
+
+def test_a_checkpoint_during_a_read_of_the_main_file_is_an_error_not_a_mix(
+        tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    _wal_database(path, 1000)
+    db = ReadOnlyDatabase(path)
+    try:
+        with pytest.raises(StoreError, match="checkpointed by its application while it was "
+                                             "read"), db.read() as reads:
+            reads.value("SELECT count(*) FROM t")
+            _write(path, 10)
+        with db.read() as reads:
+            assert reads.value("SELECT count(*) FROM t") == 1010
+    finally:
+        db.close()
+
+
+def test_an_open_that_fails_with_the_files_as_they_were_is_not_tried_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "app.db"
+    _wal_database(path, 1)
+    calls = []
+    real = sqlite3.connect
+
+    def refusing(*args: object, **kwargs: object) -> sqlite3.Connection:
+        calls.append(args)
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(sqlite3, "connect", refusing)
+    with pytest.raises(sqlite3.OperationalError), untouched_connection(path):
+        pass
+    assert len(calls) == 1
+    monkeypatch.setattr(sqlite3, "connect", real)
+
+
+def test_looking_changes_no_byte_of_a_file_or_its_side_files(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    _wal_database(path, 100)
+    writer = _Writer(path)
+    writer.write(1)  # a live log and its index
+    names = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+    before = [hashlib.sha256(p.read_bytes()).hexdigest() for p in names]
+    db = ReadOnlyDatabase(path)
+    with db.read() as reads:
+        assert reads.value("SELECT count(*) FROM t") == 101
+    db.close()
+    look(path)
+    assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in names] == before
+    writer.close()
