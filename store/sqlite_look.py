@@ -6,7 +6,8 @@ file, creates ``-wal`` and ``-shm`` when they are missing, and a writable connec
 checkpoints the log into the main file and deletes it. So the connection is chosen from what is
 on disk:
 
-- not in WAL mode: ``mode=ro`` (a rollback-journal database is read without any write);
+- not in WAL mode: ``mode=ro`` (a rollback-journal database is read without any write),
+  with ``readonly_shm=1`` in case the application switches it to WAL meanwhile;
 - WAL mode with both ``-wal`` and ``-shm``: ``mode=ro&readonly_shm=1``; SQLite reads the log
   into private memory instead of taking read marks in the shared index, so uncheckpointed pages
   are seen and nothing is written;
@@ -17,13 +18,16 @@ on disk:
 
 The side files are another program's to make and remove: its first connection makes them, its
 last one checkpoints the log into the main file and removes both. A choice made from what was
-on disk is therefore checked when the open fails and after each read (``Untouched.holds``),
-and made again when the files have changed meanwhile.
+on disk is therefore checked when the open fails and around each read (``Untouched``), and
+made again when the files have changed meanwhile. The checks around a read stat the files and
+read the log's header, never open the main file or the log's index: closing a descriptor of a
+file drops every lock the process holds on it, SQLite's included.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,34 +88,70 @@ def _disk(path: Path) -> tuple[object, ...]:
     return (_file_key(path), _file_key(Path(f"{path}-wal")), _file_key(Path(f"{path}-shm")))
 
 
+_RACY_NS = 2_000_000_000
+"""How recent a modification time may be and still leave a later write in the same clock tick
+unseen: file systems stamp writes with a coarse clock (a few milliseconds on many Linux
+kernels, a second or two on others), so a basis taken this soon after a write is not trusted."""
+
+
 @dataclass(slots=True)
 class Untouched:
     """A connection that leaves the file and its side files as they were, and what its reads
-    rely on staying as it is on disk.
+    rely on staying as it is on disk (its ``basis``).
 
     An ``immutable=1`` connection reads the main file without a lock, so a writer that has
-    since checkpointed its log into that file would have it read a mix of two states; a
-    ``readonly_shm`` connection maps the log's index it found, so a log deleted by the last
-    writer's close and made again by the next writer is one it no longer sees. ``holds`` says
-    whether neither has happened (a copy, or a database not in WAL mode, always holds).
+    since checkpointed its log into that file would have it read a mix of two states (or its
+    cache of the old one); a ``readonly_shm`` connection maps the log's index it found, so a
+    log removed by the last writer's close and made again by the next writer is one it no
+    longer sees; a ``mode=ro`` connection to a file not in WAL mode would start writing read
+    marks into a log's index if the application switched the file to WAL. A copy never
+    changes.
     """
 
     conn: sqlite3.Connection
     path: Path
     mode: str
     basis: object
+    taken_ns: int
 
     def holds(self) -> bool:
+        """Whether nothing the connection relies on has changed on disk, as far as inodes,
+        sizes and modification times tell."""
         return _basis(self.path, self.mode) == self.basis
+
+    def trusted(self) -> bool:
+        """``holds``, and not so soon after a write to the main file that a further write
+        could have left its modification time as it was: a read starts on such a
+        connection, or on one opened afresh."""
+        if not self.holds():
+            return False
+        if self.mode not in ("immutable", "ro"):
+            return True
+        key = _file_key(self.path)
+        return key is not None and key[2] < self.taken_ns - _RACY_NS
 
 
 def _basis(path: Path, mode: str) -> object:
-    if mode == "immutable":
+    """What a connection of ``mode`` relies on staying as it is (None: nothing)."""
+    if mode in ("immutable", "ro"):
         return _file_key(path)
     if mode == "readonly_shm":
-        wal, shm = _file_key(Path(f"{path}-wal")), _file_key(Path(f"{path}-shm"))
-        return (wal and wal[0], shm and shm[0])
+        wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+        wal_key, shm_key = _file_key(wal), _file_key(shm)
+        return (wal_key and wal_key[0], shm_key and shm_key[0], _log_generation(wal))
     return None
+
+
+def _log_generation(wal: Path) -> bytes:
+    """The checkpoint sequence and salts of a log's header, which a log made again (or
+    restarted from its start) has anew: a file system may give a new log the inode of the
+    one just removed. SQLite locks the main file and the log's index, never the log, so
+    reading it here drops none of its locks."""
+    try:
+        with wal.open("rb") as f:
+            return f.read(24)[12:]
+    except FileNotFoundError:
+        return b""
 
 
 _OPEN_ATTEMPTS = 20
@@ -130,6 +170,7 @@ def untouched_connection(path: Path) -> Iterator[Untouched]:
         seen = _disk(path)
         folder: tempfile.TemporaryDirectory[str] | None = None
         try:
+            taken = time.time_ns()
             mode, uri, folder = _choose(path)
             basis = _basis(path, mode)
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
@@ -145,7 +186,7 @@ def untouched_connection(path: Path) -> Iterator[Untouched]:
                 raise
             continue
         try:
-            yield Untouched(conn, path, mode, basis)
+            yield Untouched(conn, path, mode, basis, taken)
         finally:
             conn.close()
             if folder is not None:
@@ -157,8 +198,8 @@ def _choose(path: Path) -> tuple[str, str, tempfile.TemporaryDirectory[str] | No
     """(mode, URI, private folder of a copy) for the side files on disk now."""
     wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
     has_log = wal.exists() and wal.stat().st_size > 0
-    if not is_wal_mode(path):
-        return "ro", _uri(path, "mode=ro"), None
+    if not is_wal_mode(path):  # readonly_shm: a switch to WAL meanwhile writes no read mark
+        return "ro", _uri(path, "mode=ro&readonly_shm=1"), None
     if has_log and shm.exists():
         return "readonly_shm", _uri(path, "mode=ro&readonly_shm=1"), None
     if not has_log:
@@ -168,9 +209,12 @@ def _choose(path: Path) -> tuple[str, str, tempfile.TemporaryDirectory[str] | No
     import tempfile
     folder = tempfile.TemporaryDirectory(prefix="esaudit-look-")
     try:
+        before = _disk(path)
         copy = Path(folder.name) / "db"
         shutil.copyfile(path, copy)
         shutil.copyfile(wal, f"{copy}-wal")
+        if _disk(path) != before:  # a checkpoint between the two copies: they would not match
+            raise OSError(f"{path} changed while it was copied")
     except BaseException:
         folder.cleanup()
         raise

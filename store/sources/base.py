@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -117,16 +118,29 @@ class ForeignSource(LogReading):
             with self._db.read() as conn:
                 if self._unchanged(conn):
                     return
-        self._loaded = True
-        with self._db.read() as conn:  # the database lock: no read runs until the cut is set
-            position = self._take_cut(conn)
-            if position is None:
-                self._cut = _cut_of(*self._load_streams(conn, None))
-                self._complete = True
-            else:
-                self._cut = Cut(position, 0, {}, [], [])
-                self._complete = False
-                self._single = {}
+        with self._db.lock, self._kept_unless_read():  # no read runs until the cut is set
+            self._loaded = True
+            with self._db.read() as conn:
+                position = self._take_cut(conn)
+                if position is None:
+                    self._cut = _cut_of(*self._load_streams(conn, None))
+                    self._complete = True
+                else:
+                    self._cut = Cut(position, 0, {}, [], [])
+                    self._complete = False
+                    self._single = {}
+
+    @contextmanager
+    def _kept_unless_read(self) -> Iterator[None]:
+        """The cut as it was if reading the new one fails, even after the read set it (a read
+        refused at its end, the file having changed under it): a later refresh then compares
+        with the cut that was read whole, not with one that may mix two states."""
+        kept = (self._loaded, self._cut, self._complete, self._single)
+        try:
+            yield
+        except BaseException:
+            self._loaded, self._cut, self._complete, self._single = kept
+            raise
 
     def _unchanged(self, conn: Reads) -> bool:
         """Whether the source can tell, at a glance, that nothing was committed since the
@@ -138,7 +152,7 @@ class ForeignSource(LogReading):
     def _listing(self) -> Cut:
         """The cut with its whole stream list (read now if the refresh left it for later)."""
         if not self._complete:
-            with self._db.read() as conn:
+            with self._db.lock, self._kept_unless_read(), self._db.read() as conn:
                 if not self._complete:
                     position = self._cut.position
                     self._cut = _cut_of(*self._load_streams(conn, position))

@@ -82,7 +82,9 @@ class ReadOnlyDatabase:
         self._lock = threading.RLock()
         self._stack = ExitStack()
         self._sqlite: sqlite3.Connection | None = None
-        self._untouched: Untouched
+        self._untouched: Untouched | None = None
+        self._depth = 0  # reads in progress, nested on the thread holding the lock
+        self._closed = False
         self._engine: Engine | None = None
         self._statements: dict[str, Any] = {}
         if self._path is not None:
@@ -101,28 +103,32 @@ class ReadOnlyDatabase:
     def sqlite_path(self) -> Path | None:
         return self._path
 
+    @property
+    def lock(self) -> threading.RLock:
+        """Held by every read: holding it keeps other threads' reads waiting."""
+        return self._lock
+
     def _open_sqlite(self) -> None:
+        """Open a connection by what is on disk now, closing the one it replaces first:
+        SQLite shares one mapping of the log's index among a process's connections to a
+        file, so a new connection beside the old one would map the old, removed index. A
+        failed open leaves no connection, and the next read tries again."""
         assert self._path is not None
+        self._stack.close()
+        self._sqlite = self._untouched = None
         try:
             untouched = self._stack.enter_context(untouched_connection(self._path))
         except sqlite3.Error as e:
             raise translate(e, str(self._path)) from e
         register_functions(untouched.conn)
-        self._untouched = untouched
-        self._sqlite = untouched.conn
+        self._untouched, self._sqlite = untouched, untouched.conn
 
     @contextmanager
     def read(self) -> Iterator[Reads]:
         """One read-only transaction: every query inside sees the same committed state."""
         with self._lock:
-            if self._sqlite is not None:
-                if not self._untouched.holds():  # see ``Untouched``: opened afresh
-                    self._reopen()
-                yield from self._sqlite_read(self._sqlite)
-                if not self._untouched.holds():
-                    raise StoreError(f"{self.label} was checkpointed by its application while "
-                                     "it was read, so what was read may mix two states: read "
-                                     "it again")
+            if self._path is not None:
+                yield from self._sqlite_read()
                 return
             if self._engine is None:  # a read from a worker that outlived the store's close
                 raise StoreError(f"{self.label} is closed")
@@ -130,19 +136,41 @@ class ReadOnlyDatabase:
             with engine_read(self._engine, self._statements, self.label) as reads:
                 yield reads
 
-    def _sqlite_read(self, conn: sqlite3.Connection) -> Iterator[Reads]:
+    def _sqlite_read(self) -> Iterator[Reads]:
+        """A read on the SQLite connection, opened afresh first when what it relies on on
+        disk may have changed (``Untouched``), and refused after when that changed during
+        it: then what was read may mix two states of the file, whatever error it met."""
+        if self._closed:
+            raise StoreError(f"{self.label} is closed")
+        if self._depth == 0 and (self._untouched is None or not self._untouched.trusted()):
+            self._open_sqlite()
+        conn, untouched = self._sqlite, self._untouched
+        assert conn is not None and untouched is not None
+        self._depth += 1
         try:
             conn.execute("BEGIN")
             try:
                 yield _DriverReads(conn)
             finally:
                 conn.execute("ROLLBACK")
-        except sqlite3.Error as e:
-            raise translate(e, self.label) from e
+        except Exception as e:
+            if not untouched.holds():
+                raise self._mixed() from e
+            if isinstance(e, sqlite3.Error):
+                raise translate(e, self.label) from e
+            raise
+        finally:
+            self._depth -= 1
+        if not untouched.holds():
+            raise self._mixed()
+
+    def _mixed(self) -> StoreError:
+        return StoreError(f"{self.label} was checkpointed by its application while it was "
+                          "read, so what was read may mix two states: read it again")
 
     def tables(self, schema: str | None = None) -> dict[str, frozenset[str]]:
         """Table name -> column names, read from the catalogue (no table data is read)."""
-        if self._sqlite is not None:
+        if self._path is not None:
             with self.read() as reads:
                 names = [str(n) for (n,) in reads.rows(
                     "SELECT name FROM sqlite_master WHERE type = 'table' "
@@ -169,13 +197,7 @@ class ReadOnlyDatabase:
         if self._path is None:
             return
         with self._lock:
-            self._reopen()
-
-    def _reopen(self) -> None:
-        self._stack.close()
-        self._stack = ExitStack()
-        self._sqlite = None
-        self._open_sqlite()
+            self._open_sqlite()
 
     def close(self) -> None:
         with self._lock:
@@ -183,4 +205,5 @@ class ReadOnlyDatabase:
                 self._engine.dispose()
                 self._engine = None
             self._stack.close()
-            self._sqlite = None
+            self._sqlite = self._untouched = None
+            self._closed = True

@@ -8,6 +8,8 @@ import hashlib
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +18,7 @@ from uuid import UUID
 
 import pytest
 
-from store import Source
+from store import Source, StoreError
 from store.sources import open_source
 from tests.peers.eventsourcing_apps import Expected, append_bank_events
 from tests.store.source_contract import check_read_contract
@@ -216,6 +218,32 @@ def test_a_store_being_written_shows_its_cut_until_refreshed(
         grown = append_bank_events(eventsourcing_sqlite_bank, count=4)  # the writer goes on
         assert source.head_position() == head
         assert len(list(source.iter_events())) == eventsourcing_sqlite_bank.event_count
+        source.refresh()
+        assert source.head_position() == grown.max_notification_id
+        assert_same_history(source, grown)
+
+
+def test_a_refresh_whose_read_is_refused_keeps_the_cut_it_had(
+        eventsourcing_sqlite_bank: Expected, monkeypatch: pytest.MonkeyPatch) -> None:
+    with opened(eventsourcing_sqlite_bank) as source:
+        head = source.head_position()
+        grown = append_bank_events(eventsourcing_sqlite_bank, count=4)
+        db = source._db  # type: ignore[attr-defined]
+        real, calls = db.read, []
+
+        @contextmanager
+        def refused_at_its_end() -> Iterator[Any]:
+            calls.append(1)
+            with real() as reads:
+                yield reads
+            if len(calls) == 2:  # the read that takes the new cut (after "anything new?")
+                raise StoreError("checkpointed by its application while it was read")
+
+        monkeypatch.setattr(db, "read", refused_at_its_end)
+        with pytest.raises(StoreError, match="while it was read"):
+            source.refresh()
+        monkeypatch.undo()
+        assert source.head_position() == head  # not the cut the refused read set
         source.refresh()
         assert source.head_position() == grown.max_notification_id
         assert_same_history(source, grown)

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+import store.sources.database
 from store import StoreError
 from store.sources.database import ReadOnlyDatabase
-from store.sqlite_look import look, untouched_connection
+from store.sqlite_look import check_header, look, untouched_connection
 
 
 def _wal_database(path: Path, rows: int) -> None:
@@ -49,12 +50,16 @@ def churning(tmp_path: Path) -> Iterator[Path]:
     _wal_database(path, 10)
     ctx = mp.get_context("spawn")
     stop, ready = ctx.Event(), ctx.Event()
-    writer = ctx.Process(target=_churn, args=(str(path), stop, ready))
+    writer = ctx.Process(target=_churn, args=(str(path), stop, ready), daemon=True)
     writer.start()
-    assert ready.wait(30)
-    yield path
-    stop.set()
-    writer.join(30)
+    try:
+        assert ready.wait(30)
+        yield path
+    finally:
+        stop.set()
+        writer.join(30)
+        if writer.is_alive():
+            writer.terminate()
 
 
 def test_a_look_at_a_file_whose_writer_comes_and_goes_never_fails(churning: Path) -> None:
@@ -78,7 +83,7 @@ def test_reads_meanwhile_count_rows_the_writer_committed(churning: Path) -> None
             except StoreError as e:  # a checkpoint during that very read: said, not mixed
                 assert "read it again" in str(e)
         assert counts and all(n % 10 == 0 for n in counts)
-        assert counts == sorted(counts)
+        assert counts == sorted(counts) and counts[-1] > counts[0]  # not one cached state
     finally:
         db.close()
 
@@ -106,14 +111,17 @@ class _Writer:
     SCRIPT = (
         "import sqlite3, sys\n"
         "conn = sqlite3.connect(sys.argv[1])\n"
+        "if sys.argv[2:]:\n"
+        "    conn.execute('PRAGMA journal_mode=WAL')\n"
         "for line in sys.stdin:\n"
         "    conn.executemany('INSERT INTO t VALUES (?)', [(1,)] * int(line))\n"
         "    conn.commit()\n"
         "    print('done', flush=True)\n"
         "conn.close()\n")
 
-    def __init__(self, path: Path) -> None:
-        self._proc = subprocess.Popen([sys.executable, "-c", self.SCRIPT, str(path)],
+    def __init__(self, path: Path, *, wal: bool = False) -> None:
+        args = [sys.executable, "-c", self.SCRIPT, str(path), *(["wal"] if wal else [])]
+        self._proc = subprocess.Popen(args,
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def write(self, rows: int) -> None:
@@ -129,6 +137,13 @@ class _Writer:
         assert self._proc.wait(30) == 0
 
 
+def _drop_locks(path: Path) -> None:
+    """Open and close the file outside SQLite, as ``check_header`` does: POSIX then drops
+    every lock this process holds on it, SQLite's included, so the writer's close removes
+    the log and its index although esaudit's connection is open."""
+    check_header(path)
+
+
 def test_a_log_made_again_by_the_next_writer_is_the_one_read(tmp_path: Path) -> None:
     path = tmp_path / "app.db"
     _wal_database(path, 10)
@@ -138,8 +153,10 @@ def test_a_log_made_again_by_the_next_writer_is_the_one_read(tmp_path: Path) -> 
     try:
         with db.read() as reads:
             assert reads.value("SELECT count(*) FROM t") == 11
+        _drop_locks(path)
         first.close()
-        second = _Writer(path)  # the next writer makes a new log
+        assert not Path(f"{path}-shm").exists()
+        second = _Writer(path)
         second.write(100)
         with db.read() as reads:
             assert reads.value("SELECT count(*) FROM t") == 111
@@ -157,9 +174,57 @@ def test_a_checkpoint_during_a_read_of_the_main_file_is_an_error_not_a_mix(
         with pytest.raises(StoreError, match="checkpointed by its application while it was "
                                              "read"), db.read() as reads:
             reads.value("SELECT count(*) FROM t")
-            _write(path, 10)
+            _write(path, 5000)  # new pages: the file grows, whatever its clock's tick
         with db.read() as reads:
-            assert reads.value("SELECT count(*) FROM t") == 1010
+            assert reads.value("SELECT count(*) FROM t") == 6000
+    finally:
+        db.close()
+
+
+def test_a_file_switched_to_wal_while_it_is_open_gets_no_byte_from_esaudit(
+        tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    conn.commit()
+    conn.close()  # a rollback-journal database
+    db = ReadOnlyDatabase(path)
+    try:
+        with db.read() as reads:
+            assert reads.value("SELECT count(*) FROM t") == 0
+        writer = _Writer(path, wal=True)
+        writer.write(3)
+        shm = Path(f"{path}-shm")
+        before = shm.read_bytes()
+        with db.read() as reads:
+            assert reads.value("SELECT count(*) FROM t") == 3
+        assert shm.read_bytes() == before
+        _drop_locks(path)
+        writer.close()
+        assert not shm.exists()
+        with db.read() as reads:
+            assert reads.value("SELECT count(*) FROM t") == 3
+        assert not shm.exists() and not Path(f"{path}-wal").exists()
+    finally:
+        db.close()
+    assert not shm.exists() and not Path(f"{path}-wal").exists()
+
+
+def test_a_failed_open_afresh_is_tried_again_by_the_next_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "app.db"
+    _wal_database(path, 10)
+    db = ReadOnlyDatabase(path)
+    try:
+        def busy(_path: Path) -> None:
+            raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(store.sources.database, "untouched_connection", busy)
+        with pytest.raises(StoreError):
+            db.refresh()
+        monkeypatch.undo()
+        with db.read() as reads:
+            assert reads.value("SELECT count(*) FROM t") == 10
     finally:
         db.close()
 
@@ -169,7 +234,6 @@ def test_an_open_that_fails_with_the_files_as_they_were_is_not_tried_again(
     path = tmp_path / "app.db"
     _wal_database(path, 1)
     calls = []
-    real = sqlite3.connect
 
     def refusing(*args: object, **kwargs: object) -> sqlite3.Connection:
         calls.append(args)
@@ -179,7 +243,6 @@ def test_an_open_that_fails_with_the_files_as_they_were_is_not_tried_again(
     with pytest.raises(sqlite3.OperationalError), untouched_connection(path):
         pass
     assert len(calls) == 1
-    monkeypatch.setattr(sqlite3, "connect", real)
 
 
 def test_looking_changes_no_byte_of_a_file_or_its_side_files(tmp_path: Path) -> None:
