@@ -506,6 +506,16 @@ def _stream_type(first_state: Mapping[str, Any], first_topic: str) -> str:
 _STAMP_FIRST = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
 
 
+_FIRST_US = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _ONE_US
+_LAST_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _ONE_US
+
+
+def _in_range(at: int) -> int | None:
+    """An instant a UTC datetime can hold (one written in year 1 east of Greenwich, or in
+    9999 west of it, is not: it could not be shown or exported), else None."""
+    return at if _FIRST_US <= at <= _LAST_US else None
+
+
 def _leading_instant(raw: bytes | memoryview) -> int | None:
     """The timestamp of a plain JSON state that starts with it, as eventsourcing's mapper
     writes every event (its first attribute after the id and version it stores apart), read
@@ -521,7 +531,7 @@ def _leading_instant(raw: bytes | memoryview) -> int | None:
         return None
     if end < 0 or instant.tzinfo is None:
         return None
-    return (instant - _EPOCH) // _ONE_US
+    return _in_range((instant - _EPOCH) // _ONE_US)
 
 
 def stamp_instant(stamp: object) -> tuple[int, str | None]:
@@ -534,9 +544,8 @@ def stamp_instant(stamp: object) -> tuple[int, str | None]:
                 instant = datetime.fromisoformat(raw)
             except ValueError:
                 return 0, None
-            if instant.tzinfo is None:
-                return 0, None
-            return (instant - _EPOCH) // _ONE_US, raw
+            at = None if instant.tzinfo is None else _in_range((instant - _EPOCH) // _ONE_US)
+            return (0, None) if at is None else (at, raw)
     return 0, None
 
 

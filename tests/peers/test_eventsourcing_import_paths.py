@@ -271,3 +271,12 @@ def test_a_timestamp_read_from_its_shape_is_read_as_the_plain_way_reads_it(
         stamp = {"_type_": "datetime_iso", "_data_": text}
         at, recorded = stamp_instant(stamp)
         assert stamps.instant(stamp) == (at, recorded, iso_from_us(at)), text
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+02:00", "9999-12-31T23:00:00-02:00"])
+def test_a_timestamp_no_utc_instant_can_hold_is_read_as_missing(text: str) -> None:
+    """Written in year 1 east of Greenwich or late in 9999 west of it: no UTC datetime holds
+    it, so it sorts at the epoch and its provenance says so, as a missing one does."""
+    stamp = {"_type_": "datetime_iso", "_data_": text}
+    assert stamp_instant(stamp) == (0, None)
+    assert importing._Stamps(ChainHasher().iso).instant(stamp) == (0, None, iso_from_us(0))
