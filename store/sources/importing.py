@@ -19,7 +19,7 @@ does not deliver is walked here, from where it stopped.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -117,45 +117,6 @@ class _Texts:
             return None
 
 
-class _Stamps:
-    """Microseconds and ``ChainHasher.iso`` text of eventsourcing timestamps, as
-    ``stamp_instant`` and ``iso`` give them, without parsing each one.
-
-    The library writes a UTC instant as ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``, and a busy
-    store holds many events a second: the seconds are parsed once each and kept (only where
-    ``iso`` writes them back as they are written), the microseconds are the six digits, and
-    the text is the stamp's own first 26 characters with a ``Z``. Any other stamp goes the
-    plain way. Property-tested against it.
-    """
-
-    def __init__(self, iso: Callable[[int], str]) -> None:
-        self._iso = iso
-        self._seconds: dict[str, int | None] = {}
-
-    def instant(self, stamp: object) -> tuple[int, str | None, str]:
-        """(microseconds, the recorded text or None, the instant's ``iso`` text)."""
-        if type(stamp) is dict and stamp.get("_type_") == "datetime_iso":
-            raw = stamp.get("_data_")
-            if (type(raw) is str and len(raw) == 32 and raw[19] == "."
-                    and raw[26:] == "+00:00"):
-                digits = raw[20:26]
-                second = self._second(raw[:19])
-                if second is not None and digits.isascii() and digits.isdigit():
-                    return second + int(digits), raw, f"{raw[:26]}Z"
-        at, text = stamp_instant(stamp)
-        return at, text, self._iso(at)
-
-    def _second(self, text: str) -> int | None:
-        if text in self._seconds:
-            return self._seconds[text]
-        at, read = stamp_instant({"_type_": "datetime_iso", "_data_": f"{text}.000000+00:00"})
-        second = at if read is not None and self._iso(at) == f"{text}.000000Z" else None
-        if len(self._seconds) >= 100_000:
-            self._seconds.clear()
-        self._seconds[text] = second
-        return second
-
-
 def _orjson_text(value: object) -> str:
     """The canonical JSON of a string (orjson writes text as the recipe does; it refuses a
     lone surrogate, and anything not a string, with TypeError)."""
@@ -206,7 +167,6 @@ class _Pages:
         chains: dict[str, str] = {}
         name, kind, last, store = self._name, self._store.kind, after, self._store
         iso = (hasher or ChainHasher()).iso
-        instant = _Stamps(iso).instant
         texts = _Texts()
         while last < end:
             rows: list[ImportTuple] = []
@@ -225,7 +185,7 @@ class _Pages:
                               else None)
                     if parsed is not None:  # a plain JSON state: what ``_decode`` would find
                         attrs, orjson_floats = parsed
-                        at, stamp, text = instant(attrs.pop("timestamp", None))
+                        at, stamp = stamp_instant(attrs.pop("timestamp", None))
                         etype = store.type_of(topic)
                         payload = (canonical_json_orjson(attrs) if orjson_floats
                                    else canonical_json(attrs))
@@ -236,8 +196,8 @@ class _Pages:
                         e = store.decode_stored(nid, oid, v, topic, state)
                         at, etype = e.recorded_at_us, e.type
                         payload, metadata = texts.payload(e.payload), texts.metadata(kind, e)
-                        text = iso(at)
                     version = v + entry[1]
+                    text = iso(at)
                     chained = None
                     if hasher is not None:
                         chained = chains[sid] = hasher.hash_text(
