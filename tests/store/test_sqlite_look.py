@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,15 @@ def _wal_database(path: Path, rows: int) -> None:
     conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(rows)])
     conn.commit()
     conn.close()  # the last connection's close removes -wal and -shm
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[ReadOnlyDatabase]:
+    db = ReadOnlyDatabase(path)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def _write(path: Path, rows: int) -> None:
@@ -73,8 +83,7 @@ def test_a_look_at_a_file_whose_writer_comes_and_goes_never_fails(churning: Path
 
 
 def test_reads_meanwhile_count_rows_the_writer_committed(churning: Path) -> None:
-    db = ReadOnlyDatabase(churning)
-    try:
+    with _reading(churning) as db:
         counts = []
         for _ in range(300):
             try:
@@ -84,24 +93,19 @@ def test_reads_meanwhile_count_rows_the_writer_committed(churning: Path) -> None
                 assert "read it again" in str(e)
         assert counts and all(n % 10 == 0 for n in counts)
         assert counts == sorted(counts) and counts[-1] > counts[0]  # not one cached state
-    finally:
-        db.close()
 
 
 def test_a_database_checkpointed_since_it_was_opened_is_read_as_it_is_now(
         tmp_path: Path) -> None:
     path = tmp_path / "app.db"
     _wal_database(path, 1000)
-    db = ReadOnlyDatabase(path)  # no log on disk: the main file is the whole database
-    try:
+    with _reading(path) as db:  # no log on disk: the main file is the whole database
         with db.read() as reads:
             assert reads.value("SELECT count(*) FROM t") == 1000
         for _ in range(3):
             _write(path, 50_000)
         with db.read() as reads:
             assert reads.first("SELECT count(*) FROM t") == (151_000,)
-    finally:
-        db.close()
 
 
 class _Writer:
@@ -149,8 +153,7 @@ def test_a_log_made_again_by_the_next_writer_is_the_one_read(tmp_path: Path) -> 
     _wal_database(path, 10)
     first = _Writer(path)
     first.write(1)  # a writer connected: its log and the log's index are on disk
-    db = ReadOnlyDatabase(path)
-    try:
+    with _reading(path) as db:
         with db.read() as reads:
             assert reads.value("SELECT count(*) FROM t") == 11
         _drop_locks(path)
@@ -161,24 +164,19 @@ def test_a_log_made_again_by_the_next_writer_is_the_one_read(tmp_path: Path) -> 
         with db.read() as reads:
             assert reads.value("SELECT count(*) FROM t") == 111
         second.close()
-    finally:
-        db.close()
 
 
 def test_a_checkpoint_during_a_read_of_the_main_file_is_an_error_not_a_mix(
         tmp_path: Path) -> None:
     path = tmp_path / "app.db"
     _wal_database(path, 1000)
-    db = ReadOnlyDatabase(path)
-    try:
+    with _reading(path) as db:
         with pytest.raises(StoreError, match="checkpointed by its application while it was "
                                              "read"), db.read() as reads:
             reads.value("SELECT count(*) FROM t")
             _write(path, 5000)  # new pages: the file grows, whatever its clock's tick
         with db.read() as reads:
             assert reads.value("SELECT count(*) FROM t") == 6000
-    finally:
-        db.close()
 
 
 def test_a_file_switched_to_wal_while_it_is_open_gets_no_byte_from_esaudit(
@@ -188,8 +186,7 @@ def test_a_file_switched_to_wal_while_it_is_open_gets_no_byte_from_esaudit(
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.commit()
     conn.close()  # a rollback-journal database
-    db = ReadOnlyDatabase(path)
-    try:
+    with _reading(path) as db:
         with db.read() as reads:
             assert reads.value("SELECT count(*) FROM t") == 0
         writer = _Writer(path, wal=True)
@@ -205,8 +202,6 @@ def test_a_file_switched_to_wal_while_it_is_open_gets_no_byte_from_esaudit(
         with db.read() as reads:
             assert reads.value("SELECT count(*) FROM t") == 3
         assert not shm.exists() and not Path(f"{path}-wal").exists()
-    finally:
-        db.close()
     assert not shm.exists() and not Path(f"{path}-wal").exists()
 
 
@@ -214,8 +209,7 @@ def test_a_failed_open_afresh_is_tried_again_by_the_next_read(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "app.db"
     _wal_database(path, 10)
-    db = ReadOnlyDatabase(path)
-    try:
+    with _reading(path) as db:
         def busy(_path: Path) -> None:
             raise sqlite3.OperationalError("database is locked")
 
@@ -225,8 +219,6 @@ def test_a_failed_open_afresh_is_tried_again_by_the_next_read(
         monkeypatch.undo()
         with db.read() as reads:
             assert reads.value("SELECT count(*) FROM t") == 10
-    finally:
-        db.close()
 
 
 def test_an_open_that_fails_with_the_files_as_they_were_is_not_tried_again(
