@@ -123,12 +123,18 @@ class Untouched:
         """``holds``, and not so soon after a write to the main file that a further write
         could have left its modification time as it was: a read starts on such a
         connection, or on one opened afresh."""
-        if not self.holds():
+        now = _basis(self.path, self.mode)
+        if now != self.basis:
             return False
         if self.mode not in ("immutable", "ro"):
             return True
-        key = _file_key(self.path)
-        return key is not None and key[2] < self.taken_ns - _RACY_NS
+        return isinstance(now, tuple) and now[2] < self.taken_ns - _RACY_NS
+
+    def read_holds(self) -> bool:
+        """Whether a read that has just ended saw one state of the file: ``holds``, except on
+        a ``mode=ro`` connection, whose reads SQLite's own locks keep whole (a write since
+        matters only to the next read, which ``trusted`` opens afresh)."""
+        return self.mode == "ro" or self.holds()
 
 
 def _basis(path: Path, mode: str) -> object:

@@ -154,14 +154,14 @@ class ReadOnlyDatabase:
             finally:
                 conn.execute("ROLLBACK")
         except Exception as e:
-            if not untouched.holds():
+            if not untouched.read_holds():
                 raise self._mixed() from e
             if isinstance(e, sqlite3.Error):
                 raise translate(e, self.label) from e
             raise
         finally:
             self._depth -= 1
-        if not untouched.holds():
+        if not untouched.read_holds():
             raise self._mixed()
 
     def _mixed(self) -> StoreError:

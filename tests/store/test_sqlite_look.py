@@ -205,6 +205,22 @@ def test_a_file_switched_to_wal_while_it_is_open_gets_no_byte_from_esaudit(
     assert not shm.exists() and not Path(f"{path}-wal").exists()
 
 
+def test_a_write_after_a_read_of_a_rollback_journal_file_leaves_that_read_whole(
+        tmp_path: Path) -> None:
+    """SQLite's locks keep such a read whole: the write is the next read's matter, not a
+    "read it again" for this one."""
+    path = tmp_path / "app.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    conn.commit()
+    conn.close()
+    with untouched_connection(path) as untouched:
+        assert untouched.conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+        _write(path, 5000)
+        assert not untouched.holds() and not untouched.trusted()
+        assert untouched.read_holds()
+
+
 def test_a_failed_open_afresh_is_tried_again_by_the_next_read(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "app.db"
@@ -232,8 +248,8 @@ def test_an_open_that_fails_with_the_files_as_they_were_is_not_tried_again(
         raise sqlite3.OperationalError("unable to open database file")
 
     monkeypatch.setattr(sqlite3, "connect", refusing)
-    with pytest.raises(sqlite3.OperationalError), untouched_connection(path):
-        pass
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+        look(path)
     assert len(calls) == 1
 
 
