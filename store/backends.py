@@ -65,6 +65,12 @@ class Backend:
     """Close the driver connections kept for reuse."""
     settle: Callable[[int], None] = lambda _rows: None
     """Run after a bulk write of that many rows has committed (PostgreSQL: vacuum)."""
+    journal: Callable[[str], bool] = lambda _mode: False
+    """SQLite: switch the file's journal mode (``DELETE`` or ``WAL``); whether it now is in it.
+    Never waits to leave WAL: that needs the file to itself, and anyone else's connection is
+    a reason to stay."""
+    release_idle: Callable[[], None] = lambda: None
+    """Close the driver connections kept idle, keeping the pool open."""
     _engine: Engine | None = field(default=None, init=False, repr=False)
     _making: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -81,6 +87,14 @@ class Backend:
 
     def close(self) -> None:
         self.close_raw()
+        with self._making:
+            if self._engine is not None:
+                self._engine.dispose()
+
+    def release(self) -> None:
+        """Close every connection this process keeps idle (driver and engine), so that the
+        file's only connections are the ones in use."""
+        self.release_idle()
         with self._making:
             if self._engine is not None:
                 self._engine.dispose()
@@ -125,6 +139,11 @@ class DriverPool:
     def close(self) -> None:
         with self._lock:
             self._closed = True
+        self.release_idle()
+
+    def release_idle(self) -> None:
+        """Close the idle connections; later blocks open and keep new ones."""
+        with self._lock:
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
@@ -198,8 +217,16 @@ def sqlite_backend(
         with pool.connection() as conn:
             conn.execute("PRAGMA journal_mode=WAL").close()
 
+    def journal(mode: str) -> bool:
+        with pool.connection() as conn:
+            try:
+                row = conn.execute(f"PRAGMA journal_mode={mode}").fetchone()
+            except sqlite3.OperationalError:  # busy: another connection has the file open
+                return False
+        return row is not None and str(row[0]).lower() == mode.lower()
+
     return Backend("sqlite", str(path), _no_lock, make_engine, pool.connection, adopt,
-                   busy_timeout_s, pool.close)
+                   busy_timeout_s, pool.close, journal=journal, release_idle=pool.release_idle)
 
 
 def postgres_backend(url: str, *, read_only: bool) -> Backend:
@@ -460,6 +487,9 @@ def translate(e: BaseException, label: str) -> StoreError:
     lines = str(getattr(e, "orig", None) or e).strip().splitlines()
     message = lines[0] if lines else type(e).__name__
     lowered = message.lower()
+    if getattr(getattr(e, "orig", None) or e, "sqlite_errorname", "") == "SQLITE_READONLY_ROLLBACK":
+        return StoreOpenError(f"{label} holds a write that stopped midway (its -journal file): "
+                              "open it once without --read-only and SQLite rolls it back")
     if "readonly database" in lowered or "read-only transaction" in lowered or (
         "read only" in lowered and "transaction" in lowered
     ):

@@ -132,6 +132,32 @@ class Connections:
                 yield conn
 
     @contextmanager
+    def rollback_journal(self) -> Iterator[bool]:
+        """SQLite: the block runs with the file in rollback-journal mode if nobody else has it
+        open, in this process or another (yields whether it does); WAL again after it.
+
+        For one large transaction into an empty store: WAL writes each page twice (into the
+        log, then into the file at the checkpoint) and, once the transaction outgrows the page
+        cache, once more for every page it spills and changes again; the rollback journal
+        writes each new page once, in place, and journals only the few pages that were there
+        before. A process killed meanwhile leaves a journal that the next writable open rolls
+        back, so the transaction is still all or nothing. Where anyone else has the file open
+        the block runs in WAL as any other: the switch never waits.
+        """
+        switched = False
+        if self.backend.name == "sqlite" and self.batch_thread is None:
+            self.writer.close()
+            self.backend.release()
+            switched = self.backend.journal("DELETE")
+        try:
+            yield switched
+        finally:
+            if switched:
+                # Waits for readers that opened meanwhile, up to the busy timeout; if they
+                # outstay it, the next writable open switches (``Backend.adopt``).
+                self.backend.journal("WAL")
+
+    @contextmanager
     def read_connection(self) -> Iterator[Connection]:
         """A connection for a consistent read (one snapshot of the database)."""
         with self.guard(), self.engine.connect() as conn, conn.begin():

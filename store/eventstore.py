@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -322,7 +322,9 @@ class EventStore:
             raise StoreReadOnly("import")
         from .bulk import import_page_cache, import_rows
 
-        with (collector_paused(), self._c.write_transaction(lock=True) as conn,
+        into_empty = self._backend.name == "sqlite" and self.head_position() == 0
+        with (self._c.rollback_journal() if into_empty else nullcontext(), collector_paused(),
+              self._c.write_transaction(lock=True) as conn,
               import_page_cache(conn, self._backend.name)):
             summary = import_rows(conn, self._backend.name, rows, progress, cancelled)
             record_import(conn, summary.first_position, summary.last_position, source)

@@ -14,7 +14,11 @@ on disk:
 - WAL mode with no log (or an empty one): ``immutable=1``; the main file is the whole database
   and SQLite neither locks it nor creates the side files;
 - WAL mode with a log but no ``-shm``: SQLite cannot read the log without creating ``-shm``,
-  so the file and its log are copied into a private folder and the copy is read.
+  so the file and its log are copied into a private folder and the copy is read;
+- a hot ``-journal`` (a writer stopped midway through a transaction in rollback-journal mode):
+  reading it means rolling it back, which only a writable connection does, so the file and its
+  journal are copied into a private folder and the copy is rolled back and read: the last
+  committed state, as the writer's next open will find it.
 
 The side files are another program's to make and remove: its first connection makes them, its
 last one checkpoints the log into the main file and removes both. A choice made from what was
@@ -85,7 +89,8 @@ def _file_key(path: Path) -> tuple[int, int, int] | None:
 def _disk(path: Path) -> tuple[object, ...]:
     """The file and its side files as they are now: a connection chosen from them is chosen
     again once they differ."""
-    return (_file_key(path), _file_key(Path(f"{path}-wal")), _file_key(Path(f"{path}-shm")))
+    return (_file_key(path), _file_key(Path(f"{path}-wal")), _file_key(Path(f"{path}-shm")),
+            _file_key(Path(f"{path}-journal")))
 
 
 _RACY_NS = 2_000_000_000
@@ -133,8 +138,8 @@ class Untouched:
     def read_holds(self) -> bool:
         """Whether a read that has just ended saw one state of the file: ``holds``, except on
         a ``mode=ro`` connection, whose reads SQLite's own locks keep whole (a write since
-        matters only to the next read, which ``trusted`` opens afresh)."""
-        return self.mode == "ro" or self.holds()
+        matters only to the next read, which ``trusted`` opens afresh), and on a copy."""
+        return self.mode in ("ro", "copy", "journal_copy") or self.holds()
 
 
 def _basis(path: Path, mode: str) -> object:
@@ -145,6 +150,8 @@ def _basis(path: Path, mode: str) -> object:
         wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
         wal_key, shm_key = _file_key(wal), _file_key(shm)
         return (wal_key and wal_key[0], shm_key and shm_key[0], _log_generation(wal))
+    if mode == "journal_copy":  # the writer's next open rolls the journal back: read again
+        return (_file_key(path), _file_key(Path(f"{path}-journal")))
     return None
 
 
@@ -172,12 +179,13 @@ def untouched_connection(path: Path) -> Iterator[Untouched]:
     met by choosing again, while an open that fails with the files as they were is an error.
     """
     check_header(path)
+    hot = False
     for attempt in range(_OPEN_ATTEMPTS):
         seen = _disk(path)
         folder: tempfile.TemporaryDirectory[str] | None = None
         try:
             taken = time.time_ns()
-            mode, uri, folder = _choose(path)
+            mode, uri, folder = _journal_copy(path) if hot else _choose(path)
             basis = _basis(path, mode)
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             try:
@@ -185,9 +193,13 @@ def untouched_connection(path: Path) -> Iterator[Untouched]:
             except BaseException:
                 conn.close()
                 raise
-        except (sqlite3.OperationalError, OSError):
+        except (sqlite3.OperationalError, OSError) as error:
             if folder is not None:
                 folder.cleanup()
+            rollback = getattr(error, "sqlite_errorname", "") == "SQLITE_READONLY_ROLLBACK"
+            if rollback != hot and attempt + 1 < _OPEN_ATTEMPTS:  # a hot journal met, or gone
+                hot = rollback
+                continue
             if attempt + 1 == _OPEN_ATTEMPTS or _disk(path) == seen:
                 raise
             continue
@@ -225,6 +237,22 @@ def _choose(path: Path) -> tuple[str, str, tempfile.TemporaryDirectory[str] | No
         folder.cleanup()
         raise
     return "copy", _uri(copy, "mode=ro"), folder
+
+
+def _journal_copy(path: Path) -> tuple[str, str, tempfile.TemporaryDirectory[str]]:
+    """The file and its hot journal copied into a private folder, opened writable there so
+    that SQLite rolls the copy back."""
+    import shutil
+    import tempfile
+    folder = tempfile.TemporaryDirectory(prefix="esaudit-look-")
+    try:
+        copy = Path(folder.name) / "db"
+        shutil.copyfile(path, copy)
+        shutil.copyfile(f"{path}-journal", f"{copy}-journal")
+    except BaseException:
+        folder.cleanup()
+        raise
+    return "journal_copy", _uri(copy, "mode=rw"), folder
 
 
 def look(path: Path) -> SqliteLook:

@@ -267,3 +267,39 @@ def test_looking_changes_no_byte_of_a_file_or_its_side_files(tmp_path: Path) -> 
     look(path)
     assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in names] == before
     writer.close()
+
+
+_KILLED_MIDWAY = """
+import os, signal, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA cache_size=10")  # spills: uncommitted pages reach the file in place
+conn.execute("BEGIN IMMEDIATE")
+conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(20_000)])
+conn.execute("UPDATE t SET x = -1")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_file_whose_writer_stopped_midway_is_read_as_last_committed_untouched(
+        tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x INTEGER)")  # rollback-journal mode, SQLite's default
+    conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(100)])
+    conn.commit()
+    conn.close()
+    assert subprocess.run([sys.executable, "-c", _KILLED_MIDWAY, str(path)]).returncode == -9
+    names = [path, Path(f"{path}-journal")]
+    before = [hashlib.sha256(p.read_bytes()).hexdigest() for p in names]
+    with pytest.raises(sqlite3.OperationalError):  # what a plain read-only connection meets
+        sqlite3.connect(f"file:{path}?mode=ro", uri=True).execute("SELECT 1 FROM t").fetchall()
+    assert "t" in look(path).tables
+    with _reading(path) as db, db.read() as reads:
+        assert reads.rows("SELECT count(*), min(x) FROM t") == [(100, 0)]
+    assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in names] == before
+    writer = sqlite3.connect(path)  # the application's next open rolls its journal back
+    assert writer.execute("SELECT count(*), min(x) FROM t").fetchall() == [(100, 0)]
+    writer.close()
+    with _reading(path) as db, db.read() as reads:  # and that is seen: opened again
+        assert reads.rows("SELECT count(*) FROM t") == [(100,)]
+        assert db._untouched is not None and db._untouched.mode == "ro"
