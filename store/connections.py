@@ -145,8 +145,8 @@ class Connections:
         the block runs in WAL as any other: the switch never waits.
         """
         switched = False
-        if self.backend.name == "sqlite" and self.batch_thread is None:
-            self.writer.close()
+        if (self.backend.name == "sqlite" and self.batch_thread is None
+                and self.writer.release_if_idle()):
             self.backend.release()
             switched = self.backend.journal("DELETE")
         try:

@@ -47,12 +47,26 @@ class Writer:
         if not self._thread_lock.acquire(timeout=self._timeout):
             return  # a writer is stuck mid-transaction; the engine's dispose closes the rest
         try:
-            if self._kept is not None:
-                self._kept.close()
-                self._kept = None
-                self._dbapi = None
+            self._give_back()
         finally:
             self._thread_lock.release()
+
+    def release_if_idle(self) -> bool:
+        """Give the kept connection back unless a transaction is in flight (never waits);
+        whether the writer now holds no connection."""
+        if not self._thread_lock.acquire(blocking=False):
+            return False
+        try:
+            self._give_back()
+        finally:
+            self._thread_lock.release()
+        return True
+
+    def _give_back(self) -> None:
+        if self._kept is not None:
+            self._kept.close()
+            self._kept = None
+            self._dbapi = None
 
     def __enter__(self) -> Any:
         if not self._thread_lock.acquire(timeout=self._timeout):

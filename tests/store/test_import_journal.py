@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,3 +137,38 @@ def test_an_import_killed_midway_leaves_the_empty_store_as_it_was(tmp_path: Path
         assert verify(st).ok
     assert _wal_in_header(db)
     assert not (tmp_path / "s.db-journal").exists()
+
+
+def test_the_switch_never_waits_for_a_write_in_flight_on_another_thread(tmp_path: Path) -> None:
+    """A thread of the same store mid-append keeps its transaction; the import beside it runs
+    in WAL at once instead of waiting out the busy timeout for the writer's lock."""
+    with open_store(tmp_path / "s.db") as st:
+        connections = st._c
+        holding, leave = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with connections.writer.transaction() as dbapi:
+                dbapi.execute("INSERT INTO es_meta (key, value) VALUES ('probe', 'kept')")
+                holding.set()
+                leave.wait(60)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert holding.wait(10)
+        switched: list[bool] = []
+
+        def beside() -> None:
+            with connections.rollback_journal() as it:
+                switched.append(it)
+
+        side = threading.Thread(target=beside)
+        side.start()
+        side.join(10)  # the busy timeout is 30 s: a switch that waited would still be waiting
+        done = not side.is_alive()
+        leave.set()
+        holder.join(10)
+        side.join(40)
+        assert done
+        assert switched == [False]
+        assert connections.read("SELECT value FROM es_meta WHERE key = 'probe'", ()) == [("kept",)]
+    assert _wal_in_header(tmp_path / "s.db")
