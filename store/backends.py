@@ -68,7 +68,9 @@ class Backend:
     journal: Callable[[str], bool] = lambda _mode: False
     """SQLite: switch the file's journal mode (``DELETE`` or ``WAL``); whether it now is in it.
     Never waits to leave WAL: that needs the file to itself, and anyone else's connection is
-    a reason to stay."""
+    a reason to stay. Never raises: a switch that fails leaves the mode as it was, and a store
+    left outside WAL is switched back by its next writable open (``adopt``). Only a store
+    opened with ``synchronous=FULL`` leaves WAL."""
     release_idle: Callable[[], None] = lambda: None
     """Close the driver connections kept idle, keeping the pool open."""
     _engine: Engine | None = field(default=None, init=False, repr=False)
@@ -175,8 +177,12 @@ def sqlite_backend(
         raise StoreOpenError(f"{path} is read-only on disk: open it read-only (--read-only, "
                              "File > Open read-only…) or make the file writable")
     uri = f"file:{quote(str(path))}?mode={'ro' if read_only else 'rwc'}"
+    # FULL runs as EXTRA: the same in WAL mode, and in the rollback-journal mode an import
+    # into an empty store uses (``journal``) it also syncs the folder once the journal is
+    # deleted, so a power cut cannot bring the journal back and undo an acknowledged import.
+    level = "EXTRA" if synchronous == "FULL" else synchronous
     pragmas = [f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}",
-               "PRAGMA query_only=ON" if read_only else f"PRAGMA synchronous={synchronous}"]
+               "PRAGMA query_only=ON" if read_only else f"PRAGMA synchronous={level}"]
 
     def connect() -> sqlite3.Connection:
         conn = sqlite3.connect(
@@ -218,11 +224,13 @@ def sqlite_backend(
             conn.execute("PRAGMA journal_mode=WAL").close()
 
     def journal(mode: str) -> bool:
-        with pool.connection() as conn:
-            try:
+        if mode != "WAL" and level != "EXTRA":
+            return False  # NORMAL outside WAL mode may corrupt the file on a power cut
+        try:
+            with pool.connection() as conn:
                 row = conn.execute(f"PRAGMA journal_mode={mode}").fetchone()
-            except sqlite3.OperationalError:  # busy: another connection has the file open
-                return False
+        except sqlite3.Error:  # busy: another connection has the file open
+            return False
         return row is not None and str(row[0]).lower() == mode.lower()
 
     return Backend("sqlite", str(path), _no_lock, make_engine, pool.connection, adopt,
@@ -495,7 +503,7 @@ def translate(e: BaseException, label: str) -> StoreError:
     ):
         return StoreReadOnly("write")
     if "database is locked" in lowered or "database is busy" in lowered:
-        return StoreBusy(f"{label}: another writer held the store too long ({message})")
+        return StoreBusy(f"{label}: another connection held the store too long ({message})")
     if "not a database" in lowered or "malformed" in lowered or "disk image" in lowered:
         return StoreOpenError(f"{label} is not a readable SQLite database ({message})")
     if "unable to open" in lowered:

@@ -121,15 +121,30 @@ class Connections:
     def write_transaction(self, *, lock: bool = False, lock_key: int = APPEND_LOCK_KEY
                           ) -> Iterator[Connection]:
         """One write transaction; with ``lock`` it is serialized with every other locked
-        writer."""
+        writer.
+
+        A commit that fails (SQLite: a reader outstayed the busy timeout in rollback-journal
+        mode, the disk is full) leaves the driver connection inside its transaction, holding
+        the write lock; the connection is discarded, which rolls that transaction back, instead
+        of going back to the pool and locking every later reader and writer out.
+        """
         if self.read_only:
             raise StoreReadOnly("write")
         with self.guard(), self.engine.connect() as conn:
             conn.execution_options(esaudit_write=True)
-            with conn.begin():
+            transaction = conn.begin()
+            try:
                 if lock:
                     self.backend.lock(conn, lock_key)
                 yield conn
+            except BaseException:
+                transaction.rollback()
+                raise
+            try:
+                transaction.commit()
+            except BaseException:
+                conn.invalidate()
+                raise
 
     @contextmanager
     def rollback_journal(self) -> Iterator[bool]:

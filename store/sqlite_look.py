@@ -189,7 +189,10 @@ def untouched_connection(path: Path) -> Iterator[Untouched]:
             basis = _basis(path, mode)
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             try:
-                conn.execute("PRAGMA schema_version").fetchone()  # opens the log and its index
+                # opens the log and its index; a copy's hot journal is rolled back here
+                conn.execute("PRAGMA schema_version").fetchone()
+                if hot:
+                    conn.execute("PRAGMA query_only=ON")
             except BaseException:
                 conn.close()
                 raise
@@ -197,11 +200,17 @@ def untouched_connection(path: Path) -> Iterator[Untouched]:
             if folder is not None:
                 folder.cleanup()
             rollback = getattr(error, "sqlite_errorname", "") == "SQLITE_READONLY_ROLLBACK"
-            if rollback != hot and attempt + 1 < _OPEN_ATTEMPTS:  # a hot journal met, or gone
-                hot = rollback
+            if rollback and not hot and attempt + 1 < _OPEN_ATTEMPTS:  # a hot journal met
+                hot = True
                 continue
             if attempt + 1 == _OPEN_ATTEMPTS or _disk(path) == seen:
+                if hot and isinstance(error, OSError):
+                    raise StoreOpenError(
+                        f"{path} holds a write that stopped midway (its -journal file); it is "
+                        f"read through a private copy in TMPDIR, and the copy failed: {error}"
+                    ) from error
                 raise
+            hot = False  # the files changed meanwhile: choose again from what is on disk
             continue
         try:
             yield Untouched(conn, path, mode, basis, taken)
@@ -246,9 +255,12 @@ def _journal_copy(path: Path) -> tuple[str, str, tempfile.TemporaryDirectory[str
     import tempfile
     folder = tempfile.TemporaryDirectory(prefix="esaudit-look-")
     try:
+        before = _disk(path)
         copy = Path(folder.name) / "db"
         shutil.copyfile(path, copy)
         shutil.copyfile(f"{path}-journal", f"{copy}-journal")
+        if _disk(path) != before:  # written or rolled back meanwhile: the two would not match
+            raise OSError(f"{path} changed while it was copied")
     except BaseException:
         folder.cleanup()
         raise

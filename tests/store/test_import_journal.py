@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from esaudit.application.transfer import import_history
 from esaudit.application.verify import verify
 from store import ANY, NewEvent, open_store
 from store.bulk import ImportRejected
-from store.errors import StoreOpenError
+from store.errors import StoreBusy, StoreOpenError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -172,3 +173,46 @@ def test_the_switch_never_waits_for_a_write_in_flight_on_another_thread(tmp_path
         assert switched == [False]
         assert connections.read("SELECT value FROM es_meta WHERE key = 'probe'", ()) == [("kept",)]
     assert _wal_in_header(tmp_path / "s.db")
+
+
+def test_a_read_held_over_the_commit_fails_the_import_whole_and_locks_nobody_out(
+        tmp_path: Path) -> None:
+    """In rollback-journal mode the commit waits for readers, up to the busy timeout: an import
+    whose commit outwaits it is refused whole, and its connection is discarded rather than
+    pooled mid-transaction, where it would hold the write lock for good."""
+    db = tmp_path / "s.db"
+    reading = threading.Event()
+    with open_store(db, busy_timeout_s=1) as st:
+        def hold() -> None:
+            with st._c.reads() as q:
+                q.rows("SELECT count(*) FROM events", ())
+                reading.set()
+                time.sleep(2.5)
+
+        holder = threading.Thread(target=hold)
+
+        def progress(done: int, total: int) -> None:
+            if not holder.is_alive() and not reading.is_set():
+                holder.start()
+                assert reading.wait(10)
+
+        with pytest.raises(StoreBusy, match="held the store too long"):
+            import_history(st, _history(tmp_path / "h.jsonl", 300), progress=progress)
+        holder.join(10)
+        assert st.head_position() == 0
+        st.append("later", "Thing", [NewEvent("Touched", {})], ANY)
+        other = sqlite3.connect(db, timeout=1)
+        assert other.execute("SELECT count(*) FROM events").fetchall() == [(1,)]
+        other.close()
+    open_store(db).close()  # a writable open puts a store left outside WAL back in it
+    assert _wal_in_header(db)
+    assert not (tmp_path / "s.db-journal").exists()
+
+
+def test_an_import_into_a_store_opened_with_normal_sync_stays_in_wal(
+        tmp_path: Path, modes: list[str]) -> None:
+    """synchronous=NORMAL is safe in WAL mode only: outside it a power cut may corrupt the file."""
+    with open_store(tmp_path / "s.db", synchronous="NORMAL") as st:
+        assert import_history(st, _history(tmp_path / "h.jsonl", 70)).events == 70
+    assert modes == ["wal"]
+

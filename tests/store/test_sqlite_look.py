@@ -280,26 +280,74 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_a_file_whose_writer_stopped_midway_is_read_as_last_committed_untouched(
-        tmp_path: Path) -> None:
-    path = tmp_path / "app.db"
+def _stopped_midway(path: Path) -> list[str]:
+    """A rollback-journal file of 100 rows whose writer was killed mid-transaction; the
+    digests of the file and its hot journal."""
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE t (x INTEGER)")  # rollback-journal mode, SQLite's default
     conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(100)])
     conn.commit()
     conn.close()
     assert subprocess.run([sys.executable, "-c", _KILLED_MIDWAY, str(path)]).returncode == -9
-    names = [path, Path(f"{path}-journal")]
-    before = [hashlib.sha256(p.read_bytes()).hexdigest() for p in names]
+    return _digests(path)
+
+
+def _digests(path: Path) -> list[str]:
+    return [hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in (path, Path(f"{path}-journal"))]
+
+
+def test_a_file_whose_writer_stopped_midway_is_read_as_last_committed_untouched(
+        tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    before = _stopped_midway(path)
+    plain = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     with pytest.raises(sqlite3.OperationalError):  # what a plain read-only connection meets
-        sqlite3.connect(f"file:{path}?mode=ro", uri=True).execute("SELECT 1 FROM t").fetchall()
+        plain.execute("SELECT 1 FROM t").fetchall()
+    plain.close()
     assert "t" in look(path).tables
     with _reading(path) as db, db.read() as reads:
         assert reads.rows("SELECT count(*), min(x) FROM t") == [(100, 0)]
-    assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in names] == before
+    assert _digests(path) == before
     writer = sqlite3.connect(path)  # the application's next open rolls its journal back
     assert writer.execute("SELECT count(*), min(x) FROM t").fetchall() == [(100, 0)]
     writer.close()
     with _reading(path) as db, db.read() as reads:  # and that is seen: opened again
         assert reads.rows("SELECT count(*) FROM t") == [(100,)]
         assert db._untouched is not None and db._untouched.mode == "ro"
+
+
+def test_the_private_copy_of_a_file_stopped_midway_takes_no_write(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    before = _stopped_midway(path)
+    with untouched_connection(path) as untouched:
+        assert untouched.mode == "journal_copy"
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            untouched.conn.execute("DELETE FROM t")
+        assert untouched.conn.execute("SELECT count(*) FROM t").fetchall() == [(100,)]
+    assert _digests(path) == before
+
+
+def test_a_copy_that_fails_is_one_clear_error_and_leaves_nothing_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import shutil
+    import tempfile
+
+    path = tmp_path / "app.db"
+    before = _stopped_midway(path)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    copies: list[str] = []
+
+    def full(source: object, target: object, *args: object, **kwargs: object) -> None:
+        copies.append(str(source))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", full)
+    with pytest.raises(StoreError, match=r"stopped midway.*TMPDIR.*No space left"):
+        look(path)
+    assert copies == [str(path)]  # tried once, not again and again
+    assert list(scratch.iterdir()) == []
+    assert _digests(path) == before
