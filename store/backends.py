@@ -73,6 +73,10 @@ class Backend:
     opened with ``synchronous=FULL`` leaves WAL."""
     release_idle: Callable[[], None] = lambda: None
     """Close the driver connections kept idle, keeping the pool open."""
+    leaves_wal: bool = False
+    """Whether ``journal`` may take the file out of WAL: a SQLite store opened with
+    ``synchronous=FULL``, whose connections run at ``EXTRA``. Asked before the idle connections
+    are closed for a switch that would be declined anyway."""
     _engine: Engine | None = field(default=None, init=False, repr=False)
     _making: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -181,6 +185,7 @@ def sqlite_backend(
     # into an empty store uses (``journal``) it also syncs the folder once the journal is
     # deleted, so a power cut cannot bring the journal back and undo an acknowledged import.
     level = "EXTRA" if synchronous == "FULL" else synchronous
+    leaves_wal = level == "EXTRA" and not read_only
     pragmas = [f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}",
                "PRAGMA query_only=ON" if read_only else f"PRAGMA synchronous={level}"]
 
@@ -224,7 +229,7 @@ def sqlite_backend(
             conn.execute("PRAGMA journal_mode=WAL").close()
 
     def journal(mode: str) -> bool:
-        if mode != "WAL" and level != "EXTRA":
+        if mode != "WAL" and not leaves_wal:
             return False  # NORMAL outside WAL mode may corrupt the file on a power cut
         try:
             with pool.connection() as conn:
@@ -234,7 +239,8 @@ def sqlite_backend(
         return row is not None and str(row[0]).lower() == mode.lower()
 
     return Backend("sqlite", str(path), _no_lock, make_engine, pool.connection, adopt,
-                   busy_timeout_s, pool.close, journal=journal, release_idle=pool.release_idle)
+                   busy_timeout_s, pool.close, journal=journal, release_idle=pool.release_idle,
+                   leaves_wal=leaves_wal)
 
 
 def postgres_backend(url: str, *, read_only: bool) -> Backend:

@@ -160,7 +160,7 @@ class Connections:
         the block runs in WAL as any other: the switch never waits.
         """
         switched = False
-        if (self.backend.name == "sqlite" and self.batch_thread is None
+        if (self.backend.leaves_wal and self.batch_thread is None
                 and self.writer.release_if_idle()):
             self.backend.release()
             switched = self.backend.journal("DELETE")

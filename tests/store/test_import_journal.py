@@ -210,9 +210,19 @@ def test_a_read_held_over_the_commit_fails_the_import_whole_and_locks_nobody_out
 
 
 def test_an_import_into_a_store_opened_with_normal_sync_stays_in_wal(
-        tmp_path: Path, modes: list[str]) -> None:
+        tmp_path: Path, modes: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """synchronous=NORMAL is safe in WAL mode only: outside it a power cut may corrupt the file."""
     with open_store(tmp_path / "s.db", synchronous="NORMAL") as st:
+        backend = st._c.backend
+        released: list[int] = []
+        real_release = backend.release_idle
+
+        def counting() -> None:
+            released.append(1)
+            real_release()
+
+        monkeypatch.setattr(backend, "release_idle", counting)
         assert import_history(st, _history(tmp_path / "h.jsonl", 70)).events == 70
     assert modes == ["wal"]
+    assert released == [], "the idle connections were closed for a switch it never makes"
 
